@@ -1,0 +1,19 @@
+// app.h — the running server: opens the database, wires the modules' routes, serves
+// the web front end, health checks and the OpenAPI document.
+#pragma once
+#include <memory>
+
+#include "core/config.h"
+#include "core/result.h"
+#include "store/db.h"
+
+namespace dangan::app {
+
+// Serves until SIGTERM/SIGINT; returns the process exit code.
+int serve(const Config& config);
+Result<std::unique_ptr<store::Database>> open_database(const Config& config, bool migrate);
+// Loads the demo data set (about 200 patrons, staff accounts) unless already loaded.
+// Returns the admin password it set, or empty when the demo was already there.
+Result<std::string> load_demo(store::Database& db);
+
+}  // namespace dangan::app

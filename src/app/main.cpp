@@ -1,0 +1,178 @@
+// main.cpp — the `dangan` command: serve, migrate, demo, user, backup, restore, audit.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <string>
+
+#include "app/app.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "core/config.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "store/db.h"
+
+using namespace dangan;
+
+namespace {
+
+int fail_with(const Error& e) {
+  std::cerr << "dangan: " << e.message;
+  if (!e.field.empty()) std::cerr << " (" << e.field << ")";
+  std::cerr << "\n";
+  return e.code == ErrorCode::invalid ? 2 : 1;
+}
+
+std::string read_password() {
+  std::string line;
+  std::getline(std::cin, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  crypto::init();
+  CLI::App cli{"dangan — patron-relationship management for archives and libraries"};
+  cli.require_subcommand(1);
+  std::string config_file, database, listen, log_level;
+  cli.add_option("--config", config_file, "TOML configuration file");
+  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  auto db_option = [&](CLI::App* sub) {
+    sub->add_option("--database", database, "sqlite:PATH or postgresql://… (default sqlite:./data/dangan.db)");
+  };
+
+  auto* serve = cli.add_subcommand("serve", "serve the web console, portal and API");
+  db_option(serve);
+  serve->add_option("--listen", listen, "HOST:PORT (default 127.0.0.1:8080)");
+  auto* migrate = cli.add_subcommand("migrate", "apply pending schema migrations");
+  db_option(migrate);
+  auto* demo = cli.add_subcommand("demo", "load the demo data set once (patrons, staff accounts)");
+  db_option(demo);
+
+  auto* user = cli.add_subcommand("user", "staff and portal accounts");
+  user->require_subcommand(1);
+  std::string username, role, display_name;
+  std::int64_t patron_id = 0, unit_id = 0;
+  auto* user_add = user->add_subcommand("add", "add an account; the password is read from standard input");
+  user_add->add_option("name", username, "username")->required();
+  user_add->add_option("--role", role, "administrator, archivist, agent, manager, analyst, auditor, patron")->required();
+  user_add->add_option("--display-name", display_name, "shown in the console");
+  user_add->add_option("--patron", patron_id, "for --role patron: the patron id");
+  user_add->add_option("--unit", unit_id, "unit id");
+  db_option(user_add);
+  auto* user_list = user->add_subcommand("list", "list accounts");
+  db_option(user_list);
+  auto* user_disable = user->add_subcommand("disable", "disable an account and end its sessions");
+  user_disable->add_option("name", username, "username")->required();
+  db_option(user_disable);
+
+  std::string path;
+  auto* backup = cli.add_subcommand("backup", "consistent online backup to a file");
+  backup->add_option("dest", path, "backup file")->required();
+  db_option(backup);
+  auto* restore = cli.add_subcommand("restore", "replace the database with a backup (server stopped)");
+  restore->add_option("src", path, "backup file")->required();
+  db_option(restore);
+
+  auto* audit_cmd = cli.add_subcommand("audit", "the audit trail");
+  audit_cmd->require_subcommand(1);
+  auto* verify = audit_cmd->add_subcommand("verify", "check the hash chain; exits 1 when broken");
+  db_option(verify);
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+
+  auto loaded = load_config(config_file);
+  if (!loaded) return fail_with(loaded.error());
+  Config config = *loaded;
+  if (!database.empty()) config.database = database;
+  if (!listen.empty()) config.listen = listen;
+  if (!log_level.empty()) config.log_level = log_level;
+  init_logging(config.log_level);
+
+  try {
+    if (serve->parsed()) return app::serve(config);
+    if (restore->parsed()) {
+      if (auto s = store::restore(config.database, path); !s) return fail_with(s.error());
+      std::cout << "restored " << path << "\n";
+      return 0;
+    }
+    auto db = app::open_database(config, true);
+    if (!db) return fail_with(db.error());
+    if (migrate->parsed()) {
+      auto v = (*db)->schema_version();
+      if (!v) return fail_with(v.error());
+      std::cout << "schema at version " << *v << "\n";
+      return 0;
+    }
+    if (demo->parsed()) {
+      auto pw = app::load_demo(**db);
+      if (!pw) return fail_with(pw.error());
+      std::cout << (pw->empty() ? "demo data already loaded\n" : "demo data loaded\n");
+      return 0;
+    }
+    if (user_add->parsed()) {
+      auto r = parse_role(role);
+      if (!r) return fail_with({ErrorCode::invalid, "unknown role " + role, "role"});
+      auth::NewUser u{username, display_name, read_password(), *r,
+                      unit_id ? std::optional<std::int64_t>(unit_id) : std::nullopt, false,
+                      patron_id ? std::optional<std::int64_t>(patron_id) : std::nullopt};
+      auto tx = (*db)->begin(store::TxMode::write);
+      if (!tx) return fail_with(tx.error());
+      auto created = auth::create_user(**tx, u);
+      if (!created) return fail_with(created.error());
+      if (auto s = audit::append(**tx, system_actor(), {"user.create", "user", std::to_string(created->id), u.patron_id, "command line"}); !s)
+        return fail_with(s.error());
+      if (auto s = (*tx)->commit(); !s) return fail_with(s.error());
+      std::cout << "added " << created->username << " (" << to_string(created->role) << ", id " << created->id << ")\n";
+      return 0;
+    }
+    if (user_list->parsed()) {
+      auto tx = (*db)->begin(store::TxMode::read);
+      if (!tx) return fail_with(tx.error());
+      auto users = auth::list_users(**tx);
+      if (!users) return fail_with(users.error());
+      for (auto& u : *users)
+        std::cout << u.id << "\t" << u.username << "\t" << to_string(u.role) << (u.disabled ? "\tdisabled" : "") << "\n";
+      return 0;
+    }
+    if (user_disable->parsed()) {
+      auto tx = (*db)->begin(store::TxMode::write);
+      if (!tx) return fail_with(tx.error());
+      auto u = auth::find_user(**tx, username);
+      if (!u) return fail_with(u.error());
+      if (auto s = auth::set_disabled(**tx, u->id, true); !s) return fail_with(s.error());
+      if (auto s = audit::append(**tx, system_actor(), {"user.disable", "user", std::to_string(u->id), {}, "command line"}); !s)
+        return fail_with(s.error());
+      if (auto s = (*tx)->commit(); !s) return fail_with(s.error());
+      std::cout << "disabled " << username << "\n";
+      return 0;
+    }
+    if (backup->parsed()) {
+      if (auto s = (*db)->backup(path); !s) return fail_with(s.error());
+      std::cout << "backed up to " << path << "\n";
+      return 0;
+    }
+    if (verify->parsed()) {
+      auto report = audit::verify(**db);
+      if (!report) return fail_with(report.error());
+      if (report->ok) {
+        std::cout << "audit chain intact: " << report->checked << " entries\n";
+        return 0;
+      }
+      std::cout << "audit chain BROKEN at entry " << report->bad_seq.value_or(0) << ": " << report->problem
+                << " (" << report->checked << " entries checked)\n";
+      return 1;
+    }
+  } catch (const std::exception& e) {
+    spdlog::critical("event=fatal what=\"{}\"", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,184 @@
+#include <spdlog/spdlog.h>
+
+#include "app/app.h"
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "auth/auth_api.h"
+#include "core/embedded.h"
+#include "http/api.h"
+#include "http/http.h"
+#include "patrons/patrons.h"
+#include "patrons/patrons_api.h"
+
+namespace dangan::app {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string content_type(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    std::string e(ext);
+    return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
+  };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".json")) return "application/json";
+  if (ends(".ico")) return "image/x-icon";
+  return "application/octet-stream";
+}
+
+json openapi(const http::Router& router) {
+  json paths = json::object();
+  for (auto& [method, pattern] : router.routes()) {
+    if (pattern.rfind("/api/", 0) != 0 && pattern != "/healthz" && pattern != "/readyz") continue;
+    json op = {{"operationId", method + " " + pattern},
+               {"responses",
+                {{"200", {{"description", "success"}}},
+                 {"4XX", {{"description", "bad input or not allowed"},
+                          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}}}};
+    json params = json::array();
+    std::size_t pos = 0;
+    while ((pos = pattern.find('{', pos)) != std::string::npos) {
+      auto end = pattern.find('}', pos);
+      params.push_back({{"name", pattern.substr(pos + 1, end - pos - 1)}, {"in", "path"}, {"required", true},
+                        {"schema", {{"type", "string"}}}});
+      pos = end;
+    }
+    if (!params.empty()) op["parameters"] = params;
+    bool open = pattern == "/api/v1/auth/login" || pattern == "/healthz" || pattern == "/readyz" ||
+                pattern == "/api/v1/openapi.json";
+    if (open) op["security"] = json::array();
+    if (pattern.rfind("/api/v1/patrons", 0) == 0 && (method == "GET" || method == "POST") &&
+        (pattern == "/api/v1/patrons/{id}" || (pattern == "/api/v1/patrons" && method == "POST")))
+      op["responses"][method == "POST" ? "201" : "200"] = {
+          {"description", "the patron as your role may see it"},
+          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Patron"}}}}}}}};
+    std::string m = method;
+    for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    paths[pattern][m] = op;
+  }
+  json str = {{"type", "string"}};
+  json nstr = {{"type", json::array({"string", "null"})}};
+  return {
+      {"openapi", "3.1.0"},
+      {"info", {{"title", "dangan"}, {"version", "0.1.0"},
+                {"description", "Patron-relationship management for archives and libraries."}}},
+      {"paths", paths},
+      {"security", json::array({{{"bearer", json::array()}}, {{"cookie", json::array()}}})},
+      {"components",
+       {{"securitySchemes",
+         {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+          {"cookie", {{"type", "apiKey"}, {"in", "cookie"}, {"name", http::kSessionCookie}}}}},
+        {"schemas",
+         {{"Error",
+           {{"type", "object"},
+            {"required", {"error"}},
+            {"properties",
+             {{"error", {{"type", "object"},
+                         {"required", {"code", "message", "field"}},
+                         {"properties", {{"code", {{"type", "string"},
+                                                   {"enum", {"invalid", "not_found", "conflict", "forbidden",
+                                                             "unauthenticated", "too_many_requests",
+                                                             "unavailable", "internal", "moved"}}}},
+                                         {"message", str},
+                                         {"field", str}}}}}}}}},
+          {"Patron",
+           {{"type", "object"},
+            {"required", {"id", "type", "name", "phones", "emails", "id_document"}},
+            {"properties",
+             {{"id", {{"type", "integer"}}},
+              {"type", {{"type", "string"}, {"enum", {"person", "organisation"}}}},
+              {"status", {{"type", "string"}, {"enum", {"active", "merged", "erased"}}}},
+              {"name", nstr},
+              {"name_latin", nstr},
+              {"phones", {{"type", "array"}, {"items", str}}},
+              {"emails", {{"type", "array"}, {"items", str}}},
+              {"id_document", {{"type", json::array({"object", "null"})},
+                               {"properties", {{"type", str}, {"number", str}}}}},
+              {"tags", {{"type", "array"}, {"items", str}}},
+              {"version", {{"type", "integer"}}},
+              {"masked", {{"type", "array"}, {"items", str}}}}}}}}}}}};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<store::Database>> open_database(const Config& config, bool migrate) {
+  store::OpenOptions o;
+  o.pool_size = config.db_pool;
+  o.migrate = migrate;
+  return store::open(config.database, o);
+}
+
+int serve(const Config& config) {
+  auto db = open_database(config, true);
+  if (!db) {
+    spdlog::critical("event=database_open_failed message=\"{}\"", db.error().message);
+    return 1;
+  }
+  auto listen = split_listen(config.listen);
+  if (!listen) {
+    spdlog::critical("event=bad_listen message=\"{}\"", listen.error().message);
+    return 2;
+  }
+  audit::ReadRecorder reads(**db);
+  auth::Sessions sessions(**db, config);
+  patrons::Service patrons(**db, reads);
+
+  http::Router router;
+  http::Api api(router, sessions, config.trust_proxy);
+  auth::register_routes(api, sessions, **db, config);
+  patrons::register_routes(api, patrons);
+
+  api.open("GET", "/healthz", [](http::Request&) { return http::Response::json(200, {{"status", "ok"}}); });
+  api.open("GET", "/readyz", [&db](http::Request&) {
+    if (auto s = (*db)->ping(); !s)
+      return http::Response::json(503, {{"status", "unavailable"}, {"database", "unreachable"}});
+    return http::Response::json(200, {{"status", "ready"}, {"database", "reachable"}});
+  });
+  json spec = openapi(router);
+  api.open("GET", "/api/v1/openapi.json", [spec](http::Request&) { return http::Response::json(200, spec); });
+
+  // The web front end: embedded files; unknown non-API paths get the app shell.
+  std::map<std::string, std::string_view> files;
+  for (auto& f : dangan_web_files()) files["/" + f.path] = f.data;
+  auto serve_file = [files](http::Request& r) {
+    std::string path = r.path == "/" ? "/index.html" : r.path;
+    auto it = files.find(path);
+    if (it == files.end()) it = files.find("/index.html");
+    if (it == files.end()) return http::Response::error({ErrorCode::not_found, "no such page", ""});
+    return http::Response::text(200, std::string(it->second), content_type(it->first));
+  };
+  for (auto& [path, data] : files) api.open("GET", path, serve_file);
+  api.open("GET", "/", serve_file);
+  for (auto* page : {"/login", "/patrons", "/patrons/{id}", "/audit", "/users", "/key-changes", "/portal"})
+    api.open("GET", page, serve_file);
+
+  http::ServerOptions options;
+  options.host = listen->first;
+  options.port = listen->second;
+  options.io_threads = config.io_threads;
+  options.worker_threads = config.worker_threads;
+  options.max_body_bytes = config.max_body_bytes;
+  bool trust_proxy = config.trust_proxy;
+  http::Server server(options, [&router, trust_proxy](http::Request& r) {
+    http::Response resp = router.dispatch(r);
+    bool tls = r.tls || (trust_proxy && r.header("X-Forwarded-Proto") == "https");
+    http::add_security_headers(resp, r.path.rfind("/api/", 0) == 0 || r.path == "/healthz", tls);
+    return resp;
+  });
+  if (auto s = server.listen(); !s) {
+    spdlog::critical("event=listen_failed listen={} message=\"{}\"", config.listen, s.error().message);
+    return 1;
+  }
+  spdlog::info("event=serving listen={}:{} database={}", listen->first, server.port(), (*db)->describe());
+  server.run();
+  reads.flush();
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+}  // namespace dangan::app

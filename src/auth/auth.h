@@ -1,0 +1,102 @@
+// auth.h — staff and portal accounts, sessions, roles and what each role may do.
+//
+// Accounts: a username, one role, an argon2id password hash (at least 12 characters),
+// optionally a unit (D6) and, for portal accounts, the patron they are.
+// Sessions live in the database (so several server processes share them): only the
+// SHA-256 of a token is stored. A session ends at logout, at a password change, after
+// `session_idle_minutes` without use, or `session_absolute_hours` after login.
+// Log-in failures count per account: after `lockout_threshold` in a row the account is
+// locked for `lockout_minutes`; attempts are also limited per client address per
+// minute (a counter in the database, shared by every process).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/actor.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/result.h"
+#include "store/db.h"
+
+namespace dangan::auth {
+
+enum class Permission {
+  patron_read,         // see patrons (masked per role)
+  patron_write,        // create, update, relations, contact validity
+  patron_reveal,       // unmask a field, with a reason
+  patron_merge,
+  patron_erase,
+  patron_export,
+  key_change_decide,   // approve or reject a key-field correction (D11)
+  audit_read,
+  user_admin,
+  unit_admin,
+};
+
+// The permission matrix for staff roles; portal (patron) accounts are handled by the
+// modules, which allow a patron only their own record.
+bool allowed(Role role, Permission p);
+Status require(const Actor& actor, Permission p);
+
+struct User {
+  std::int64_t id = 0;
+  std::string username, display_name;
+  Role role = Role::agent;
+  std::optional<std::int64_t> unit_id;
+  bool unit_scoped = false;
+  std::optional<std::int64_t> patron_id;
+  bool disabled = false;
+  std::string created_at;
+};
+nlohmann::json to_json(const User& u);
+
+struct NewUser {
+  std::string username, display_name, password;
+  Role role = Role::agent;
+  std::optional<std::int64_t> unit_id;
+  bool unit_scoped = false;
+  std::optional<std::int64_t> patron_id;
+};
+
+Status check_password_policy(const std::string& username, const std::string& password);
+Result<User> create_user(store::Tx& tx, const NewUser& u, const Clock& clock = system_clock());
+Result<std::vector<User>> list_users(store::Tx& tx);
+Result<User> find_user(store::Tx& tx, const std::string& username);
+Result<User> get_user(store::Tx& tx, std::int64_t id);
+// Disabling ends the user's sessions.
+Status set_disabled(store::Tx& tx, std::int64_t id, bool disabled);
+
+struct Session {
+  std::string token;       // only returned at login
+  std::string csrf_token;
+  std::string expires_at;  // absolute expiry
+  User user;
+};
+
+class Sessions {
+ public:
+  Sessions(store::Database& db, const Config& config, const Clock& clock = system_clock());
+  // Fails with unauthenticated (wrong name or password: one message for both),
+  // too_many_requests (locked or rate-limited; message says when to retry).
+  Result<Session> login(const std::string& username, const std::string& password,
+                        const std::string& client, const std::string& request_id);
+  // The actor for a bearer or cookie token, and the session's CSRF token.
+  Result<std::pair<Actor, std::string>> authenticate(const std::string& token);
+  Status logout(const std::string& token, const Actor& actor);
+  // Checks the current password, sets the new one and ends every session of the user.
+  Status change_password(const Actor& actor, const std::string& current,
+                         const std::string& next);
+
+ private:
+  Result<bool> rate_limited(store::Tx& tx, const std::string& key, int limit);
+  store::Database& db_;
+  Config config_;
+  const Clock& clock_;
+  std::string dummy_hash_;  // verified against for unknown users, so timing does not tell
+};
+
+}  // namespace dangan::auth

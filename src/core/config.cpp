@@ -1,0 +1,94 @@
+#include "core/config.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <string_view>
+#include <toml++/toml.h>
+
+namespace dangan {
+namespace {
+
+template <class T>
+void env_num(const char* name, T& out) {
+  if (const char* v = std::getenv(name); v && *v) {
+    char* end = nullptr;
+    long long n = std::strtoll(v, &end, 10);
+    if (end && *end == '\0' && n >= 0) out = static_cast<T>(n);
+  }
+}
+
+void env_str(const char* name, std::string& out) {
+  if (const char* v = std::getenv(name); v && *v) out = v;
+}
+
+}  // namespace
+
+Result<Config> load_config(const std::string& path, Config c) {
+  if (!path.empty()) {
+    if (!std::filesystem::exists(path)) return invalid("config", "config file not found: " + path);
+    toml::table t;
+    try {
+      t = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      return invalid("config", std::string("config file is not valid TOML: ") +
+                                   std::string(e.description()));
+    }
+    auto str = [&](std::string_view section, std::string_view key, std::string& out) {
+      if (auto v = t[section][key].value<std::string>()) out = *v;
+    };
+    auto num = [&](std::string_view section, std::string_view key, auto& out) {
+      if (auto v = t[section][key].value<int64_t>()) out = static_cast<std::decay_t<decltype(out)>>(*v);
+    };
+    str("server", "database", c.database);
+    str("server", "listen", c.listen);
+    str("server", "log_level", c.log_level);
+    num("server", "io_threads", c.io_threads);
+    num("server", "worker_threads", c.worker_threads);
+    num("server", "db_pool", c.db_pool);
+    num("server", "max_body_bytes", c.max_body_bytes);
+    if (auto v = t["server"]["trust_proxy"].value<bool>()) c.trust_proxy = *v;
+    num("security", "session_idle_minutes", c.session_idle_minutes);
+    num("security", "session_absolute_hours", c.session_absolute_hours);
+    num("security", "lockout_threshold", c.lockout_threshold);
+    num("security", "lockout_minutes", c.lockout_minutes);
+    num("security", "login_rate_per_minute", c.login_rate_per_minute);
+    num("security", "privacy_alert_reads_per_hour", c.privacy_alert_reads_per_hour);
+    str("display", "timezone", c.timezone);
+  }
+  env_str("DANGAN_DATABASE", c.database);
+  env_str("DANGAN_LISTEN", c.listen);
+  env_str("DANGAN_LOG_LEVEL", c.log_level);
+  env_num("DANGAN_IO_THREADS", c.io_threads);
+  env_num("DANGAN_WORKER_THREADS", c.worker_threads);
+  env_num("DANGAN_DB_POOL", c.db_pool);
+  env_num("DANGAN_MAX_BODY_BYTES", c.max_body_bytes);
+  env_num("DANGAN_SESSION_IDLE_MINUTES", c.session_idle_minutes);
+  env_num("DANGAN_SESSION_ABSOLUTE_HOURS", c.session_absolute_hours);
+  env_num("DANGAN_LOCKOUT_THRESHOLD", c.lockout_threshold);
+  env_num("DANGAN_LOCKOUT_MINUTES", c.lockout_minutes);
+  env_num("DANGAN_LOGIN_RATE_PER_MINUTE", c.login_rate_per_minute);
+  env_num("DANGAN_PRIVACY_ALERT_READS_PER_HOUR", c.privacy_alert_reads_per_hour);
+  if (const char* v = std::getenv("DANGAN_TRUST_PROXY"); v && *v)
+    c.trust_proxy = std::string_view(v) == "1" || std::string_view(v) == "true";
+  if (c.io_threads < 1 || c.io_threads > 64) return invalid("io_threads", "must be 1 to 64");
+  if (c.worker_threads < 1 || c.worker_threads > 512)
+    return invalid("worker_threads", "must be 1 to 512");
+  return c;
+}
+
+Result<std::pair<std::string, unsigned short>> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return invalid("listen", "expected HOST:PORT, e.g. 127.0.0.1:8080");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  std::string port_text = listen.substr(colon + 1);
+  char* end = nullptr;
+  long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535)
+    return invalid("listen", "port must be 0 to 65535");
+  return std::pair{host, static_cast<unsigned short>(port)};
+}
+
+}  // namespace dangan

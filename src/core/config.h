@@ -1,0 +1,35 @@
+// config.h — settings, from defaults, then a TOML file, then DANGAN_* environment
+// variables, then command-line flags (each overriding the one before).
+//
+// The defaults run everything embedded: SQLite under ./data, listening on loopback.
+#pragma once
+#include <string>
+
+#include "core/result.h"
+
+namespace dangan {
+
+struct Config {
+  std::string database = "sqlite:./data/dangan.db";  // DANGAN_DATABASE, [server] database
+  std::string listen = "127.0.0.1:8080";             // DANGAN_LISTEN, [server] listen
+  std::string log_level = "info";                    // DANGAN_LOG_LEVEL
+  int io_threads = 2;                                // DANGAN_IO_THREADS
+  int worker_threads = 16;                           // DANGAN_WORKER_THREADS
+  int db_pool = 16;                                  // DANGAN_DB_POOL
+  std::size_t max_body_bytes = 1 << 20;              // DANGAN_MAX_BODY_BYTES
+  int session_idle_minutes = 30;                     // DANGAN_SESSION_IDLE_MINUTES
+  int session_absolute_hours = 12;                   // DANGAN_SESSION_ABSOLUTE_HOURS
+  int lockout_threshold = 5;       // failed logins in a row before the account locks
+  int lockout_minutes = 15;        // how long it stays locked
+  int login_rate_per_minute = 30;  // login attempts per client address per minute
+  bool trust_proxy = false;        // honour X-Forwarded-Proto/For from a reverse proxy
+  int privacy_alert_reads_per_hour = 200;  // personal-data reads per staff member per hour
+  std::string timezone = "Asia/Shanghai";
+};
+
+// Reads `path` (empty: none) and the environment on top of `base`.
+Result<Config> load_config(const std::string& path, Config base = {});
+// host and port from "HOST:PORT" or "[v6]:PORT".
+Result<std::pair<std::string, unsigned short>> split_listen(const std::string& listen);
+
+}  // namespace dangan

@@ -1,0 +1,148 @@
+#include "http/api.h"
+
+#include <charconv>
+
+#include "core/crypto.h"
+#include "text/text.h"
+
+namespace dangan::http {
+
+using json = nlohmann::json;
+
+std::optional<std::string> bearer(const Request& r) {
+  if (auto h = r.header("Authorization")) {
+    if (h->size() > 7 && (h->rfind("Bearer ", 0) == 0 || h->rfind("bearer ", 0) == 0))
+      return h->substr(7);
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string Api::client(const Request& r) const {
+  if (trust_proxy_)
+    if (auto f = r.header("X-Forwarded-For")) return f->substr(0, f->find(','));
+  return r.remote_addr;
+}
+
+bool Api::secure(const Request& r) const {
+  if (r.tls) return true;
+  if (trust_proxy_)
+    if (auto p = r.header("X-Forwarded-Proto")) return *p == "https";
+  return false;
+}
+
+void Api::open(std::string method, std::string pattern, Handler handler) {
+  router_.add(std::move(method), std::move(pattern), std::move(handler));
+}
+
+void Api::secured(std::string method, std::string pattern, ActorHandler handler) {
+  bool state_changing = method != "GET" && method != "HEAD";
+  router_.add(std::move(method), std::move(pattern),
+              [this, handler = std::move(handler), state_changing](Request& r) {
+                std::optional<std::string> token = bearer(r);
+                bool via_cookie = false;
+                if (!token) {
+                  token = r.cookie(kSessionCookie);
+                  via_cookie = token.has_value();
+                }
+                if (!token)
+                  return Response::error({ErrorCode::unauthenticated,
+                                          "sign in first: send Authorization: Bearer TOKEN", ""});
+                auto who = sessions_.authenticate(*token);
+                if (!who) return Response::error(who.error());
+                if (via_cookie && state_changing) {
+                  auto sent = r.header("X-CSRF-Token");
+                  if (!sent || !crypto::equal(*sent, who->second))
+                    return Response::error({ErrorCode::forbidden,
+                                            "missing or wrong CSRF token (X-CSRF-Token header)",
+                                            "X-CSRF-Token"});
+                }
+                Actor actor = who->first;
+                actor.request_id = r.request_id;
+                return handler(r, actor);
+              });
+}
+
+Result<json> json_body(const Request& r) {
+  if (r.body.empty()) return invalid("body", "a JSON object is required");
+  // Any content type is read as JSON (curl -d sends form encoding); browsers cannot
+  // ride on this because cookie sessions also need the CSRF header.
+  if (!text::valid_utf8(r.body)) return invalid("body", "the body is not valid UTF-8");
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded()) return invalid("body", "the body is not valid JSON");
+  if (!j.is_object()) return invalid("body", "the body must be a JSON object");
+  return j;
+}
+
+Result<std::optional<std::int64_t>> int_param(const Request& r, const std::string& name) {
+  auto v = r.param(name);
+  if (!v || v->empty()) return std::optional<std::int64_t>{};
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || p != v->data() + v->size())
+    return invalid(name, "must be an integer");
+  return std::optional<std::int64_t>{n};
+}
+
+Result<int> limit_param(const Request& r, int fallback, int max) {
+  auto n = TRY(int_param(r, "limit"));
+  if (!n) return fallback;
+  if (*n < 1 || *n > max)
+    return invalid("limit", "must be between 1 and " + std::to_string(max));
+  return static_cast<int>(*n);
+}
+
+Result<std::int64_t> id_path(const Request& r, const std::string& name) {
+  auto it = r.path_params.find(name);
+  if (it == r.path_params.end()) return invalid(name, "missing");
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+  if (ec != std::errc() || p != it->second.data() + it->second.size() || n <= 0)
+    return fail(ErrorCode::not_found, "no such " + name + ": ids are positive integers", name);
+  return n;
+}
+
+Status only_params(const Request& r, std::initializer_list<std::string_view> allowed) {
+  for (auto& [k, v] : r.query) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || a == k;
+    if (!ok) return invalid(k, "unknown query parameter");
+  }
+  return {};
+}
+
+Response reply(const Error& e, const Request& r) {
+  if (e.code == ErrorCode::conflict && e.field.rfind("merged_into:", 0) == 0) {
+    std::string survivor = e.field.substr(12);
+    std::string path = r.path;
+    // /api/v1/patrons/{old}/… → /api/v1/patrons/{survivor}/…
+    auto id = r.path_params.find("id");
+    if (id != r.path_params.end()) {
+      std::string needle = "/" + id->second;
+      if (auto pos = path.find(needle, 14); pos != std::string::npos)
+        path.replace(pos, needle.size(), "/" + survivor);
+    }
+    Response resp = Response::json(301, {{"error", {{"code", "moved"},
+                                                     {"message", e.message},
+                                                     {"field", "id"}}},
+                                         {"merged_into", std::stoll(survivor)}});
+    resp.set_header("Location", path);
+    return resp;
+  }
+  return Response::error(e);
+}
+
+void add_security_headers(Response& resp, bool api, bool tls) {
+  resp.set_header("X-Content-Type-Options", "nosniff");
+  resp.set_header("X-Frame-Options", "DENY");
+  resp.set_header("Referrer-Policy", "no-referrer");
+  resp.set_header("Cross-Origin-Opener-Policy", "same-origin");
+  resp.set_header("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+  resp.set_header("Content-Security-Policy",
+                  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                  "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+  if (tls) resp.set_header("Strict-Transport-Security", "max-age=31536000");
+  if (api) resp.set_header("Cache-Control", "no-store");
+}
+
+}  // namespace dangan::http

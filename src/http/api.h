@@ -1,0 +1,71 @@
+// api.h — what every /api/v1 route shares: authentication (bearer token or session
+// cookie with a CSRF token), JSON bodies and query parameters checked with clear
+// errors, security headers, and the mapping of domain errors to responses.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/auth.h"
+#include "core/actor.h"
+#include "core/result.h"
+#include "http/http.h"
+
+namespace dangan::http {
+
+using ActorHandler = std::function<Response(Request&, const Actor&)>;
+
+class Api {
+ public:
+  Api(Router& router, auth::Sessions& sessions, bool trust_proxy)
+      : router_(router), sessions_(sessions), trust_proxy_(trust_proxy) {}
+  // A route that needs a signed-in user.
+  void secured(std::string method, std::string pattern, ActorHandler handler);
+  // A route open to anyone (login, health).
+  void open(std::string method, std::string pattern, Handler handler);
+  Router& router() { return router_; }
+  // The client's address (X-Forwarded-For's first entry when behind a trusted proxy).
+  std::string client(const Request& r) const;
+  bool secure(const Request& r) const;
+
+ private:
+  Router& router_;
+  auth::Sessions& sessions_;
+  bool trust_proxy_;
+};
+
+// The session token sent by the client: "Authorization: Bearer …" or the cookie.
+std::optional<std::string> bearer(const Request& r);
+constexpr const char* kSessionCookie = "dangan_session";
+
+// The body as a JSON object; `invalid` (field "body") when missing, not JSON, not UTF-8.
+Result<nlohmann::json> json_body(const Request& r);
+// Query parameter helpers; each fails with `invalid` naming the parameter.
+Result<int> limit_param(const Request& r, int fallback = 50, int max = 200);
+Result<std::optional<std::int64_t>> int_param(const Request& r, const std::string& name);
+Result<std::int64_t> id_path(const Request& r, const std::string& name = "id");
+// Rejects query parameters other than `allowed`.
+Status only_params(const Request& r, std::initializer_list<std::string_view> allowed);
+
+// Domain error → response (merged patrons answer 301 to the survivor).
+Response reply(const Error& e, const Request& r);
+template <class T>
+Response reply(const Result<T>& result, const Request& r, unsigned ok_status = 200) {
+  if (!result) return reply(result.error(), r);
+  if constexpr (std::is_same_v<T, nlohmann::json>) return Response::json(ok_status, *result);
+  else return Response::json(ok_status, nlohmann::json(*result));
+}
+inline Response reply(const Status& s, const Request& r) {
+  if (!s) return reply(s.error(), r);
+  Response resp;
+  resp.status = 204;
+  return resp;
+}
+
+// Adds the security headers every response carries.
+void add_security_headers(Response& resp, bool api, bool tls);
+
+}  // namespace dangan::http

@@ -1,0 +1,121 @@
+// http.h — the server's own request/response types, router and server.
+//
+// Domain *_api.cpp files see only these types, never Boost.Beast. The server reads a
+// request (header and body size limits, a per-request timeout), runs the root handler
+// on a worker pool (handlers may block on the database), and writes the response.
+// Any exception that escapes a handler becomes a JSON 500 whose body never carries
+// the exception's message. SIGTERM/SIGINT stop accepting, let in-flight requests
+// finish (up to a grace period), then return from run().
+#pragma once
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+
+namespace dangan::http {
+
+struct CaseInsensitiveLess {
+  bool operator()(std::string_view a, std::string_view b) const;
+  using is_transparent = void;
+};
+
+struct Request {
+  std::string method;  // "GET", "POST" …
+  std::string target;  // raw target, "/api/v1/patrons?q=x"
+  std::string path;    // percent-decoded path without the query
+  std::map<std::string, std::string> query;  // decoded; last value wins
+  std::map<std::string, std::string, CaseInsensitiveLess> headers;
+  std::string body;
+  std::string remote_addr;
+  std::string request_id;                        // set by the server (or X-Request-Id)
+  std::map<std::string, std::string> path_params;  // filled by the router: {id} → value
+  bool tls = false;
+
+  std::optional<std::string> header(std::string_view name) const;
+  std::optional<std::string> cookie(std::string_view name) const;
+  std::optional<std::string> param(std::string_view name) const;  // query parameter
+};
+
+struct Response {
+  unsigned status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void set_header(std::string name, std::string value);
+  static Response json(unsigned status, const nlohmann::json& body);
+  static Response text(unsigned status, std::string body, std::string content_type);
+  // {"error": {"code", "message", "field"}} with the status that matches the code.
+  static Response error(const Error& error);
+};
+
+unsigned status_for(ErrorCode code);
+
+using Handler = std::function<Response(Request&)>;
+
+// Routes "METHOD /path/{param}/more". Matching is exact per segment; {name} captures
+// one non-empty, percent-decoded segment ("%2F" stays inside it). Unknown path → 404 JSON;
+// known path, wrong method → 405 JSON with Allow. A literal segment beats a capture
+// ("/patrons/duplicates" over "/patrons/{id}", for every method). "/x/" is not "/x" (404).
+// HEAD falls back to the GET handler.
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler);
+  Response dispatch(Request& request) const;
+  // Every registered (method, pattern), for the OpenAPI check and the permission matrix.
+  std::vector<std::pair<std::string, std::string>> routes() const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;  // 0 picks a free port (see Server::port())
+  int io_threads = 2;
+  int worker_threads = 16;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::chrono::milliseconds read_timeout{30000};   // whole request must arrive in this
+  std::chrono::milliseconds idle_timeout{60000};   // keep-alive between requests
+  std::chrono::milliseconds handler_timeout{30000};
+  std::chrono::milliseconds shutdown_grace{10000};
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler root);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  // Binds; fails with `unavailable` when the address is in use.
+  Status listen();
+  unsigned short port() const;
+  // Serves until stop() or SIGTERM/SIGINT; returns after in-flight requests finish.
+  void run();
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-decoding of a path or query component; nullopt on malformed escapes, invalid
+// UTF-8 or NUL.
+std::optional<std::string> url_decode(std::string_view s, bool plus_is_space);
+
+}  // namespace dangan::http

@@ -1,0 +1,80 @@
+// fields.h — the patron's fields: how each is validated, stored and shown per view.
+// Internal to the patrons module.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/result.h"
+#include "patrons/patrons.h"
+#include "store/db.h"
+
+namespace dangan::patrons::detail {
+
+enum class Kind { text, enumeration, date, postcode };
+// How a field is shown: plain to all staff views; identifier hidden from analysts;
+// cut (first characters, then ****) for masked views and hidden from analysts; birth
+// shown as a year to masked views and analysts; sensitive hidden from all but the full
+// and self views; staff_only hidden from the patron and analysts.
+enum class Privacy { plain, identifier, cut, birth, sensitive, staff_only };
+
+struct Field {
+  std::string_view name;  // JSON name and column name
+  Kind kind;
+  int max_chars;
+  std::vector<std::string_view> values;  // for enumerations
+  Privacy privacy;
+  bool key;            // changes need a second person (D11)
+  bool self_editable;  // a patron may change it in the portal (D12)
+};
+
+const std::vector<Field>& fields();
+const Field* find_field(std::string_view name);
+
+constexpr std::string_view kIdDocTypes[] = {
+    "resident_id", "passport", "hk_macau_permit", "taiwan_permit", "foreign_permanent_resident",
+    "social_credit_code", "other"};
+constexpr std::string_view kRelationKinds[] = {"household", "research_group", "member_of",
+                                               "colleague", "guardian", "other"};
+constexpr std::string_view kConsents[] = {"contact", "marketing", "processing"};
+constexpr std::string_view kRevealable[] = {"phones", "emails", "id_document", "address",
+                                            "birth_date", "household_registration",
+                                            "economic_status", "name", "name_latin",
+                                            "postcode"};
+
+// The validated form of a create or update body. Absent members are "not given".
+struct Input {
+  std::vector<std::pair<std::string, store::Value>> columns;  // scalar fields
+  std::optional<std::string> type;
+  std::optional<std::optional<std::pair<std::string, std::string>>> id_document;  // null clears
+  std::optional<std::vector<std::string>> phones, emails;  // as given, validated
+  std::optional<std::vector<std::string>> tags, interests;
+  std::optional<std::vector<std::pair<std::string, bool>>> consents;
+  std::optional<std::optional<std::int64_t>> organisation_id, unit_id;
+  std::string reason;  // for key-field corrections
+};
+
+// `creating` requires type and name. `self` limits to what a patron may edit.
+Result<Input> parse_input(const nlohmann::json& body, bool creating, bool self);
+Status validate_id_document(const std::string& type, const std::string& number);
+
+// The whole patron, unmasked, as stored; nullopt when the id does not exist.
+Result<std::optional<nlohmann::json>> load(store::Tx& tx, std::int64_t id);
+// A copy of `full` as `view` may see it; fills "masked" with the names of hidden fields.
+nlohmann::json apply_view(const nlohmann::json& full, View view);
+// Names of the personal fields `view` shows (in any form) — what a read discloses.
+std::vector<std::string> disclosed(const nlohmann::json& full, View view);
+
+std::string search_text(const nlohmann::json& full);
+
+// Active patrons that look like the same party as `probe` (a patron-shaped object):
+// same ID document, phone or e-mail, or the same name (folded or by pinyin) in the
+// same organisation. Each candidate says what matched.
+Result<nlohmann::json> find_candidates(store::Tx& tx, const nlohmann::json& probe,
+                                       std::optional<std::int64_t> self);
+nlohmann::json brief(const nlohmann::json& p);
+
+}  // namespace dangan::patrons::detail

@@ -1,0 +1,512 @@
+// sqlite_db.cpp — the SQLite adapter.
+//
+// One writer connection, guarded by a timed mutex that a write Tx holds for its whole
+// life (BEGIN IMMEDIATE inside, so another process writing the same file waits on the
+// busy timeout instead of failing mid-transaction), and a pool of reader connections
+// that run deferred read transactions on WAL snapshots, so readers never wait for the
+// writer. Each connection caches its prepared statements by SQL text: domain code
+// sends the same few statements over and over, and preparing costs more than running
+// a primary-key lookup.
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+
+#include "store/db.h"
+#include "store/store_internal.h"
+
+namespace dangan::store::sqlite {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Past this many distinct statements on one connection the SQL is probably being built
+// dynamically (IN lists of varying length); the cache is dropped rather than grown.
+constexpr std::size_t kStatementCacheLimit = 256;
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// sqlite3_errmsg names tables, columns and constraints, never bound values, so it is
+// safe to pass on.
+Error map_error(sqlite3* db, int rc, std::string_view what) {
+  const int primary = rc & 0xff;
+  std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+      rc == SQLITE_CONSTRAINT_ROWID) {
+    return Error{ErrorCode::conflict, msg, {}};
+  }
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return Error{ErrorCode::unavailable, "database is busy: " + msg, {}};
+  }
+  return Error{ErrorCode::internal, std::string(what) + ": " + msg, {}};
+}
+
+bool only_separators(const char* p) {
+  for (; *p != '\0'; ++p) {
+    if (*p != ';' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') return false;
+  }
+  return true;
+}
+
+// Resets a statement and drops its bindings (which point into the caller's Params) on
+// every way out of a call.
+class StatementUse {
+ public:
+  explicit StatementUse(sqlite3_stmt* s) : s_(s) {}
+  ~StatementUse() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  StatementUse(const StatementUse&) = delete;
+  StatementUse& operator=(const StatementUse&) = delete;
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+class Connection {
+ public:
+  enum class Role { writer, reader };
+
+  static Result<std::unique_ptr<Connection>> open(const std::string& path, Role role,
+                                                  int busy_timeout_ms) {
+    sqlite3* db = nullptr;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (role == Role::writer) flags |= SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+    auto conn = std::unique_ptr<Connection>(new Connection(db));
+    if (rc != SQLITE_OK) {
+      return std::unexpected(Error{ErrorCode::unavailable,
+                                   std::string("cannot open SQLite database: ") +
+                                       (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)),
+                                   {}});
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, busy_timeout_ms);
+    std::string pragmas = "PRAGMA foreign_keys=ON;";
+    if (role == Role::writer) {
+      // FULL: a commit is reported only after the WAL is synced (see db.h).
+      pragmas += "PRAGMA synchronous=FULL;";
+    } else {
+      pragmas += "PRAGMA query_only=1;";
+    }
+    TRY_STATUS(conn->exec_script(pragmas));
+    if (role == Role::writer) {
+      Rows r;
+      TRY_STATUS(conn->run("PRAGMA journal_mode=WAL", {}, &r, nullptr));
+      if (r.rows.empty() || r.rows[0].str(0) != "wal") {
+        return fail(ErrorCode::unavailable,
+                    "SQLite database cannot use WAL mode (is it on a network file system?)");
+      }
+    }
+    return conn;
+  }
+
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* handle() { return db_; }
+
+  Status exec_script(std::string_view sql) {
+    std::string text(sql);
+    int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return std::unexpected(map_error(db_, rc, "SQL script failed"));
+    return {};
+  }
+
+  // Runs one statement; collects rows into `out` and the change count into `changes`
+  // when they are given.
+  Status run(std::string_view sql, const Params& params, Rows* out, std::int64_t* changes) {
+    sqlite3_stmt* stmt = TRY(prepare(sql));
+    StatementUse use(stmt);
+    const int expected = sqlite3_bind_parameter_count(stmt);
+    if (expected != static_cast<int>(params.size())) {
+      return fail(ErrorCode::internal, "statement expects " + std::to_string(expected) +
+                                           " parameters, got " + std::to_string(params.size()));
+    }
+    for (int i = 0; i < expected; ++i) {
+      const Value& v = params[static_cast<std::size_t>(i)];
+      int rc = SQLITE_OK;
+      if (auto p = std::get_if<std::int64_t>(&v)) {
+        rc = sqlite3_bind_int64(stmt, i + 1, *p);
+      } else if (auto p = std::get_if<double>(&v)) {
+        rc = sqlite3_bind_double(stmt, i + 1, *p);
+      } else if (auto p = std::get_if<std::string>(&v)) {
+        // STATIC is safe: StatementUse clears the binding before `params` can go away.
+        rc = sqlite3_bind_text64(stmt, i + 1, p->data(), p->size(), SQLITE_STATIC, SQLITE_UTF8);
+      } else {
+        rc = sqlite3_bind_null(stmt, i + 1);
+      }
+      if (rc != SQLITE_OK) return std::unexpected(map_error(db_, rc, "binding failed"));
+    }
+    const int ncols = sqlite3_column_count(stmt);
+    if (out != nullptr) {
+      out->columns.clear();
+      out->rows.clear();
+      for (int c = 0; c < ncols; ++c) out->columns.emplace_back(sqlite3_column_name(stmt, c));
+    }
+    for (;;) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return std::unexpected(map_error(db_, rc, "statement failed"));
+      if (out == nullptr) continue;
+      Row row;
+      row.cols.reserve(static_cast<std::size_t>(ncols));
+      for (int c = 0; c < ncols; ++c) row.cols.push_back(column(stmt, c));
+      out->rows.push_back(std::move(row));
+    }
+    if (changes != nullptr) *changes = sqlite3_changes64(db_);
+    return {};
+  }
+
+  // Rolls back whatever transaction is open; used on paths that cannot report errors.
+  void rollback_quietly() {
+    if (sqlite3_get_autocommit(db_) == 0) (void)run("ROLLBACK", {}, nullptr, nullptr);
+  }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+
+  static Value column(sqlite3_stmt* stmt, int c) {
+    switch (sqlite3_column_type(stmt, c)) {
+      case SQLITE_INTEGER:
+        return Value(static_cast<std::int64_t>(sqlite3_column_int64(stmt, c)));
+      case SQLITE_FLOAT:
+        return Value(sqlite3_column_double(stmt, c));
+      case SQLITE_TEXT: {
+        auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+        return Value(std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
+      }
+      case SQLITE_BLOB: {
+        auto p = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+        auto n = static_cast<std::size_t>(sqlite3_column_bytes(stmt, c));
+        return Value(p ? std::string(p, n) : std::string());
+      }
+      default:
+        return Value(std::monostate{});
+    }
+  }
+
+  Result<sqlite3_stmt*> prepare(std::string_view sql) {
+    if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
+    if (cache_.size() >= kStatementCacheLimit) {
+      for (auto& [text, stmt] : cache_) sqlite3_finalize(stmt);
+      cache_.clear();
+    }
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+    if (rc != SQLITE_OK) return std::unexpected(map_error(db_, rc, "cannot prepare statement"));
+    if (stmt == nullptr) return fail(ErrorCode::internal, "empty SQL statement");
+    std::string rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+    if (!only_separators(rest.c_str())) {
+      sqlite3_finalize(stmt);
+      return fail(ErrorCode::internal, "one statement per call; use exec_script for several");
+    }
+    cache_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> cache_;
+};
+
+// State shared by the Database and every Tx it hands out, so a Tx stays valid even if
+// it outlives the Database object.
+struct Shared {
+  std::string path;
+  OpenOptions options;
+  std::timed_mutex writer_mu;
+  std::unique_ptr<Connection> writer;
+  std::mutex pool_mu;
+  std::condition_variable pool_cv;
+  std::vector<std::unique_ptr<Connection>> idle_readers;
+  int open_readers = 0;
+
+  Result<std::unique_ptr<Connection>> acquire_reader() {
+    std::unique_lock lk(pool_mu);
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(options.busy_timeout_ms);
+    const int limit = std::max(1, options.pool_size);
+    while (idle_readers.empty() && open_readers >= limit) {
+      if (pool_cv.wait_until(lk, deadline) == std::cv_status::timeout && idle_readers.empty() &&
+          open_readers >= limit) {
+        return fail(ErrorCode::unavailable, "all database readers are busy");
+      }
+    }
+    if (!idle_readers.empty()) {
+      auto conn = std::move(idle_readers.back());
+      idle_readers.pop_back();
+      return conn;
+    }
+    ++open_readers;
+    lk.unlock();
+    auto conn = Connection::open(path, Connection::Role::reader, options.busy_timeout_ms);
+    if (!conn) {
+      lk.lock();
+      --open_readers;
+      pool_cv.notify_one();
+    }
+    return conn;
+  }
+
+  void release_reader(std::unique_ptr<Connection> conn) {
+    conn->rollback_quietly();
+    {
+      std::lock_guard lk(pool_mu);
+      idle_readers.push_back(std::move(conn));
+    }
+    pool_cv.notify_one();
+  }
+};
+
+class SqliteTx final : public Tx {
+ public:
+  // Write transaction: owns the writer lock.
+  SqliteTx(std::shared_ptr<Shared> shared, std::unique_lock<std::timed_mutex> lock)
+      : shared_(std::move(shared)), lock_(std::move(lock)), conn_(shared_->writer.get()),
+        mode_(TxMode::write) {}
+  // Read transaction: owns a pooled reader.
+  SqliteTx(std::shared_ptr<Shared> shared, std::unique_ptr<Connection> reader)
+      : shared_(std::move(shared)), reader_(std::move(reader)), conn_(reader_.get()),
+        mode_(TxMode::read) {}
+
+  ~SqliteTx() override {
+    if (!done_) conn_->rollback_quietly();
+    if (reader_) shared_->release_reader(std::move(reader_));
+  }
+
+  Result<Rows> query(std::string_view sql, const Params& params) override {
+    TRY_STATUS(usable());
+    Rows rows;
+    TRY_STATUS(record(conn_->run(sql, params, &rows, nullptr)));
+    return rows;
+  }
+
+  Result<std::int64_t> exec(std::string_view sql, const Params& params) override {
+    TRY_STATUS(usable());
+    std::int64_t changes = 0;
+    TRY_STATUS(record(conn_->run(sql, params, nullptr, &changes)));
+    return changes;
+  }
+
+  Status exec_script(std::string_view sql) override {
+    TRY_STATUS(usable());
+    return record(conn_->exec_script(sql));
+  }
+
+  Status commit() override {
+    TRY_STATUS(usable());
+    auto st = conn_->run("COMMIT", {}, nullptr, nullptr);
+    if (!st) {
+      failed_ = st.error();
+      return st;
+    }
+    done_ = true;
+    return {};
+  }
+
+  Backend backend() const override { return Backend::sqlite; }
+  TxMode mode() const override { return mode_; }
+
+ private:
+  Status usable() const {
+    if (done_) return std::unexpected(detail::already_finished());
+    if (failed_) return std::unexpected(detail::already_failed(*failed_));
+    return {};
+  }
+  Status record(Status st) {
+    if (!st) failed_ = st.error();
+    return st;
+  }
+
+  std::shared_ptr<Shared> shared_;
+  std::unique_lock<std::timed_mutex> lock_;
+  std::unique_ptr<Connection> reader_;
+  Connection* conn_;
+  TxMode mode_;
+  bool done_ = false;
+  std::optional<Error> failed_;
+};
+
+Status sync_path(const fs::path& p, bool directory) {
+  int fd = ::open(p.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) return fail(ErrorCode::internal, "cannot open " + p.string() + " to sync it");
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return fail(ErrorCode::internal, "fsync failed for " + p.string());
+  return {};
+}
+
+fs::path parent_or_dot(const fs::path& p) {
+  return p.has_parent_path() ? p.parent_path() : fs::path(".");
+}
+
+Status make_parent_dir(const fs::path& p) {
+  std::error_code ec;
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  if (ec) return fail(ErrorCode::unavailable, "cannot create directory " + p.parent_path().string());
+  return {};
+}
+
+void remove_sidecars(const fs::path& db) {
+  std::error_code ec;
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) fs::remove(db.string() + suffix, ec);
+}
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+  Result<std::unique_ptr<Tx>> begin(TxMode mode) override {
+    if (mode == TxMode::write) {
+      std::unique_lock lock(shared_->writer_mu, std::defer_lock);
+      if (!lock.try_lock_for(std::chrono::milliseconds(shared_->options.busy_timeout_ms))) {
+        return fail(ErrorCode::unavailable, "database is busy: another write is in progress");
+      }
+      shared_->writer->rollback_quietly();
+      TRY_STATUS(shared_->writer->run("BEGIN IMMEDIATE", {}, nullptr, nullptr));
+      return std::unique_ptr<Tx>(new SqliteTx(shared_, std::move(lock)));
+    }
+    auto reader = TRY(shared_->acquire_reader());
+    if (auto st = reader->run("BEGIN", {}, nullptr, nullptr); !st) {
+      shared_->release_reader(std::move(reader));
+      return std::unexpected(st.error());
+    }
+    return std::unique_ptr<Tx>(new SqliteTx(shared_, std::move(reader)));
+  }
+
+  Backend backend() const override { return Backend::sqlite; }
+  Result<int> migrate() override { return detail::apply_migrations(*this); }
+  Result<int> schema_version() override { return detail::read_schema_version(*this); }
+
+  Status backup(const std::string& dest) override {
+    const fs::path target(dest);
+    TRY_STATUS(make_parent_dir(target));
+    const fs::path tmp = target.string() + ".tmp";
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    remove_sidecars(tmp);
+    auto reader = TRY(shared_->acquire_reader());
+    Status st = copy_into(reader->handle(), tmp);
+    shared_->release_reader(std::move(reader));
+    if (!st) {
+      fs::remove(tmp, ec);
+      return st;
+    }
+    TRY_STATUS(sync_path(tmp, false));
+    fs::rename(tmp, target, ec);
+    if (ec) return fail(ErrorCode::internal, "cannot move backup into place: " + ec.message());
+    return sync_path(parent_or_dot(target), true);
+  }
+
+  Status ping() override {
+    auto tx = TRY(begin(TxMode::read));
+    TRY(tx->query("SELECT 1"));
+    return {};
+  }
+
+  std::string describe() const override { return "sqlite:" + shared_->path; }
+
+ private:
+  // One backup step over all pages runs inside a single read transaction of `src`, so
+  // the copy is one consistent snapshot while the writer goes on committing.
+  static Status copy_into(sqlite3* src, const fs::path& tmp) {
+    sqlite3* dst = nullptr;
+    int rc = sqlite3_open_v2(tmp.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+      Error e = map_error(dst, rc, "cannot create backup file");
+      sqlite3_close_v2(dst);
+      return std::unexpected(e);
+    }
+    sqlite3_backup* b = sqlite3_backup_init(dst, "main", src, "main");
+    if (b == nullptr) {
+      Error e = map_error(dst, sqlite3_extended_errcode(dst), "backup failed");
+      sqlite3_close_v2(dst);
+      return std::unexpected(e);
+    }
+    rc = sqlite3_backup_step(b, -1);
+    sqlite3_backup_finish(b);
+    Status st;
+    if (rc != SQLITE_DONE) st = std::unexpected(map_error(dst, rc, "backup failed"));
+    // Leave the copy self-contained: no WAL next to it that a file copy could miss.
+    if (st) sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+    sqlite3_close_v2(dst);
+    return st;
+  }
+
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> open(const std::string& path, const OpenOptions& options) {
+  if (path.empty()) return invalid("database_url", "sqlite: needs a file path");
+  TRY_STATUS(make_parent_dir(fs::path(path)));
+  auto shared = std::make_shared<Shared>();
+  shared->path = path;
+  shared->options = options;
+  shared->writer = TRY(Connection::open(path, Connection::Role::writer, options.busy_timeout_ms));
+  return std::unique_ptr<Database>(new SqliteDatabase(std::move(shared)));
+}
+
+Status restore(const std::string& path, const std::string& src) {
+  std::error_code ec;
+  if (!fs::is_regular_file(src, ec)) return invalid("src", "backup file not found");
+  const fs::path target(path);
+  TRY_STATUS(make_parent_dir(target));
+  // Copy first and check the copy, so what is installed is exactly what was checked.
+  const fs::path tmp = target.string() + ".restore-tmp";
+  remove_sidecars(tmp);
+  fs::copy_file(src, tmp, fs::copy_options::overwrite_existing, ec);
+  if (ec) return fail(ErrorCode::internal, "cannot copy backup: " + ec.message());
+  {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(tmp.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    std::string verdict;
+    if (rc == SQLITE_OK) {
+      sqlite3_exec(
+          db, "PRAGMA quick_check",
+          [](void* out, int n, char** vals, char**) {
+            if (n > 0 && vals[0] != nullptr && static_cast<std::string*>(out)->empty()) {
+              *static_cast<std::string*>(out) = vals[0];
+            }
+            return 0;
+          },
+          &verdict, nullptr);
+    }
+    sqlite3_close_v2(db);
+    if (verdict != "ok") {
+      fs::remove(tmp, ec);
+      remove_sidecars(tmp);
+      return invalid("src", "backup file is not a valid SQLite database");
+    }
+  }
+  TRY_STATUS(sync_path(tmp, false));
+  // A WAL left from the old database would be replayed onto the restored one; it goes
+  // before the new file takes the name.
+  remove_sidecars(target);
+  fs::rename(tmp, target, ec);
+  if (ec) return fail(ErrorCode::internal, "cannot move restored database into place");
+  return sync_path(parent_or_dot(target), true);
+}
+
+}  // namespace dangan::store::sqlite
