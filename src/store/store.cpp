@@ -43,7 +43,8 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 std::int64_t Row::i64(std::size_t i) const {
   const Value& v = cols.at(i);
   if (auto p = std::get_if<std::int64_t>(&v)) return *p;
-  if (auto p = std::get_if<double>(&v)) return std::isfinite(*p) ? static_cast<std::int64_t>(*p) : 0;
+  if (auto p = std::get_if<double>(&v))
+    return std::isfinite(*p) ? static_cast<std::int64_t>(*p) : 0;
   if (auto p = std::get_if<std::string>(&v)) return parse_i64(*p);
   return 0;
 }
@@ -231,8 +232,8 @@ Result<int> apply_migrations(Database& db) {
 Result<int> read_schema_version(Database& db) {
   auto tx = TRY(db.begin(TxMode::read));
   if (!TRY(migrations_table_exists(*tx))) return 0;
-  auto row = TRY(tx->one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {},
-                         "schema version"));
+  auto row =
+      TRY(tx->one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {}, "schema version"));
   return static_cast<int>(row.i64(0));
 }
 

@@ -150,16 +150,15 @@ TEST_CASE("store: values of every type round-trip") {
     auto found = (*tx)->one("SELECT s FROM " + t.name + " WHERE s = ?", {chinese}, "value");
     REQUIRE(found);
     CHECK(found->str(0) == chinese);
-    auto missing = (*tx)->one("SELECT s FROM " + t.name + " WHERE id = ?", {std::int64_t{99}},
-                              "widget");
+    auto missing =
+        (*tx)->one("SELECT s FROM " + t.name + " WHERE id = ?", {std::int64_t{99}}, "widget");
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == ErrorCode::not_found);
     CHECK(missing.error().message.find("widget") != std::string::npos);
 
     if (db->backend() == Backend::postgres) {
       auto typed = (*tx)->one(
-          "SELECT true, false, 1.5::numeric, 7::smallint, 3::int, 2.5::real, now()", {},
-          "typed");
+          "SELECT true, false, 1.5::numeric, 7::smallint, 3::int, 2.5::real, now()", {}, "typed");
       REQUIRE(typed);
       CHECK(std::get<std::int64_t>(typed->cols[0]) == 1);
       CHECK(std::get<std::int64_t>(typed->cols[1]) == 0);
@@ -179,8 +178,8 @@ TEST_CASE("store: unique violation is a conflict without the value, and fails th
     {
       auto tx = db->begin(TxMode::write);
       REQUIRE(tx);
-      REQUIRE((*tx)->exec_script("CREATE UNIQUE INDEX " + t.name + "_email ON " + t.name +
-                                 " (email)"));
+      REQUIRE(
+          (*tx)->exec_script("CREATE UNIQUE INDEX " + t.name + "_email ON " + t.name + " (email)"));
       REQUIRE((*tx)->exec("INSERT INTO " + t.name + " VALUES (?, ?)",
                           {std::int64_t{1}, std::string("张三@example.cn")}));
       REQUIRE((*tx)->commit());

@@ -11,8 +11,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <stdexcept>
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "store/db.h"
@@ -28,8 +28,8 @@ namespace {
 constexpr std::size_t kStatementCacheLimit = 256;
 
 // Type OIDs from pg_type.dat; stable across PostgreSQL versions.
-constexpr pqxx::oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kFloat4 = 700,
-                    kFloat8 = 701, kNumeric = 1700;
+constexpr pqxx::oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kFloat4 = 700, kFloat8 = 701,
+                    kNumeric = 1700;
 
 struct StringHash {
   using is_transparent = void;
@@ -61,9 +61,8 @@ Error from_sqlstate(const std::string& sqlstate, const char* what) {
   if (sqlstate == "08P01") {  // protocol violation: a bug on our side, not an outage
     return Error{ErrorCode::internal, "database error (SQLSTATE 08P01)" + detail, {}};
   }
-  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" ||
-      sqlstate == "57014" || sqlstate.starts_with("08") || sqlstate.starts_with("53") ||
-      sqlstate.starts_with("57P")) {
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "57014" ||
+      sqlstate.starts_with("08") || sqlstate.starts_with("53") || sqlstate.starts_with("57P")) {
     return Error{ErrorCode::unavailable, "database busy (SQLSTATE " + sqlstate + ")" + detail, {}};
   }
   return Error{ErrorCode::internal, "database error (SQLSTATE " + sqlstate + ")" + detail, {}};
@@ -77,11 +76,12 @@ Error current_error(bool& broken) {
   } catch (const pqxx::in_doubt_error&) {
     broken = true;
     return Error{ErrorCode::unavailable,
-                 "connection lost during commit; the change may or may not have been saved", {}};
+                 "connection lost during commit; the change may or may not have been saved",
+                 {}};
   } catch (const pqxx::broken_connection& e) {
     broken = true;
-    return Error{ErrorCode::unavailable, "PostgreSQL connection failed: " + first_line(e.what()),
-                 {}};
+    return Error{
+        ErrorCode::unavailable, "PostgreSQL connection failed: " + first_line(e.what()), {}};
   } catch (const pqxx::serialization_failure&) {
     return Error{ErrorCode::unavailable, "database busy (serialization failure)", {}};
   } catch (const pqxx::deadlock_detected&) {
@@ -165,8 +165,8 @@ struct Shared {
 
   Result<std::unique_ptr<Connection>> acquire() {
     std::unique_lock lk(mu);
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(options.busy_timeout_ms);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
     const int limit = std::max(1, options.pool_size);
     while (idle.empty() && open_count >= limit) {
       if (cv.wait_until(lk, deadline) == std::cv_status::timeout && idle.empty() &&
@@ -258,7 +258,8 @@ class PgTx final : public Tx {
       for (const auto& pr : r) {
         Row row;
         row.cols.reserve(ncols);
-        for (pqxx::row::size_type c = 0; c < ncols; ++c) row.cols.push_back(column(pr[c], types[c]));
+        for (pqxx::row::size_type c = 0; c < ncols; ++c)
+          row.cols.push_back(column(pr[c], types[c]));
         rows.rows.push_back(std::move(row));
       }
       return rows;

@@ -39,8 +39,7 @@ int hex_value(char c) {
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-        hex_value(s[i + 2]) >= 0) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
       i += 2;
     } else {
@@ -227,8 +226,8 @@ std::string rewrite_placeholders(std::string_view sql, int* count) {
     } else if (c == '\'') {
       // E'…' strings escape quotes with a backslash; standard strings double them, which
       // the loop handles as two adjacent literals.
-      bool escapes = i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') &&
-                     (i < 2 || !is_ident(sql[i - 2]));
+      bool escapes =
+          i > 0 && (sql[i - 1] == 'E' || sql[i - 1] == 'e') && (i < 2 || !is_ident(sql[i - 2]));
       out += c;
       ++i;
       while (i < sql.size() && sql[i] != '\'') {
@@ -291,9 +290,9 @@ Status dump_database(const std::string& url, const std::string& dest) {
   if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
   fs::path tmp = target.string() + ".tmp";
   fs::remove(tmp, ec);
-  auto r = TRY(run_tool({tool, "--format=custom", "--no-password", "--file=" + tmp.string(),
-                         "--dbname=" + split.url},
-                        split.password));
+  auto r = TRY(run_tool(
+      {tool, "--format=custom", "--no-password", "--file=" + tmp.string(), "--dbname=" + split.url},
+      split.password));
   if (r.exit_code != 0) {
     fs::remove(tmp, ec);
     return std::unexpected(tool_error("pg_dump", r));
@@ -312,10 +311,10 @@ Status restore(const std::string& url, const std::string& src) {
   SplitUrl split = split_password(url);
   // One transaction: a restore that fails half-way leaves the old database untouched.
   // Owners and grants name roles of the source cluster, which the target may not have.
-  auto r = TRY(run_tool({tool, "--clean", "--if-exists", "--no-owner", "--no-privileges",
-                         "--single-transaction", "--exit-on-error", "--no-password",
-                         "--dbname=" + split.url, src},
-                        split.password));
+  auto r = TRY(run_tool(
+      {tool, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
+       "--exit-on-error", "--no-password", "--dbname=" + split.url, src},
+      split.password));
   if (r.exit_code != 0) return std::unexpected(tool_error("pg_restore", r));
   return {};
 }

@@ -242,8 +242,8 @@ struct Shared {
 
   Result<std::unique_ptr<Connection>> acquire_reader() {
     std::unique_lock lk(pool_mu);
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(options.busy_timeout_ms);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
     const int limit = std::max(1, options.pool_size);
     while (idle_readers.empty() && open_readers >= limit) {
       if (pool_cv.wait_until(lk, deadline) == std::cv_status::timeout && idle_readers.empty() &&
@@ -281,11 +281,15 @@ class SqliteTx final : public Tx {
  public:
   // Write transaction: owns the writer lock.
   SqliteTx(std::shared_ptr<Shared> shared, std::unique_lock<std::timed_mutex> lock)
-      : shared_(std::move(shared)), lock_(std::move(lock)), conn_(shared_->writer.get()),
+      : shared_(std::move(shared)),
+        lock_(std::move(lock)),
+        conn_(shared_->writer.get()),
         mode_(TxMode::write) {}
   // Read transaction: owns a pooled reader.
   SqliteTx(std::shared_ptr<Shared> shared, std::unique_ptr<Connection> reader)
-      : shared_(std::move(shared)), reader_(std::move(reader)), conn_(reader_.get()),
+      : shared_(std::move(shared)),
+        reader_(std::move(reader)),
+        conn_(reader_.get()),
         mode_(TxMode::read) {}
 
   ~SqliteTx() override {
@@ -362,7 +366,8 @@ fs::path parent_or_dot(const fs::path& p) {
 Status make_parent_dir(const fs::path& p) {
   std::error_code ec;
   if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
-  if (ec) return fail(ErrorCode::unavailable, "cannot create directory " + p.parent_path().string());
+  if (ec)
+    return fail(ErrorCode::unavailable, "cannot create directory " + p.parent_path().string());
   return {};
 }
 
@@ -430,8 +435,8 @@ class SqliteDatabase final : public Database {
   // the copy is one consistent snapshot while the writer goes on committing.
   static Status copy_into(sqlite3* src, const fs::path& tmp) {
     sqlite3* dst = nullptr;
-    int rc = sqlite3_open_v2(tmp.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(tmp.c_str(), &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     if (rc != SQLITE_OK) {
       Error e = map_error(dst, rc, "cannot create backup file");
       sqlite3_close_v2(dst);
