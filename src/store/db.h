@@ -92,7 +92,7 @@ class Database {
   virtual Result<int> migrate() = 0;
   virtual Result<int> schema_version() = 0;
   // Consistent online copy of the whole database to `dest` (a file path for SQLite,
-  // a directory holding a plain SQL dump for PostgreSQL).
+  // a pg_dump custom-format file for PostgreSQL).
   virtual Status backup(const std::string& dest) = 0;
   virtual Status ping() = 0;
   // URL with any password removed, for logs.

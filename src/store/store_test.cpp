@@ -466,8 +466,11 @@ TEST_CASE("store: backup and restore round-trip") {
     REQUIRE_FALSE(bad);
     CHECK(bad.error().code == ErrorCode::invalid);
     CHECK(restore(target, (dir.path / "absent").string()).error().code == ErrorCode::invalid);
+    std::ofstream(dir.path / "empty").flush();
+    CHECK(restore(target, (dir.path / "empty").string()).error().code == ErrorCode::invalid);
 
     REQUIRE(restore(target, file));
+    REQUIRE(restore(target, file));  // over existing objects: --clean drops them first
     {
       OpenOptions options;
       options.migrate = false;

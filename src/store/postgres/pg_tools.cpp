@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -143,6 +144,7 @@ Error tool_error(const std::string& tool, const ToolResult& r) {
     code = ErrorCode::unavailable;
   } else if (line.find("not appear to be a valid archive") != std::string::npos ||
              line.find("did not find magic string") != std::string::npos ||
+             line.find("input file is too short") != std::string::npos ||
              line.find("could not open input file") != std::string::npos) {
     code = ErrorCode::invalid;
   }
@@ -306,6 +308,16 @@ Status dump_database(const std::string& url, const std::string& dest) {
 Status restore(const std::string& url, const std::string& src) {
   std::error_code ec;
   if (!fs::is_regular_file(src, ec)) return invalid("src", "backup file not found");
+  {
+    // pg_dump's custom format starts with this magic; checking it here gives a clear
+    // `invalid` instead of whatever pg_restore prints.
+    char magic[5] = {};
+    std::ifstream in(src, std::ios::binary);
+    in.read(magic, sizeof magic);
+    if (!in || std::string_view(magic, 5) != "PGDMP") {
+      return invalid("src", "backup file is not a pg_dump custom-format archive");
+    }
+  }
   std::string tool = find_tool("pg_restore");
   if (tool.empty()) return fail(ErrorCode::unavailable, "pg_restore not found in PATH");
   SplitUrl split = split_password(url);

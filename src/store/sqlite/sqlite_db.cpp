@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -404,6 +405,10 @@ class SqliteDatabase final : public Database {
 
   Status backup(const std::string& dest) override {
     const fs::path target(dest);
+    std::error_code same_ec;
+    if (fs::equivalent(target, shared_->path, same_ec)) {
+      return invalid("dest", "backup destination is the live database");
+    }
     TRY_STATUS(make_parent_dir(target));
     const fs::path tmp = target.string() + ".tmp";
     std::error_code ec;
@@ -476,6 +481,16 @@ Result<std::unique_ptr<Database>> open(const std::string& path, const OpenOption
 Status restore(const std::string& path, const std::string& src) {
   std::error_code ec;
   if (!fs::is_regular_file(src, ec)) return invalid("src", "backup file not found");
+  // An empty file would pass quick_check as an empty database and wipe the data.
+  {
+    char header[16] = {};
+    std::ifstream in(src, std::ios::binary);
+    in.read(header, sizeof header);
+    if (!in ||
+        std::string_view(header, sizeof header) != std::string_view("SQLite format 3\0", 16)) {
+      return invalid("src", "backup file is not a valid SQLite database");
+    }
+  }
   const fs::path target(path);
   TRY_STATUS(make_parent_dir(target));
   // Copy first and check the copy, so what is installed is exactly what was checked.
