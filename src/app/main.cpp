@@ -1,7 +1,7 @@
 // main.cpp — the `dangan` command: serve, migrate, demo, user, backup, restore, audit.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <string>
 
@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   cli.add_option("--config", config_file, "TOML configuration file");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error");
   auto db_option = [&](CLI::App* sub) {
-    sub->add_option("--database", database, "sqlite:PATH or postgresql://… (default sqlite:./data/dangan.db)");
+    sub->add_option("--database", database,
+                    "sqlite:PATH or postgresql://… (default sqlite:./data/dangan.db)");
   };
 
   auto* serve = cli.add_subcommand("serve", "serve the web console, portal and API");
@@ -56,9 +57,13 @@ int main(int argc, char** argv) {
   user->require_subcommand(1);
   std::string username, role, display_name;
   std::int64_t patron_id = 0, unit_id = 0;
-  auto* user_add = user->add_subcommand("add", "add an account; the password is read from standard input");
+  auto* user_add =
+      user->add_subcommand("add", "add an account; the password is read from standard input");
   user_add->add_option("name", username, "username")->required();
-  user_add->add_option("--role", role, "administrator, archivist, agent, manager, analyst, auditor, patron")->required();
+  user_add
+      ->add_option("--role", role,
+                   "administrator, archivist, agent, manager, analyst, auditor, patron")
+      ->required();
   user_add->add_option("--display-name", display_name, "shown in the console");
   user_add->add_option("--patron", patron_id, "for --role patron: the patron id");
   user_add->add_option("--unit", unit_id, "unit id");
@@ -73,7 +78,8 @@ int main(int argc, char** argv) {
   auto* backup = cli.add_subcommand("backup", "consistent online backup to a file");
   backup->add_option("dest", path, "backup file")->required();
   db_option(backup);
-  auto* restore = cli.add_subcommand("restore", "replace the database with a backup (server stopped)");
+  auto* restore =
+      cli.add_subcommand("restore", "replace the database with a backup (server stopped)");
   restore->add_option("src", path, "backup file")->required();
   db_option(restore);
 
@@ -120,17 +126,25 @@ int main(int argc, char** argv) {
     if (user_add->parsed()) {
       auto r = parse_role(role);
       if (!r) return fail_with({ErrorCode::invalid, "unknown role " + role, "role"});
-      auth::NewUser u{username, display_name, read_password(), *r,
-                      unit_id ? std::optional<std::int64_t>(unit_id) : std::nullopt, false,
+      auth::NewUser u{username,
+                      display_name,
+                      read_password(),
+                      *r,
+                      unit_id ? std::optional<std::int64_t>(unit_id) : std::nullopt,
+                      false,
                       patron_id ? std::optional<std::int64_t>(patron_id) : std::nullopt};
       auto tx = (*db)->begin(store::TxMode::write);
       if (!tx) return fail_with(tx.error());
       auto created = auth::create_user(**tx, u);
       if (!created) return fail_with(created.error());
-      if (auto s = audit::append(**tx, system_actor(), {"user.create", "user", std::to_string(created->id), u.patron_id, "command line"}); !s)
+      if (auto s = audit::append(
+              **tx, system_actor(),
+              {"user.create", "user", std::to_string(created->id), u.patron_id, "command line"});
+          !s)
         return fail_with(s.error());
       if (auto s = (*tx)->commit(); !s) return fail_with(s.error());
-      std::cout << "added " << created->username << " (" << to_string(created->role) << ", id " << created->id << ")\n";
+      std::cout << "added " << created->username << " (" << to_string(created->role) << ", id "
+                << created->id << ")\n";
       return 0;
     }
     if (user_list->parsed()) {
@@ -139,7 +153,8 @@ int main(int argc, char** argv) {
       auto users = auth::list_users(**tx);
       if (!users) return fail_with(users.error());
       for (auto& u : *users)
-        std::cout << u.id << "\t" << u.username << "\t" << to_string(u.role) << (u.disabled ? "\tdisabled" : "") << "\n";
+        std::cout << u.id << "\t" << u.username << "\t" << to_string(u.role)
+                  << (u.disabled ? "\tdisabled" : "") << "\n";
       return 0;
     }
     if (user_disable->parsed()) {
@@ -148,7 +163,10 @@ int main(int argc, char** argv) {
       auto u = auth::find_user(**tx, username);
       if (!u) return fail_with(u.error());
       if (auto s = auth::set_disabled(**tx, u->id, true); !s) return fail_with(s.error());
-      if (auto s = audit::append(**tx, system_actor(), {"user.disable", "user", std::to_string(u->id), {}, "command line"}); !s)
+      if (auto s =
+              audit::append(**tx, system_actor(),
+                            {"user.disable", "user", std::to_string(u->id), {}, "command line"});
+          !s)
         return fail_with(s.error());
       if (auto s = (*tx)->commit(); !s) return fail_with(s.error());
       std::cout << "disabled " << username << "\n";
@@ -166,8 +184,8 @@ int main(int argc, char** argv) {
         std::cout << "audit chain intact: " << report->checked << " entries\n";
         return 0;
       }
-      std::cout << "audit chain BROKEN at entry " << report->bad_seq.value_or(0) << ": " << report->problem
-                << " (" << report->checked << " entries checked)\n";
+      std::cout << "audit chain BROKEN at entry " << report->bad_seq.value_or(0) << ": "
+                << report->problem << " (" << report->checked << " entries checked)\n";
       return 1;
     }
   } catch (const std::exception& e) {

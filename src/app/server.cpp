@@ -35,16 +35,21 @@ json openapi(const http::Router& router) {
   json paths = json::object();
   for (auto& [method, pattern] : router.routes()) {
     if (pattern.rfind("/api/", 0) != 0 && pattern != "/healthz" && pattern != "/readyz") continue;
-    json op = {{"operationId", method + " " + pattern},
-               {"responses",
-                {{"200", {{"description", "success"}}},
-                 {"4XX", {{"description", "bad input or not allowed"},
-                          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}}}};
+    json op = {
+        {"operationId", method + " " + pattern},
+        {"responses",
+         {{"200", {{"description", "success"}}},
+          {"4XX",
+           {{"description", "bad input or not allowed"},
+            {"content",
+             {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}}}};
     json params = json::array();
     std::size_t pos = 0;
     while ((pos = pattern.find('{', pos)) != std::string::npos) {
       auto end = pattern.find('}', pos);
-      params.push_back({{"name", pattern.substr(pos + 1, end - pos - 1)}, {"in", "path"}, {"required", true},
+      params.push_back({{"name", pattern.substr(pos + 1, end - pos - 1)},
+                        {"in", "path"},
+                        {"required", true},
                         {"schema", {{"type", "string"}}}});
       pos = end;
     }
@@ -56,52 +61,58 @@ json openapi(const http::Router& router) {
         (pattern == "/api/v1/patrons/{id}" || (pattern == "/api/v1/patrons" && method == "POST")))
       op["responses"][method == "POST" ? "201" : "200"] = {
           {"description", "the patron as your role may see it"},
-          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Patron"}}}}}}}};
+          {"content",
+           {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Patron"}}}}}}}};
     std::string m = method;
     for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     paths[pattern][m] = op;
   }
   json str = {{"type", "string"}};
   json nstr = {{"type", json::array({"string", "null"})}};
-  return {
-      {"openapi", "3.1.0"},
-      {"info", {{"title", "dangan"}, {"version", "0.1.0"},
-                {"description", "Patron-relationship management for archives and libraries."}}},
-      {"paths", paths},
-      {"security", json::array({{{"bearer", json::array()}}, {{"cookie", json::array()}}})},
-      {"components",
-       {{"securitySchemes",
-         {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
-          {"cookie", {{"type", "apiKey"}, {"in", "cookie"}, {"name", http::kSessionCookie}}}}},
-        {"schemas",
-         {{"Error",
-           {{"type", "object"},
-            {"required", {"error"}},
-            {"properties",
-             {{"error", {{"type", "object"},
-                         {"required", {"code", "message", "field"}},
-                         {"properties", {{"code", {{"type", "string"},
-                                                   {"enum", {"invalid", "not_found", "conflict", "forbidden",
-                                                             "unauthenticated", "too_many_requests",
-                                                             "unavailable", "internal", "moved"}}}},
-                                         {"message", str},
-                                         {"field", str}}}}}}}}},
-          {"Patron",
-           {{"type", "object"},
-            {"required", {"id", "type", "name", "phones", "emails", "id_document"}},
-            {"properties",
-             {{"id", {{"type", "integer"}}},
-              {"type", {{"type", "string"}, {"enum", {"person", "organisation"}}}},
-              {"status", {{"type", "string"}, {"enum", {"active", "merged", "erased"}}}},
-              {"name", nstr},
-              {"name_latin", nstr},
-              {"phones", {{"type", "array"}, {"items", str}}},
-              {"emails", {{"type", "array"}, {"items", str}}},
-              {"id_document", {{"type", json::array({"object", "null"})},
-                               {"properties", {{"type", str}, {"number", str}}}}},
-              {"tags", {{"type", "array"}, {"items", str}}},
-              {"version", {{"type", "integer"}}},
-              {"masked", {{"type", "array"}, {"items", str}}}}}}}}}}}};
+  return {{"openapi", "3.1.0"},
+          {"info",
+           {{"title", "dangan"},
+            {"version", "0.1.0"},
+            {"description", "Patron-relationship management for archives and libraries."}}},
+          {"paths", paths},
+          {"security", json::array({{{"bearer", json::array()}}, {{"cookie", json::array()}}})},
+          {"components",
+           {{"securitySchemes",
+             {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+              {"cookie", {{"type", "apiKey"}, {"in", "cookie"}, {"name", http::kSessionCookie}}}}},
+            {"schemas",
+             {{"Error",
+               {{"type", "object"},
+                {"required", {"error"}},
+                {"properties",
+                 {{"error",
+                   {{"type", "object"},
+                    {"required", {"code", "message", "field"}},
+                    {"properties",
+                     {{"code",
+                       {{"type", "string"},
+                        {"enum",
+                         {"invalid", "not_found", "conflict", "forbidden", "unauthenticated",
+                          "too_many_requests", "unavailable", "internal", "moved"}}}},
+                      {"message", str},
+                      {"field", str}}}}}}}}},
+              {"Patron",
+               {{"type", "object"},
+                {"required", {"id", "type", "name", "phones", "emails", "id_document"}},
+                {"properties",
+                 {{"id", {{"type", "integer"}}},
+                  {"type", {{"type", "string"}, {"enum", {"person", "organisation"}}}},
+                  {"status", {{"type", "string"}, {"enum", {"active", "merged", "erased"}}}},
+                  {"name", nstr},
+                  {"name_latin", nstr},
+                  {"phones", {{"type", "array"}, {"items", str}}},
+                  {"emails", {{"type", "array"}, {"items", str}}},
+                  {"id_document",
+                   {{"type", json::array({"object", "null"})},
+                    {"properties", {{"type", str}, {"number", str}}}}},
+                  {"tags", {{"type", "array"}, {"items", str}}},
+                  {"version", {{"type", "integer"}}},
+                  {"masked", {{"type", "array"}, {"items", str}}}}}}}}}}}};
 }
 
 }  // namespace
@@ -133,14 +144,17 @@ int serve(const Config& config) {
   auth::register_routes(api, sessions, **db, config);
   patrons::register_routes(api, patrons);
 
-  api.open("GET", "/healthz", [](http::Request&) { return http::Response::json(200, {{"status", "ok"}}); });
+  api.open("GET", "/healthz", [](http::Request&) {
+    return http::Response::json(200, {{"status", "ok"}});
+  });
   api.open("GET", "/readyz", [&db](http::Request&) {
     if (auto s = (*db)->ping(); !s)
       return http::Response::json(503, {{"status", "unavailable"}, {"database", "unreachable"}});
     return http::Response::json(200, {{"status", "ready"}, {"database", "reachable"}});
   });
   json spec = openapi(router);
-  api.open("GET", "/api/v1/openapi.json", [spec](http::Request&) { return http::Response::json(200, spec); });
+  api.open("GET", "/api/v1/openapi.json",
+           [spec](http::Request&) { return http::Response::json(200, spec); });
 
   // The web front end: embedded files; unknown non-API paths get the app shell.
   std::map<std::string, std::string_view> files;
@@ -154,7 +168,8 @@ int serve(const Config& config) {
   };
   for (auto& [path, data] : files) api.open("GET", path, serve_file);
   api.open("GET", "/", serve_file);
-  for (auto* page : {"/login", "/patrons", "/patrons/{id}", "/audit", "/users", "/key-changes", "/portal"})
+  for (auto* page :
+       {"/login", "/patrons", "/patrons/{id}", "/audit", "/users", "/key-changes", "/portal"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;
@@ -171,10 +186,12 @@ int serve(const Config& config) {
     return resp;
   });
   if (auto s = server.listen(); !s) {
-    spdlog::critical("event=listen_failed listen={} message=\"{}\"", config.listen, s.error().message);
+    spdlog::critical("event=listen_failed listen={} message=\"{}\"", config.listen,
+                     s.error().message);
     return 1;
   }
-  spdlog::info("event=serving listen={}:{} database={}", listen->first, server.port(), (*db)->describe());
+  spdlog::info("event=serving listen={}:{} database={}", listen->first, server.port(),
+               (*db)->describe());
   server.run();
   reads.flush();
   spdlog::info("event=stopped");

@@ -154,8 +154,8 @@ Result<VerifyReport> verify(store::Database& db) {
         {after}));
     if (rows.empty()) break;
     for (auto& r : rows) {
-      Fields f{r.i64(0), r.str(1), r.opt_i64(2), r.str(3), r.str(4), r.str(5), r.str(6),
-               r.str(7), r.opt_i64(8), r.str(9), r.str(10), r.str(11)};
+      Fields f{r.i64(0), r.str(1), r.opt_i64(2), r.str(3), r.str(4),  r.str(5),
+               r.str(6), r.str(7), r.opt_i64(8), r.str(9), r.str(10), r.str(11)};
       ++report.checked;
       auto bad = [&](std::string problem) {
         report.ok = false;

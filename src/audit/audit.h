@@ -16,12 +16,11 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/actor.h"
 #include "core/clock.h"
@@ -40,12 +39,14 @@ struct Entry {
 };
 
 // Appends inside `tx` (a write transaction).
-Status append(store::Tx& tx, const Actor& by, const Entry& entry, const Clock& clock = system_clock());
+Status append(store::Tx& tx, const Actor& by, const Entry& entry,
+              const Clock& clock = system_clock());
 
 // Batches read entries; flushes every `interval` or at 512 pending, and on destruction.
 class ReadRecorder {
  public:
-  ReadRecorder(store::Database& db, std::chrono::milliseconds interval = std::chrono::milliseconds(20));
+  ReadRecorder(store::Database& db,
+               std::chrono::milliseconds interval = std::chrono::milliseconds(20));
   ~ReadRecorder();
   void record(const Actor& by, Entry entry);
   // Writes everything pending now (tests, shutdown).
@@ -73,7 +74,7 @@ Result<VerifyReport> verify(store::Database& db);
 
 struct Query {
   std::optional<std::int64_t> patron_id;
-  std::optional<std::string> actor;  // username
+  std::optional<std::string> actor;     // username
   std::optional<std::string> from, to;  // ISO times
   std::optional<std::string> action;
   std::optional<std::int64_t> before_seq;  // cursor

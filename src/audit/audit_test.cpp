@@ -12,7 +12,8 @@ namespace {
 
 std::unique_ptr<store::Database> fresh_db(const std::string& name) {
   crypto::init();
-  auto dir = std::filesystem::temp_directory_path() / ("dangan-audit-" + name + "-" + crypto::random_hex(4));
+  auto dir = std::filesystem::temp_directory_path() /
+             ("dangan-audit-" + name + "-" + crypto::random_hex(4));
   std::filesystem::create_directories(dir);
   auto db = store::open("sqlite:" + (dir / "db.sqlite").string());
   REQUIRE(db);
@@ -27,7 +28,8 @@ void append_n(store::Database& db, int n) {
   for (int i = 0; i < n; ++i) {
     auto tx = db.begin(store::TxMode::write);
     REQUIRE(tx);
-    REQUIRE(audit::append(**tx, a, {"patron.read", "patron", std::to_string(i), i + 1, "", {{"i", i}}}));
+    REQUIRE(audit::append(**tx, a,
+                          {"patron.read", "patron", std::to_string(i), i + 1, "", {{"i", i}}}));
     REQUIRE((*tx)->commit());
   }
 }
@@ -61,7 +63,8 @@ TEST_CASE("the database refuses to edit or delete audit entries") {
 TEST_CASE("verify finds an edited entry") {
   auto db = fresh_db("edited");
   append_n(*db, 10);
-  raw(*db, "DROP TRIGGER audit_no_update; UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 4;");
+  raw(*db,
+      "DROP TRIGGER audit_no_update; UPDATE audit_log SET actor_name = 'mallory' WHERE seq = 4;");
   auto r = audit::verify(*db);
   REQUIRE(r);
   CHECK_FALSE(r->ok);

@@ -46,8 +46,8 @@ Actor actor_of(const User& u) {
 bool valid_username(const std::string& s) {
   if (s.size() < 2 || s.size() > 64) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-' || c == '@';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '@';
   });
 }
 
@@ -107,8 +107,7 @@ Status check_password_policy(const std::string& username, const std::string& pas
 }
 
 Result<User> create_user(store::Tx& tx, const NewUser& u, const Clock& clock) {
-  if (!valid_username(u.username))
-    return invalid("username", "2 to 64 letters, digits or . _ - @");
+  if (!valid_username(u.username)) return invalid("username", "2 to 64 letters, digits or . _ - @");
   if (u.display_name.size() > 200) return invalid("display_name", "at most 200 bytes");
   TRY_STATUS(check_password_policy(u.username, u.password));
   if (u.role == Role::patron && !u.patron_id)
@@ -129,8 +128,8 @@ Result<User> create_user(store::Tx& tx, const NewUser& u, const Clock& clock) {
       "password_hash, password_changed_at, created_at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING " +
           user_columns(),
       {u.username, u.display_name, std::string(to_string(u.role)), store::opt(u.unit_id),
-       std::int64_t(u.unit_scoped), store::opt(u.patron_id), crypto::hash_password(u.password),
-       now, now},
+       std::int64_t(u.unit_scoped), store::opt(u.patron_id), crypto::hash_password(u.password), now,
+       now},
       "user");
   if (!r) {
     if (r.error().code == ErrorCode::conflict)
@@ -148,8 +147,8 @@ Result<std::vector<User>> list_users(store::Tx& tx) {
 }
 
 Result<User> find_user(store::Tx& tx, const std::string& username) {
-  auto r = TRY(tx.one("SELECT " + user_columns() + " FROM users WHERE username = ?", {username},
-                      "user"));
+  auto r = TRY(
+      tx.one("SELECT " + user_columns() + " FROM users WHERE username = ?", {username}, "user"));
   return user_from(r);
 }
 
@@ -166,7 +165,9 @@ Status set_disabled(store::Tx& tx, std::int64_t id, bool disabled) {
 }
 
 Sessions::Sessions(store::Database& db, const Config& config, const Clock& clock)
-    : db_(db), config_(config), clock_(clock),
+    : db_(db),
+      config_(config),
+      clock_(clock),
       dummy_hash_(crypto::hash_password(crypto::random_hex(16))) {}
 
 Result<bool> Sessions::rate_limited(store::Tx& tx, const std::string& key, int limit) {
@@ -203,9 +204,9 @@ Result<Session> Sessions::login(const std::string& username, const std::string& 
       return fail(ErrorCode::too_many_requests,
                   "too many log-in attempts from your address; try again in a minute");
     }
-    auto row = TRY(tx->maybe_one("SELECT " + user_columns() +
-                                     ", password_hash, locked_until FROM users WHERE username = ?",
-                                 {username}));
+    auto row = TRY(tx->maybe_one(
+        "SELECT " + user_columns() + ", password_hash, locked_until FROM users WHERE username = ?",
+        {username}));
     if (row) {
       user = user_from(*row);
       hash = row->str(9);
@@ -228,19 +229,19 @@ Result<Session> Sessions::login(const std::string& username, const std::string& 
   if (!user) actor.username = "unknown";
   if (!ok) {
     if (user) {
-      auto r = TRY(tx->one("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? "
-                           "RETURNING failed_logins",
-                           {user->id}, "user"));
+      auto r =
+          TRY(tx->one("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? "
+                      "RETURNING failed_logins",
+                      {user->id}, "user"));
       if (r.i64(0) >= config_.lockout_threshold) {
         TRY(tx->exec("UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ?",
                      {format_time(now + minutes(config_.lockout_minutes)), user->id}));
-        TRY_STATUS(audit::append(*tx, actor, {"user.locked", "user", std::to_string(user->id)},
-                                 clock_));
+        TRY_STATUS(
+            audit::append(*tx, actor, {"user.locked", "user", std::to_string(user->id)}, clock_));
       }
     }
-    TRY_STATUS(audit::append(*tx, actor,
-                             {"user.login_failed", "user", user ? std::to_string(user->id) : ""},
-                             clock_));
+    TRY_STATUS(audit::append(
+        *tx, actor, {"user.login_failed", "user", user ? std::to_string(user->id) : ""}, clock_));
     TRY_STATUS(tx->commit());
     return deny;
   }
@@ -250,10 +251,10 @@ Result<Session> Sessions::login(const std::string& username, const std::string& 
   s.csrf_token = crypto::random_hex(32);
   s.expires_at = format_time(now + hours(config_.session_absolute_hours));
   s.user = *user;
-  TRY(tx->exec("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, "
-               "expires_at) VALUES (?,?,?,?,?,?)",
-               {crypto::sha256_hex(s.token), user->id, s.csrf_token, now_text, now_text,
-                s.expires_at}));
+  TRY(tx->exec(
+      "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, "
+      "expires_at) VALUES (?,?,?,?,?,?)",
+      {crypto::sha256_hex(s.token), user->id, s.csrf_token, now_text, now_text, s.expires_at}));
   TRY_STATUS(audit::append(*tx, actor, {"user.login", "user", std::to_string(user->id)}, clock_));
   TRY_STATUS(tx->commit());
   return s;
@@ -297,9 +298,10 @@ Result<std::pair<Actor, std::string>> Sessions::authenticate(const std::string& 
 
 Status Sessions::logout(const std::string& token, const Actor& actor) {
   auto tx = TRY(db_.begin(store::TxMode::write));
-  TRY(tx->exec("UPDATE sessions SET revoked = 1 WHERE token_hash = ?", {crypto::sha256_hex(token)}));
-  TRY_STATUS(audit::append(*tx, actor, {"user.logout", "user", std::to_string(actor.user_id)},
-                           clock_));
+  TRY(tx->exec("UPDATE sessions SET revoked = 1 WHERE token_hash = ?",
+               {crypto::sha256_hex(token)}));
+  TRY_STATUS(
+      audit::append(*tx, actor, {"user.logout", "user", std::to_string(actor.user_id)}, clock_));
   return tx->commit();
 }
 
@@ -319,8 +321,8 @@ Status Sessions::change_password(const Actor& actor, const std::string& current,
   TRY(tx->exec("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",
                {crypto::hash_password(next), format_time(clock_.now()), actor.user_id}));
   TRY(tx->exec("UPDATE sessions SET revoked = 1 WHERE user_id = ?", {actor.user_id}));
-  TRY_STATUS(audit::append(*tx, actor,
-                           {"user.password_changed", "user", std::to_string(actor.user_id)}, clock_));
+  TRY_STATUS(audit::append(
+      *tx, actor, {"user.password_changed", "user", std::to_string(actor.user_id)}, clock_));
   return tx->commit();
 }
 

@@ -10,11 +10,10 @@
 // minute (a counter in the database, shared by every process).
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/actor.h"
 #include "core/clock.h"
@@ -25,13 +24,13 @@
 namespace dangan::auth {
 
 enum class Permission {
-  patron_read,         // see patrons (masked per role)
-  patron_write,        // create, update, relations, contact validity
-  patron_reveal,       // unmask a field, with a reason
+  patron_read,    // see patrons (masked per role)
+  patron_write,   // create, update, relations, contact validity
+  patron_reveal,  // unmask a field, with a reason
   patron_merge,
   patron_erase,
   patron_export,
-  key_change_decide,   // approve or reject a key-field correction (D11)
+  key_change_decide,  // approve or reject a key-field correction (D11)
   audit_read,
   user_admin,
   unit_admin,
@@ -71,7 +70,7 @@ Result<User> get_user(store::Tx& tx, std::int64_t id);
 Status set_disabled(store::Tx& tx, std::int64_t id, bool disabled);
 
 struct Session {
-  std::string token;       // only returned at login
+  std::string token;  // only returned at login
   std::string csrf_token;
   std::string expires_at;  // absolute expiry
   User user;
@@ -88,8 +87,7 @@ class Sessions {
   Result<std::pair<Actor, std::string>> authenticate(const std::string& token);
   Status logout(const std::string& token, const Actor& actor);
   // Checks the current password, sets the new one and ends every session of the user.
-  Status change_password(const Actor& actor, const std::string& current,
-                         const std::string& next);
+  Status change_password(const Actor& actor, const std::string& current, const std::string& next);
 
  private:
   Result<bool> rate_limited(store::Tx& tx, const std::string& key, int limit);

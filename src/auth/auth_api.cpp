@@ -6,9 +6,9 @@
 namespace dangan::auth {
 
 using json = nlohmann::json;
+using http::reply;
 using http::Request;
 using http::Response;
-using http::reply;
 
 namespace {
 
@@ -39,11 +39,13 @@ std::string cookie(const std::string& value, bool secure, int max_age) {
 
 }  // namespace
 
-void register_routes(http::Api& api, Sessions& sessions, store::Database& db, const Config& config) {
+void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
+                     const Config& config) {
   api.open("POST", "/api/v1/auth/login", [&api, &sessions, config](Request& r) {
     auto body = http::json_body(r);
     if (!body) return reply(body.error(), r);
-    if (auto ok = only_fields(*body, {"username", "password", "cookie"}); !ok) return reply(ok.error(), r);
+    if (auto ok = only_fields(*body, {"username", "password", "cookie"}); !ok)
+      return reply(ok.error(), r);
     auto user = string_field(*body, "username");
     if (!user) return reply(user.error(), r);
     auto pass = string_field(*body, "password");
@@ -57,11 +59,13 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db, co
       if (s.error().code == ErrorCode::too_many_requests) resp.set_header("Retry-After", "60");
       return resp;
     }
-    json out = {{"csrf_token", s->csrf_token}, {"expires_at", s->expires_at}, {"user", to_json(s->user)}};
+    json out = {
+        {"csrf_token", s->csrf_token}, {"expires_at", s->expires_at}, {"user", to_json(s->user)}};
     Response resp;
     if (want_cookie) {
       resp = Response::json(200, out);
-      resp.set_header("Set-Cookie", cookie(s->token, api.secure(r), config.session_absolute_hours * 3600));
+      resp.set_header("Set-Cookie",
+                      cookie(s->token, api.secure(r), config.session_absolute_hours * 3600));
     } else {
       out["token"] = s->token;
       resp = Response::json(200, out);
@@ -81,7 +85,8 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db, co
   api.secured("POST", "/api/v1/auth/password", [&sessions](Request& r, const Actor& a) {
     auto body = http::json_body(r);
     if (!body) return reply(body.error(), r);
-    if (auto ok = only_fields(*body, {"current_password", "new_password"}); !ok) return reply(ok.error(), r);
+    if (auto ok = only_fields(*body, {"current_password", "new_password"}); !ok)
+      return reply(ok.error(), r);
     auto cur = string_field(*body, "current_password");
     if (!cur) return reply(cur.error(), r);
     auto next = string_field(*body, "new_password");
@@ -141,29 +146,40 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db, co
     if (!role) return reply(role.error(), r);
     auto parsed = parse_role(*role);
     if (!parsed)
-      return reply(Error{ErrorCode::invalid,
-                         "must be administrator, archivist, agent, manager, analyst, auditor or patron",
-                         "role"}, r);
+      return reply(
+          Error{ErrorCode::invalid,
+                "must be administrator, archivist, agent, manager, analyst, auditor or patron",
+                "role"},
+          r);
     u.role = *parsed;
     auto display = string_field(*body, "display_name", false);
     if (!display) return reply(display.error(), r);
     u.display_name = *display;
-    for (auto [key, out] : {std::pair{"unit_id", &u.unit_id}, std::pair{"patron_id", &u.patron_id}}) {
+    for (auto [key, out] :
+         {std::pair{"unit_id", &u.unit_id}, std::pair{"patron_id", &u.patron_id}}) {
       if (!body->contains(key) || (*body)[key].is_null()) continue;
-      if (!(*body)[key].is_number_integer()) return reply(Error{ErrorCode::invalid, "must be an integer", key}, r);
+      if (!(*body)[key].is_number_integer())
+        return reply(Error{ErrorCode::invalid, "must be an integer", key}, r);
       *out = (*body)[key].get<std::int64_t>();
     }
     if (body->contains("unit_scoped")) {
-      if (!(*body)["unit_scoped"].is_boolean()) return reply(Error{ErrorCode::invalid, "must be true or false", "unit_scoped"}, r);
+      if (!(*body)["unit_scoped"].is_boolean())
+        return reply(Error{ErrorCode::invalid, "must be true or false", "unit_scoped"}, r);
       u.unit_scoped = (*body)["unit_scoped"];
-      if (u.unit_scoped && !u.unit_id) return reply(Error{ErrorCode::invalid, "a unit-scoped user needs a unit", "unit_id"}, r);
+      if (u.unit_scoped && !u.unit_id)
+        return reply(Error{ErrorCode::invalid, "a unit-scoped user needs a unit", "unit_id"}, r);
     }
     auto tx = db.begin(store::TxMode::write);
     if (!tx) return reply(tx.error(), r);
     auto created = create_user(**tx, u);
     if (!created) return reply(created.error(), r);
-    if (auto s = audit::append(**tx, a, {"user.create", "user", std::to_string(created->id), u.patron_id, "",
-                                         {{"role", to_string(u.role)}}});
+    if (auto s = audit::append(**tx, a,
+                               {"user.create",
+                                "user",
+                                std::to_string(created->id),
+                                u.patron_id,
+                                "",
+                                {{"role", to_string(u.role)}}});
         !s)
       return reply(s.error(), r);
     if (auto s = (*tx)->commit(); !s) return reply(s.error(), r);
@@ -171,32 +187,41 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db, co
   });
 
   for (auto [verb, disable] : {std::pair{"disable", true}, std::pair{"enable", false}}) {
-    api.secured("POST", std::string("/api/v1/users/{id}/") + verb, [&db, disable](Request& r, const Actor& a) {
-      if (auto ok = require(a, Permission::user_admin); !ok) return reply(ok.error(), r);
-      auto id = http::id_path(r);
-      if (!id) return reply(id.error(), r);
-      if (*id == a.user_id && disable) return reply(Error{ErrorCode::conflict, "you cannot disable yourself", "id"}, r);
-      auto tx = db.begin(store::TxMode::write);
-      if (!tx) return reply(tx.error(), r);
-      if (auto s = set_disabled(**tx, *id, disable); !s) return reply(s.error(), r);
-      if (auto s = audit::append(**tx, a, {disable ? "user.disable" : "user.enable", "user", std::to_string(*id)}); !s)
-        return reply(s.error(), r);
-      auto u = get_user(**tx, *id);
-      if (!u) return reply(u.error(), r);
-      if (auto s = (*tx)->commit(); !s) return reply(s.error(), r);
-      return Response::json(200, to_json(*u));
-    });
+    api.secured(
+        "POST", std::string("/api/v1/users/{id}/") + verb,
+        [&db, disable](Request& r, const Actor& a) {
+          if (auto ok = require(a, Permission::user_admin); !ok) return reply(ok.error(), r);
+          auto id = http::id_path(r);
+          if (!id) return reply(id.error(), r);
+          if (*id == a.user_id && disable)
+            return reply(Error{ErrorCode::conflict, "you cannot disable yourself", "id"}, r);
+          auto tx = db.begin(store::TxMode::write);
+          if (!tx) return reply(tx.error(), r);
+          if (auto s = set_disabled(**tx, *id, disable); !s) return reply(s.error(), r);
+          if (auto s = audit::append(
+                  **tx, a, {disable ? "user.disable" : "user.enable", "user", std::to_string(*id)});
+              !s)
+            return reply(s.error(), r);
+          auto u = get_user(**tx, *id);
+          if (!u) return reply(u.error(), r);
+          if (auto s = (*tx)->commit(); !s) return reply(s.error(), r);
+          return Response::json(200, to_json(*u));
+        });
   }
 
   api.secured("GET", "/api/v1/units", [&db](Request& r, const Actor&) {
     auto tx = db.begin(store::TxMode::read);
     if (!tx) return reply(tx.error(), r);
-    auto rows = (*tx)->query("SELECT id, code, name, parent_id, created_at FROM units ORDER BY code", {});
+    auto rows =
+        (*tx)->query("SELECT id, code, name, parent_id, created_at FROM units ORDER BY code", {});
     if (!rows) return reply(rows.error(), r);
     json items = json::array();
     for (auto& u : *rows)
-      items.push_back({{"id", u.i64(0)}, {"code", u.str(1)}, {"name", u.str(2)},
-                       {"parent_id", u.is_null(3) ? json() : json(u.i64(3))}, {"created_at", u.str(4)}});
+      items.push_back({{"id", u.i64(0)},
+                       {"code", u.str(1)},
+                       {"name", u.str(2)},
+                       {"parent_id", u.is_null(3) ? json() : json(u.i64(3))},
+                       {"created_at", u.str(4)}});
     return Response::json(200, {{"items", items}, {"next_cursor", nullptr}});
   });
 
@@ -204,18 +229,23 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db, co
     if (auto ok = require(a, Permission::unit_admin); !ok) return reply(ok.error(), r);
     auto body = http::json_body(r);
     if (!body) return reply(body.error(), r);
-    if (auto ok = only_fields(*body, {"code", "name", "parent_id"}); !ok) return reply(ok.error(), r);
+    if (auto ok = only_fields(*body, {"code", "name", "parent_id"}); !ok)
+      return reply(ok.error(), r);
     auto code = string_field(*body, "code");
     if (!code) return reply(code.error(), r);
     auto name = string_field(*body, "name");
     if (!name) return reply(name.error(), r);
-    if (code->empty() || code->size() > 20 || code->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+    if (code->empty() || code->size() > 20 ||
+        code->find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+            std::string::npos)
       return reply(Error{ErrorCode::invalid, "1 to 20 letters, digits, - or _", "code"}, r);
     if (text::utf8_length(*name) < 1 || text::utf8_length(*name) > 100)
       return reply(Error{ErrorCode::invalid, "1 to 100 characters", "name"}, r);
     std::optional<std::int64_t> parent;
     if (body->contains("parent_id") && !(*body)["parent_id"].is_null()) {
-      if (!(*body)["parent_id"].is_number_integer()) return reply(Error{ErrorCode::invalid, "must be an integer", "parent_id"}, r);
+      if (!(*body)["parent_id"].is_number_integer())
+        return reply(Error{ErrorCode::invalid, "must be an integer", "parent_id"}, r);
       parent = (*body)["parent_id"].get<std::int64_t>();
     }
     auto tx = db.begin(store::TxMode::write);
@@ -225,21 +255,28 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db, co
       if (!p) return reply(p.error(), r);
       if (!*p) return reply(Error{ErrorCode::invalid, "no such unit", "parent_id"}, r);
     }
-    auto row = (*tx)->one("INSERT INTO units (code, name, parent_id, created_at) VALUES (?,?,?,?) RETURNING id",
-                          {*code, *name, store::opt(parent), format_time(system_clock().now())}, "unit");
+    auto row = (*tx)->one(
+        "INSERT INTO units (code, name, parent_id, created_at) VALUES (?,?,?,?) RETURNING id",
+        {*code, *name, store::opt(parent), format_time(system_clock().now())}, "unit");
     if (!row) {
-      if (row.error().code == ErrorCode::conflict) return reply(Error{ErrorCode::conflict, "a unit with this code exists", "code"}, r);
+      if (row.error().code == ErrorCode::conflict)
+        return reply(Error{ErrorCode::conflict, "a unit with this code exists", "code"}, r);
       return reply(row.error(), r);
     }
-    if (auto s = audit::append(**tx, a, {"unit.create", "unit", std::to_string(row->i64(0))}); !s) return reply(s.error(), r);
+    if (auto s = audit::append(**tx, a, {"unit.create", "unit", std::to_string(row->i64(0))}); !s)
+      return reply(s.error(), r);
     if (auto s = (*tx)->commit(); !s) return reply(s.error(), r);
-    return Response::json(201, {{"id", row->i64(0)}, {"code", *code}, {"name", *name},
+    return Response::json(201, {{"id", row->i64(0)},
+                                {"code", *code},
+                                {"name", *name},
                                 {"parent_id", parent ? json(*parent) : json()}});
   });
 
   api.secured("GET", "/api/v1/audit", [&db](Request& r, const Actor& a) {
     if (auto ok = require(a, Permission::audit_read); !ok) return reply(ok.error(), r);
-    if (auto ok = http::only_params(r, {"patron_id", "actor", "from", "to", "action", "cursor", "limit"}); !ok)
+    if (auto ok =
+            http::only_params(r, {"patron_id", "actor", "from", "to", "action", "cursor", "limit"});
+        !ok)
       return reply(ok.error(), r);
     audit::Query q;
     auto pid = http::int_param(r, "patron_id");
@@ -264,8 +301,9 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db, co
     if (!tx) return reply(tx.error(), r);
     auto page = audit::list(**tx, q);
     if (!page) return reply(page.error(), r);
-    return Response::json(200, {{"items", page->items},
-                                {"next_cursor", page->next_cursor ? json(*page->next_cursor) : json()}});
+    return Response::json(200,
+                          {{"items", page->items},
+                           {"next_cursor", page->next_cursor ? json(*page->next_cursor) : json()}});
   });
 }
 

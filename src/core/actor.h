@@ -16,8 +16,8 @@ struct Actor {
   std::string username = "system";
   Role role = Role::system;
   std::optional<std::int64_t> unit_id;
-  bool unit_scoped = false;                 // sees only patrons of its own unit
-  std::optional<std::int64_t> patron_id;    // portal accounts: the patron they are
+  bool unit_scoped = false;               // sees only patrons of its own unit
+  std::optional<std::int64_t> patron_id;  // portal accounts: the patron they are
   std::string request_id;
 
   bool is_staff() const { return role != Role::patron && role != Role::system; }

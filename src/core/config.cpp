@@ -1,9 +1,10 @@
 #include "core/config.h"
 
+#include <toml++/toml.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string_view>
-#include <toml++/toml.h>
 
 namespace dangan {
 namespace {
@@ -30,14 +31,15 @@ Result<Config> load_config(const std::string& path, Config c) {
     try {
       t = toml::parse_file(path);
     } catch (const toml::parse_error& e) {
-      return invalid("config", std::string("config file is not valid TOML: ") +
-                                   std::string(e.description()));
+      return invalid("config",
+                     std::string("config file is not valid TOML: ") + std::string(e.description()));
     }
     auto str = [&](std::string_view section, std::string_view key, std::string& out) {
       if (auto v = t[section][key].value<std::string>()) out = *v;
     };
     auto num = [&](std::string_view section, std::string_view key, auto& out) {
-      if (auto v = t[section][key].value<int64_t>()) out = static_cast<std::decay_t<decltype(out)>>(*v);
+      if (auto v = t[section][key].value<int64_t>())
+        out = static_cast<std::decay_t<decltype(out)>>(*v);
     };
     str("server", "database", c.database);
     str("server", "listen", c.listen);

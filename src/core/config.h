@@ -19,10 +19,10 @@ struct Config {
   std::size_t max_body_bytes = 1 << 20;              // DANGAN_MAX_BODY_BYTES
   int session_idle_minutes = 30;                     // DANGAN_SESSION_IDLE_MINUTES
   int session_absolute_hours = 12;                   // DANGAN_SESSION_ABSOLUTE_HOURS
-  int lockout_threshold = 5;       // failed logins in a row before the account locks
-  int lockout_minutes = 15;        // how long it stays locked
-  int login_rate_per_minute = 30;  // login attempts per client address per minute
-  bool trust_proxy = false;        // honour X-Forwarded-Proto/For from a reverse proxy
+  int lockout_threshold = 5;               // failed logins in a row before the account locks
+  int lockout_minutes = 15;                // how long it stays locked
+  int login_rate_per_minute = 30;          // login attempts per client address per minute
+  bool trust_proxy = false;                // honour X-Forwarded-Proto/For from a reverse proxy
   int privacy_alert_reads_per_hour = 200;  // personal-data reads per staff member per hour
   std::string timezone = "Asia/Shanghai";
 };

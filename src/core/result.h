@@ -54,14 +54,14 @@ inline std::unexpected<Error> conflict(std::string message, std::string field = 
 
 // Propagates the error of a Result-returning expression, otherwise yields its value.
 // Statement-expression (GNU) keeps call sites to one line; g++ and clang support it.
-#define TRY(expr)                                                 \
-  ({                                                              \
-    auto&& try_result_ = (expr);                                  \
+#define TRY(expr)                                                  \
+  ({                                                               \
+    auto&& try_result_ = (expr);                                   \
     if (!try_result_) return std::unexpected(try_result_.error()); \
-    std::move(*try_result_);                                      \
+    std::move(*try_result_);                                       \
   })
-#define TRY_STATUS(expr)                                          \
-  do {                                                            \
-    auto&& try_status_ = (expr);                                  \
+#define TRY_STATUS(expr)                                           \
+  do {                                                             \
+    auto&& try_status_ = (expr);                                   \
     if (!try_status_) return std::unexpected(try_status_.error()); \
   } while (0)

@@ -79,16 +79,14 @@ Result<std::optional<std::int64_t>> int_param(const Request& r, const std::strin
   if (!v || v->empty()) return std::optional<std::int64_t>{};
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || p != v->data() + v->size())
-    return invalid(name, "must be an integer");
+  if (ec != std::errc() || p != v->data() + v->size()) return invalid(name, "must be an integer");
   return std::optional<std::int64_t>{n};
 }
 
 Result<int> limit_param(const Request& r, int fallback, int max) {
   auto n = TRY(int_param(r, "limit"));
   if (!n) return fallback;
-  if (*n < 1 || *n > max)
-    return invalid("limit", "must be between 1 and " + std::to_string(max));
+  if (*n < 1 || *n > max) return invalid("limit", "must be between 1 and " + std::to_string(max));
   return static_cast<int>(*n);
 }
 
@@ -122,10 +120,9 @@ Response reply(const Error& e, const Request& r) {
       if (auto pos = path.find(needle, 14); pos != std::string::npos)
         path.replace(pos, needle.size(), "/" + survivor);
     }
-    Response resp = Response::json(301, {{"error", {{"code", "moved"},
-                                                     {"message", e.message},
-                                                     {"field", "id"}}},
-                                         {"merged_into", std::stoll(survivor)}});
+    Response resp = Response::json(
+        301, {{"error", {{"code", "moved"}, {"message", e.message}, {"field", "id"}}},
+              {"merged_into", std::stoll(survivor)}});
     resp.set_header("Location", path);
     return resp;
   }

@@ -4,10 +4,9 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "auth/auth.h"
 #include "core/actor.h"
@@ -55,8 +54,10 @@ Response reply(const Error& e, const Request& r);
 template <class T>
 Response reply(const Result<T>& result, const Request& r, unsigned ok_status = 200) {
   if (!result) return reply(result.error(), r);
-  if constexpr (std::is_same_v<T, nlohmann::json>) return Response::json(ok_status, *result);
-  else return Response::json(ok_status, nlohmann::json(*result));
+  if constexpr (std::is_same_v<T, nlohmann::json>)
+    return Response::json(ok_status, *result);
+  else
+    return Response::json(ok_status, nlohmann::json(*result));
 }
 inline Response reply(const Status& s, const Request& r) {
   if (!s) return reply(s.error(), r);

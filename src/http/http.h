@@ -11,13 +11,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/result.h"
 
@@ -29,14 +28,14 @@ struct CaseInsensitiveLess {
 };
 
 struct Request {
-  std::string method;  // "GET", "POST" …
-  std::string target;  // raw target, "/api/v1/patrons?q=x"
-  std::string path;    // percent-decoded path without the query
+  std::string method;                        // "GET", "POST" …
+  std::string target;                        // raw target, "/api/v1/patrons?q=x"
+  std::string path;                          // percent-decoded path without the query
   std::map<std::string, std::string> query;  // decoded; last value wins
   std::map<std::string, std::string, CaseInsensitiveLess> headers;
   std::string body;
   std::string remote_addr;
-  std::string request_id;                        // set by the server (or X-Request-Id)
+  std::string request_id;                          // set by the server (or X-Request-Id)
   std::map<std::string, std::string> path_params;  // filled by the router: {id} → value
   bool tls = false;
 
@@ -90,8 +89,8 @@ struct ServerOptions {
   int worker_threads = 16;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;
-  std::chrono::milliseconds read_timeout{30000};   // whole request must arrive in this
-  std::chrono::milliseconds idle_timeout{60000};   // keep-alive between requests
+  std::chrono::milliseconds read_timeout{30000};  // whole request must arrive in this
+  std::chrono::milliseconds idle_timeout{60000};  // keep-alive between requests
   std::chrono::milliseconds handler_timeout{30000};
   std::chrono::milliseconds shutdown_grace{10000};
 };

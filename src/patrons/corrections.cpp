@@ -21,7 +21,8 @@ Status staff_may(const Actor& by, auth::Permission perm) {
 Result<json> load_active_scoped(store::Tx& tx, const Actor& by, std::int64_t id) {
   auto p = TRY(load(tx, id));
   if (!p) return not_found("no patron with id " + std::to_string(id));
-  if ((*p)["status"] != "active") return conflict("this patron is " + (*p)["status"].get<std::string>());
+  if ((*p)["status"] != "active")
+    return conflict("this patron is " + (*p)["status"].get<std::string>());
   if (by.unit_scoped && by.unit_id && (*p)["unit_id"] != json(*by.unit_id))
     return forbidden("this patron belongs to another unit");
   return *p;
@@ -33,9 +34,15 @@ json change_json(const store::Row& r, bool show_values) {
     auto v = json::parse(r.str(i), nullptr, false);
     return v.is_discarded() ? json() : v;
   };
-  return {{"id", r.i64(0)},        {"patron_id", r.i64(1)},      {"field", r.str(2)},
-          {"old_value", parse(3)}, {"new_value", parse(4)},      {"reason", r.str(5)},
-          {"status", r.str(6)},    {"requested_by", r.str(7)},   {"requested_at", r.str(8)},
+  return {{"id", r.i64(0)},
+          {"patron_id", r.i64(1)},
+          {"field", r.str(2)},
+          {"old_value", parse(3)},
+          {"new_value", parse(4)},
+          {"reason", r.str(5)},
+          {"status", r.str(6)},
+          {"requested_by", r.str(7)},
+          {"requested_at", r.str(8)},
           {"decided_by", r.is_null(9) ? json() : json(r.str(9))},
           {"decided_at", r.is_null(10) ? json() : json(r.str(10))},
           {"decision_note", r.is_null(11) ? json() : json(r.str(11))}};
@@ -72,7 +79,8 @@ Result<json> Service::decide_key_change(const Actor& by, std::int64_t change_id,
                                         const std::string& note) {
   TRY_STATUS(staff_may(by, auth::Permission::key_change_decide));
   auto tx = TRY(db_.begin(store::TxMode::write));
-  auto row = TRY(tx->one(std::string(kChangeSelect) + " WHERE k.id = ?", {change_id}, "key-field change"));
+  auto row =
+      TRY(tx->one(std::string(kChangeSelect) + " WHERE k.id = ?", {change_id}, "key-field change"));
   if (row.str(6) != "pending") return conflict("this change was already " + row.str(6));
   if (row.i64(12) == by.user_id)
     return forbidden("a second person must decide on a change you requested");
@@ -87,34 +95,48 @@ Result<json> Service::decide_key_change(const Actor& by, std::int64_t change_id,
     if (field == "id_document") {
       if (nv.is_object()) {
         auto same = TRY(find_candidates(*tx, {{"id_document", nv}}, patron_id));
-        if (!same.empty()) return conflict("another patron has this ID document", "id_document.number");
+        if (!same.empty())
+          return conflict("another patron has this ID document", "id_document.number");
         TRY(tx->exec("UPDATE patrons SET id_doc_type = ?, id_doc_number = ? WHERE id = ?",
                      {nv["type"].get<std::string>(), nv["number"].get<std::string>(), patron_id}));
       } else {
-        TRY(tx->exec("UPDATE patrons SET id_doc_type = NULL, id_doc_number = NULL WHERE id = ?", {patron_id}));
+        TRY(tx->exec("UPDATE patrons SET id_doc_type = NULL, id_doc_number = NULL WHERE id = ?",
+                     {patron_id}));
       }
     } else {
       const Field* f = find_field(field);
       if (!f || !f->key) return fail(ErrorCode::internal, "unknown key field");
-      TRY(tx->exec("UPDATE patrons SET " + std::string(f->name) + " = ? WHERE id = ?",
-                   {nv.is_string() ? store::Value(nv.get<std::string>()) : store::null_value(), patron_id}));
+      TRY(tx->exec(
+          "UPDATE patrons SET " + std::string(f->name) + " = ? WHERE id = ?",
+          {nv.is_string() ? store::Value(nv.get<std::string>()) : store::null_value(), patron_id}));
     }
-    TRY(tx->exec("UPDATE patrons SET updated_at = ?, version = version + 1 WHERE id = ?", {now, patron_id}));
+    TRY(tx->exec("UPDATE patrons SET updated_at = ?, version = version + 1 WHERE id = ?",
+                 {now, patron_id}));
     json full = *TRY(load(*tx, patron_id));
-    TRY(tx->exec("UPDATE patrons SET search_text = ? WHERE id = ?", {search_text(full), patron_id}));
+    TRY(tx->exec("UPDATE patrons SET search_text = ? WHERE id = ?",
+                 {search_text(full), patron_id}));
   }
-  TRY(tx->exec("UPDATE key_field_changes SET status = ?, decided_by = ?, decided_at = ?, "
+  TRY(
+      tx->exec("UPDATE key_field_changes SET status = ?, decided_by = ?, decided_at = ?, "
                "decision_note = ? WHERE id = ?",
                {approve ? "approved" : "rejected", by.user_id, now, note, change_id}));
-  TRY_STATUS(audit::append(*tx, by, {approve ? "patron.key_change_approved" : "patron.key_change_rejected",
-                                     "key_field_change", std::to_string(change_id), patron_id, note,
-                                     {{"field", field}}},
+  TRY_STATUS(audit::append(*tx, by,
+                           {approve ? "patron.key_change_approved" : "patron.key_change_rejected",
+                            "key_field_change",
+                            std::to_string(change_id),
+                            patron_id,
+                            note,
+                            {{"field", field}}},
                            clock_));
-  TRY(timeline::append(*tx, by, {patron_id, approve ? "patron.key_change_approved" : "patron.key_change_rejected",
-                                 std::string("correction of ") + field + (approve ? " approved" : " rejected"),
-                                 {{"field", field}, {"change_id", change_id}}},
-                       clock_));
-  auto after = TRY(tx->one(std::string(kChangeSelect) + " WHERE k.id = ?", {change_id}, "key-field change"));
+  TRY(timeline::append(
+      *tx, by,
+      {patron_id,
+       approve ? "patron.key_change_approved" : "patron.key_change_rejected",
+       std::string("correction of ") + field + (approve ? " approved" : " rejected"),
+       {{"field", field}, {"change_id", change_id}}},
+      clock_));
+  auto after =
+      TRY(tx->one(std::string(kChangeSelect) + " WHERE k.id = ?", {change_id}, "key-field change"));
   TRY_STATUS(tx->commit());
   return change_json(after, by.role == Role::manager);
 }
@@ -135,18 +157,26 @@ Result<json> Service::set_contact_validity(const Actor& by, std::int64_t patron_
                        {contact_id, patron_id}, "contact"));
   std::string now = format_time(clock_.now());
   if (valid)
-    TRY(tx->exec("UPDATE patron_contacts SET valid = 1, invalid_reason = NULL, last_verified_at = ? "
-                 "WHERE id = ?", {now, contact_id}));
+    TRY(tx->exec(
+        "UPDATE patron_contacts SET valid = 1, invalid_reason = NULL, last_verified_at = ? "
+        "WHERE id = ?",
+        {now, contact_id}));
   else
     TRY(tx->exec("UPDATE patron_contacts SET valid = 0, invalid_reason = ? WHERE id = ?",
                  {reason, contact_id}));
-  TRY_STATUS(audit::append(*tx, by, {valid ? "patron.contact_verified" : "patron.contact_invalidated",
-                                     "contact", std::to_string(contact_id), patron_id, reason,
-                                     {{"kind", c.str(0)}}},
+  TRY_STATUS(audit::append(*tx, by,
+                           {valid ? "patron.contact_verified" : "patron.contact_invalidated",
+                            "contact",
+                            std::to_string(contact_id),
+                            patron_id,
+                            reason,
+                            {{"kind", c.str(0)}}},
                            clock_));
-  TRY(timeline::append(*tx, by, {patron_id, valid ? "patron.contact_verified" : "patron.contact_invalidated",
-                                 c.str(0) + (valid ? " verified" : " marked invalid: " + reason),
-                                 {{"contact_id", contact_id}}},
+  TRY(timeline::append(*tx, by,
+                       {patron_id,
+                        valid ? "patron.contact_verified" : "patron.contact_invalidated",
+                        c.str(0) + (valid ? " verified" : " marked invalid: " + reason),
+                        {{"contact_id", contact_id}}},
                        clock_));
   json full = *TRY(load(*tx, patron_id));
   TRY_STATUS(tx->commit());
@@ -154,26 +184,32 @@ Result<json> Service::set_contact_validity(const Actor& by, std::int64_t patron_
 }
 
 Result<json> Service::relations(const Actor& by, std::int64_t id) {
-  if (by.role != Role::patron) TRY_STATUS(staff_may(by, auth::Permission::patron_read));
-  else if (by.patron_id != id) return forbidden("a portal account sees only its own record");
+  if (by.role != Role::patron)
+    TRY_STATUS(staff_may(by, auth::Permission::patron_read));
+  else if (by.patron_id != id)
+    return forbidden("a portal account sees only its own record");
   auto tx = TRY(db_.begin(store::TxMode::read));
   auto p = TRY(load(*tx, id));
   if (!p) return not_found("no patron with id " + std::to_string(id));
   // Both directions: "A member_of B" shows on A and on B (as the group's members).
-  auto rows = TRY(tx->query(
-      "SELECT r.id, r.kind, r.role, r.related_id, q.name, q.type, 'outgoing' FROM patron_relations r "
-      "JOIN patrons q ON q.id = r.related_id WHERE r.patron_id = ? UNION ALL "
-      "SELECT r.id, r.kind, r.role, r.patron_id, q.name, q.type, 'incoming' FROM patron_relations r "
-      "JOIN patrons q ON q.id = r.patron_id WHERE r.related_id = ? ORDER BY 2, 1",
-      {id, id}));
+  auto rows =
+      TRY(tx->query("SELECT r.id, r.kind, r.role, r.related_id, q.name, q.type, 'outgoing' FROM "
+                    "patron_relations r "
+                    "JOIN patrons q ON q.id = r.related_id WHERE r.patron_id = ? UNION ALL "
+                    "SELECT r.id, r.kind, r.role, r.patron_id, q.name, q.type, 'incoming' FROM "
+                    "patron_relations r "
+                    "JOIN patrons q ON q.id = r.patron_id WHERE r.related_id = ? ORDER BY 2, 1",
+                    {id, id}));
   bool names = by.role != Role::analyst;
   json items = json::array();
   for (auto& r : rows)
-    items.push_back({{"id", r.i64(0)}, {"kind", r.str(1)},
+    items.push_back({{"id", r.i64(0)},
+                     {"kind", r.str(1)},
                      {"role", r.is_null(2) ? json() : json(r.str(2))},
                      {"patron_id", r.i64(3)},
                      {"name", names || r.str(5) == "organisation" ? json(r.str(4)) : json()},
-                     {"type", r.str(5)}, {"direction", r.str(6)}});
+                     {"type", r.str(5)},
+                     {"direction", r.str(6)}});
   return json{{"items", items}, {"next_cursor", nullptr}};
 }
 
@@ -186,9 +222,10 @@ Result<json> Service::add_relation(const Actor& by, std::int64_t id, const json&
   if (!body.contains("related_id") || !body["related_id"].is_number_integer())
     return invalid("related_id", "is required: the id of the other patron");
   if (!body.contains("kind") || !body["kind"].is_string() ||
-      std::find(std::begin(kRelationKinds), std::end(kRelationKinds), body["kind"].get<std::string>()) ==
-          std::end(kRelationKinds))
-    return invalid("kind", "must be household, research_group, member_of, colleague, guardian or other");
+      std::find(std::begin(kRelationKinds), std::end(kRelationKinds),
+                body["kind"].get<std::string>()) == std::end(kRelationKinds))
+    return invalid("kind",
+                   "must be household, research_group, member_of, colleague, guardian or other");
   std::string role;
   if (body.contains("role")) {
     if (!body["role"].is_string() || text::utf8_length(body["role"].get<std::string>()) > 100)
@@ -204,21 +241,28 @@ Result<json> Service::add_relation(const Actor& by, std::int64_t id, const json&
   std::string kind = body["kind"];
   if (kind == "member_of" && (*q)["type"] != "organisation")
     return invalid("related_id", "member_of needs an organisation");
-  auto r = tx->one("INSERT INTO patron_relations (patron_id, related_id, kind, role, created_at) "
-                   "VALUES (?,?,?,?,?) RETURNING id",
-                   {id, other, kind, role.empty() ? store::null_value() : store::Value(role),
-                    format_time(clock_.now())},
-                   "relation");
+  auto r = tx->one(
+      "INSERT INTO patron_relations (patron_id, related_id, kind, role, created_at) "
+      "VALUES (?,?,?,?,?) RETURNING id",
+      {id, other, kind, role.empty() ? store::null_value() : store::Value(role),
+       format_time(clock_.now())},
+      "relation");
   if (!r) {
     if (r.error().code == ErrorCode::conflict) return conflict("this relation exists already");
     return std::unexpected(r.error());
   }
   json detail = {{"relation_id", r->i64(0)}, {"kind", kind}, {"related_id", other}};
-  TRY_STATUS(audit::append(*tx, by, {"patron.relation_added", "patron", std::to_string(id), id, "", detail}, clock_));
-  TRY(timeline::append(*tx, by, {id, "patron.relation_added", kind + " relation added", detail}, clock_));
-  TRY(timeline::append(*tx, by, {other, "patron.relation_added", kind + " relation added", detail}, clock_));
+  TRY_STATUS(audit::append(
+      *tx, by, {"patron.relation_added", "patron", std::to_string(id), id, "", detail}, clock_));
+  TRY(timeline::append(*tx, by, {id, "patron.relation_added", kind + " relation added", detail},
+                       clock_));
+  TRY(timeline::append(*tx, by, {other, "patron.relation_added", kind + " relation added", detail},
+                       clock_));
   TRY_STATUS(tx->commit());
-  return json{{"id", r->i64(0)}, {"patron_id", id}, {"related_id", other}, {"kind", kind},
+  return json{{"id", r->i64(0)},
+              {"patron_id", id},
+              {"related_id", other},
+              {"kind", kind},
               {"role", role.empty() ? json() : json(role)}};
 }
 
@@ -226,13 +270,16 @@ Status Service::remove_relation(const Actor& by, std::int64_t id, std::int64_t r
   TRY_STATUS(staff_may(by, auth::Permission::patron_write));
   auto tx = TRY(db_.begin(store::TxMode::write));
   TRY(load_active_scoped(*tx, by, id));
-  auto r = TRY(tx->one("SELECT kind, related_id, patron_id FROM patron_relations WHERE id = ? AND "
-                       "(patron_id = ? OR related_id = ?)",
-                       {relation_id, id, id}, "relation"));
+  auto r =
+      TRY(tx->one("SELECT kind, related_id, patron_id FROM patron_relations WHERE id = ? AND "
+                  "(patron_id = ? OR related_id = ?)",
+                  {relation_id, id, id}, "relation"));
   TRY(tx->exec("DELETE FROM patron_relations WHERE id = ?", {relation_id}));
   json detail = {{"relation_id", relation_id}, {"kind", r.str(0)}};
-  TRY_STATUS(audit::append(*tx, by, {"patron.relation_removed", "patron", std::to_string(id), id, "", detail}, clock_));
-  TRY(timeline::append(*tx, by, {id, "patron.relation_removed", r.str(0) + " relation removed", detail}, clock_));
+  TRY_STATUS(audit::append(
+      *tx, by, {"patron.relation_removed", "patron", std::to_string(id), id, "", detail}, clock_));
+  TRY(timeline::append(
+      *tx, by, {id, "patron.relation_removed", r.str(0) + " relation removed", detail}, clock_));
   return tx->commit();
 }
 
@@ -242,35 +289,50 @@ Result<json> Service::data_quality(const Actor& by) {
   std::string unit_clause;
   store::Params up;
   if (by.unit_scoped && by.unit_id) unit_clause = " AND unit_id = ?", up.push_back(*by.unit_id);
-  auto total = TRY(tx->one("SELECT COUNT(*) FROM patrons WHERE status = 'active'" + unit_clause, up, "count")).i64(0);
+  auto total = TRY(tx->one("SELECT COUNT(*) FROM patrons WHERE status = 'active'" + unit_clause, up,
+                           "count"))
+                   .i64(0);
   json fill = json::object();
   for (auto& f : fields()) {
     if (f.privacy == Privacy::staff_only) continue;
     std::string name(f.name);
     auto n = TRY(tx->one("SELECT COUNT(*) FROM patrons WHERE status = 'active' AND " + name +
-                             " IS NOT NULL AND " + name + " <> ''" + unit_clause, up, "count")).i64(0);
+                             " IS NOT NULL AND " + name + " <> ''" + unit_clause,
+                         up, "count"))
+                 .i64(0);
     fill[name] = total ? static_cast<double>(n) / static_cast<double>(total) : 0.0;
   }
   for (auto [label, kind] : {std::pair{"phones", "phone"}, std::pair{"emails", "email"}}) {
     store::Params p{std::string(kind)};
     p.insert(p.end(), up.begin(), up.end());
-    auto n = TRY(tx->one("SELECT COUNT(DISTINCT c.patron_id) FROM patron_contacts c JOIN patrons p ON "
-                         "p.id = c.patron_id WHERE c.kind = ? AND p.status = 'active'" +
-                             std::string(unit_clause.empty() ? "" : " AND p.unit_id = ?"),
-                         p, "count")).i64(0);
+    auto n =
+        TRY(tx->one("SELECT COUNT(DISTINCT c.patron_id) FROM patron_contacts c JOIN patrons p ON "
+                    "p.id = c.patron_id WHERE c.kind = ? AND p.status = 'active'" +
+                        std::string(unit_clause.empty() ? "" : " AND p.unit_id = ?"),
+                    p, "count"))
+            .i64(0);
     fill[label] = total ? static_cast<double>(n) / static_cast<double>(total) : 0.0;
   }
   std::string stale_before = format_time(clock_.now() - std::chrono::days(365));
-  auto c = TRY(tx->one("SELECT COUNT(*), SUM(CASE WHEN valid = 0 THEN 1 ELSE 0 END), "
-                       "SUM(CASE WHEN valid = 1 AND (last_verified_at IS NULL OR last_verified_at < ?) "
-                       "THEN 1 ELSE 0 END) FROM patron_contacts",
-                       {stale_before}, "count"));
-  auto stale = TRY(tx->one("SELECT COUNT(*) FROM patrons WHERE status = 'active' AND updated_at < ?" + unit_clause,
-                           [&] { store::Params p{stale_before}; p.insert(p.end(), up.begin(), up.end()); return p; }(),
-                           "count")).i64(0);
+  auto c =
+      TRY(tx->one("SELECT COUNT(*), SUM(CASE WHEN valid = 0 THEN 1 ELSE 0 END), "
+                  "SUM(CASE WHEN valid = 1 AND (last_verified_at IS NULL OR last_verified_at < ?) "
+                  "THEN 1 ELSE 0 END) FROM patron_contacts",
+                  {stale_before}, "count"));
+  auto stale = TRY(tx->one(
+                       "SELECT COUNT(*) FROM patrons WHERE status = 'active' AND updated_at < ?" +
+                           unit_clause,
+                       [&] {
+                         store::Params p{stale_before};
+                         p.insert(p.end(), up.begin(), up.end());
+                         return p;
+                       }(),
+                       "count"))
+                   .i64(0);
   return json{{"patrons", total},
               {"fill_rate", fill},
-              {"contacts", {{"total", c.i64(0)}, {"invalid", c.i64(1)}, {"unverified_for_a_year", c.i64(2)}}},
+              {"contacts",
+               {{"total", c.i64(0)}, {"invalid", c.i64(1)}, {"unverified_for_a_year", c.i64(2)}}},
               {"stale_patrons", stale},
               {"stale_after_days", 365}};
 }

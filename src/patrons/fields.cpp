@@ -27,7 +27,8 @@ Result<std::string> text_value(const json& v, std::string_view field, int max_ch
   long n = text::utf8_length(s);
   if (n < 0) return invalid(std::string(field), "must be valid UTF-8");
   if (n > max_chars)
-    return invalid(std::string(field), "must have at most " + std::to_string(max_chars) + " characters");
+    return invalid(std::string(field),
+                   "must have at most " + std::to_string(max_chars) + " characters");
   for (unsigned char c : s)
     if (c < 0x20 && c != '\n' && c != '\t')
       return invalid(std::string(field), "must not contain control characters");
@@ -75,12 +76,27 @@ const std::vector<Field>& fields() {
       {"organisation_name", K::text, 200, {}, P::plain, false, false},
       {"organisation_relation", K::text, 100, {}, P::plain, false, false},
       {"sector", K::text, 100, {}, P::plain, false, false},
-      {"organisation_size", K::enumeration, 0, {"micro", "small", "medium", "large"}, P::plain,
-       false, false},
-      {"preferred_channel", K::enumeration, 0,
+      {"organisation_size",
+       K::enumeration,
+       0,
+       {"micro", "small", "medium", "large"},
+       P::plain,
+       false,
+       false},
+      {"preferred_channel",
+       K::enumeration,
+       0,
        {"counter", "phone", "email", "web", "chat", "message_board", "im", "letter", "sms"},
-       P::plain, false, true},
-      {"preferred_language", K::enumeration, 0, {"zh-Hans", "zh-Hant", "en"}, P::plain, false, true},
+       P::plain,
+       false,
+       true},
+      {"preferred_language",
+       K::enumeration,
+       0,
+       {"zh-Hans", "zh-Hant", "en"},
+       P::plain,
+       false,
+       true},
       {"preferred_contact_times", K::text, 200, {}, P::plain, false, true},
       {"economic_status", K::text, 100, {}, P::sensitive, false, false},
       {"special_needs", K::text, 500, {}, P::identifier, false, true},
@@ -192,11 +208,13 @@ Result<Input> parse_input(const json& body, bool creating, bool self) {
         if (!one_of(m.key(), kConsents))
           return invalid("consents." + m.key(), "unknown consent; use " + join(kConsents));
         bool given;
-        if (m.value().is_boolean()) given = m.value().get<bool>();
+        if (m.value().is_boolean())
+          given = m.value().get<bool>();
         else if (m.value().is_object() && m.value().contains("given") &&
                  m.value()["given"].is_boolean())
           given = m.value()["given"].get<bool>();
-        else return invalid("consents." + m.key(), "must be true or false");
+        else
+          return invalid("consents." + m.key(), "must be true or false");
         c.emplace_back(m.key(), given);
       }
       in.consents = std::move(c);
@@ -252,8 +270,10 @@ Result<std::optional<json>> load(store::Tx& tx, std::int64_t id) {
   p["type"] = r.str(1);
   p["status"] = r.str(2);
   p["merged_into"] = opt_json(r, 3);
-  if (r.is_null(5)) p["id_document"] = nullptr;
-  else p["id_document"] = {{"type", r.str(4)}, {"number", r.str(5)}};
+  if (r.is_null(5))
+    p["id_document"] = nullptr;
+  else
+    p["id_document"] = {{"type", r.str(4)}, {"number", r.str(5)}};
   p["organisation_id"] = opt_json(r, 6);
   json interests = json::parse(r.str(7), nullptr, false);
   p["interests"] = interests.is_array() ? interests : json::array();
@@ -312,12 +332,14 @@ json apply_view(const json& full, View view) {
     std::string name(f.name);
     if (out[name].is_null()) continue;
     switch (f.privacy) {
-      case Privacy::plain: break;
+      case Privacy::plain:
+        break;
       case Privacy::identifier:
         if (view == View::deidentified && (person || name == "postcode")) hide(name);
         break;
       case Privacy::cut:
-        if (view == View::deidentified) hide(name);
+        if (view == View::deidentified)
+          hide(name);
         else {
           out[name] = mask_text(out[name].get<std::string>(), 6);
           masked.push_back(name);
@@ -327,7 +349,9 @@ json apply_view(const json& full, View view) {
         out[name] = out[name].get<std::string>().substr(0, 4) + "-**-**";
         masked.push_back(name);
         break;
-      case Privacy::sensitive: hide(name); break;
+      case Privacy::sensitive:
+        hide(name);
+        break;
       case Privacy::staff_only:
         if (view == View::deidentified) hide(name);
         break;
@@ -352,7 +376,8 @@ json apply_view(const json& full, View view) {
     if (!out["phones"].empty()) masked.push_back("phones");
     if (!out["emails"].empty()) masked.push_back("emails");
     if (!out["id_document"].is_null()) {
-      out["id_document"]["number"] = mask_id_number(out["id_document"]["number"].get<std::string>());
+      out["id_document"]["number"] =
+          mask_id_number(out["id_document"]["number"].get<std::string>());
       masked.push_back("id_document");
     }
   }

@@ -1,12 +1,11 @@
 // fields.h — the patron's fields: how each is validated, stored and shown per view.
 // Internal to the patrons module.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/result.h"
 #include "patrons/patrons.h"
@@ -34,16 +33,19 @@ struct Field {
 const std::vector<Field>& fields();
 const Field* find_field(std::string_view name);
 
-constexpr std::string_view kIdDocTypes[] = {
-    "resident_id", "passport", "hk_macau_permit", "taiwan_permit", "foreign_permanent_resident",
-    "social_credit_code", "other"};
+constexpr std::string_view kIdDocTypes[] = {"resident_id",
+                                            "passport",
+                                            "hk_macau_permit",
+                                            "taiwan_permit",
+                                            "foreign_permanent_resident",
+                                            "social_credit_code",
+                                            "other"};
 constexpr std::string_view kRelationKinds[] = {"household", "research_group", "member_of",
-                                               "colleague", "guardian", "other"};
+                                               "colleague", "guardian",       "other"};
 constexpr std::string_view kConsents[] = {"contact", "marketing", "processing"};
-constexpr std::string_view kRevealable[] = {"phones", "emails", "id_document", "address",
-                                            "birth_date", "household_registration",
-                                            "economic_status", "name", "name_latin",
-                                            "postcode"};
+constexpr std::string_view kRevealable[] = {
+    "phones",          "emails", "id_document", "address", "birth_date", "household_registration",
+    "economic_status", "name",   "name_latin",  "postcode"};
 
 // The validated form of a create or update body. Absent members are "not given".
 struct Input {

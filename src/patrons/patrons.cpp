@@ -18,13 +18,18 @@ using namespace detail;
 View view_for(const Actor& a, std::int64_t patron_id) {
   switch (a.role) {
     case Role::manager:
-    case Role::system: return View::full;
+    case Role::system:
+      return View::full;
     case Role::administrator:
     case Role::archivist:
-    case Role::agent: return View::masked;
-    case Role::analyst: return View::deidentified;
-    case Role::patron: return a.patron_id == patron_id ? View::self : View::none;
-    case Role::auditor: return View::none;
+    case Role::agent:
+      return View::masked;
+    case Role::analyst:
+      return View::deidentified;
+    case Role::patron:
+      return a.patron_id == patron_id ? View::self : View::none;
+    case Role::auditor:
+      return View::none;
   }
   return View::none;
 }
@@ -72,7 +77,8 @@ Status write_contacts(store::Tx& tx, std::int64_t id, const std::string& kind,
       TRY(tx.exec("UPDATE patron_contacts SET value = ?, position = ? WHERE id = ?",
                   {values[i], static_cast<std::int64_t>(i), it->second}));
     } else {
-      TRY(tx.exec("INSERT INTO patron_contacts (patron_id, kind, value, normalized, position, "
+      TRY(
+          tx.exec("INSERT INTO patron_contacts (patron_id, kind, value, normalized, position, "
                   "created_at) VALUES (?,?,?,?,?,?)",
                   {id, kind, values[i], norm, static_cast<std::int64_t>(i), now}));
     }
@@ -84,13 +90,15 @@ Status write_contacts(store::Tx& tx, std::int64_t id, const std::string& kind,
 
 Status write_tags(store::Tx& tx, std::int64_t id, const std::vector<std::string>& tags) {
   TRY(tx.exec("DELETE FROM patron_tags WHERE patron_id = ?", {id}));
-  for (auto& t : tags) TRY(tx.exec("INSERT INTO patron_tags (patron_id, tag) VALUES (?,?)", {id, t}));
+  for (auto& t : tags)
+    TRY(tx.exec("INSERT INTO patron_tags (patron_id, tag) VALUES (?,?)", {id, t}));
   return {};
 }
 
 Status check_references(store::Tx& tx, const Input& in) {
   if (in.organisation_id && *in.organisation_id) {
-    auto o = TRY(tx.maybe_one("SELECT type, status FROM patrons WHERE id = ?", {**in.organisation_id}));
+    auto o =
+        TRY(tx.maybe_one("SELECT type, status FROM patrons WHERE id = ?", {**in.organisation_id}));
     if (!o || o->str(0) != "organisation" || o->str(1) != "active")
       return invalid("organisation_id", "must be an active organisation patron");
   }
@@ -142,10 +150,10 @@ Result<json> find_candidates(store::Tx& tx, const json& probe, std::optional<std
                                ? probe.value("organisation_name", "")
                                : "";
     if (org || !org_name.empty()) {
-      auto rows = TRY(tx.query(
-          "SELECT id, name FROM patrons WHERE status = 'active' AND "
-          "(organisation_id = ? OR (organisation_name = ? AND organisation_name <> ''))",
-          {store::opt(org), org_name}));
+      auto rows = TRY(
+          tx.query("SELECT id, name FROM patrons WHERE status = 'active' AND "
+                   "(organisation_id = ? OR (organisation_name = ? AND organisation_name <> ''))",
+                   {store::opt(org), org_name}));
       std::string folded = text::fold(name), py = text::pinyin(folded);
       for (auto& r : rows) {
         std::string other = text::fold(r.str(1));
@@ -177,8 +185,8 @@ Result<CreateResult> Service::create(const Actor& by, const json& body) {
   auto tx = TRY(db_.begin(store::TxMode::write));
   TRY_STATUS(check_references(*tx, in));
   if (in.id_document && *in.id_document) {
-    json probe = {{"id_document", {{"type", (*in.id_document)->first},
-                                   {"number", (*in.id_document)->second}}}};
+    json probe = {{"id_document",
+                   {{"type", (*in.id_document)->first}, {"number", (*in.id_document)->second}}}};
     auto same = TRY(find_candidates(*tx, probe, std::nullopt));
     if (!same.empty())
       return conflict("a patron with this ID document exists (id " +
@@ -195,10 +203,12 @@ Result<CreateResult> Service::create(const Actor& by, const json& body) {
     params.push_back((*in.id_document)->second);
   }
   if (in.interests) cols += ", interests", params.push_back(json(*in.interests).dump());
-  if (in.organisation_id) cols += ", organisation_id", params.push_back(store::opt(*in.organisation_id));
+  if (in.organisation_id)
+    cols += ", organisation_id", params.push_back(store::opt(*in.organisation_id));
   std::optional<std::int64_t> unit = in.unit_id ? *in.unit_id : std::nullopt;
   if (!unit && by.unit_id) unit = by.unit_id;  // new patrons belong to the creator's unit
-  if (by.unit_scoped && unit != by.unit_id) return forbidden("you may create patrons only in your unit");
+  if (by.unit_scoped && unit != by.unit_id)
+    return forbidden("you may create patrons only in your unit");
   cols += ", unit_id", params.push_back(store::opt(unit));
   if (in.consents)
     for (auto& [k, given] : *in.consents) {
@@ -219,9 +229,8 @@ Result<CreateResult> Service::create(const Actor& by, const json& body) {
   CreateResult result;
   result.duplicate_candidates = TRY(find_candidates(*tx, full, id));
   TRY_STATUS(audit::append(*tx, by, {"patron.create", "patron", std::to_string(id), id}, clock_));
-  TRY(timeline::append(*tx, by,
-                       {id, "patron.created", "registered", {{"by_role", to_string(by.role)}}},
-                       clock_));
+  TRY(timeline::append(
+      *tx, by, {id, "patron.created", "registered", {{"by_role", to_string(by.role)}}}, clock_));
   TRY_STATUS(tx->commit());
   result.patron = apply_view(full, view_for(by, id));
   return result;
@@ -260,7 +269,8 @@ Result<json> Service::update(const Actor& by, std::int64_t id, const json& body,
                      const json& new_value) -> Status {
     if (old_value == new_value) return {};
     if (in.reason.size() < 4)
-      return invalid("reason", "changing " + field + " needs a reason (a second person approves it)");
+      return invalid("reason",
+                     "changing " + field + " needs a reason (a second person approves it)");
     auto r = TRY(tx->one(
         "INSERT INTO key_field_changes (patron_id, field, old_value, new_value, reason, "
         "requested_by, requested_at) VALUES (?,?,?,?,?,?,?) RETURNING id",
@@ -272,7 +282,8 @@ Result<json> Service::update(const Actor& by, std::int64_t id, const json& body,
   store::Params params;
   for (auto& [name, value] : in.columns) {
     const Field* f = find_field(name);
-    json nv = std::holds_alternative<std::string>(value) ? json(std::get<std::string>(value)) : json();
+    json nv =
+        std::holds_alternative<std::string>(value) ? json(std::get<std::string>(value)) : json();
     if (f->key) {
       TRY_STATUS(propose(name, p[name], nv));
       continue;
@@ -283,9 +294,9 @@ Result<json> Service::update(const Actor& by, std::int64_t id, const json& body,
     changed.push_back(name);
   }
   if (in.id_document) {
-    json nv = *in.id_document ? json{{"type", (*in.id_document)->first},
-                                     {"number", (*in.id_document)->second}}
-                              : json();
+    json nv = *in.id_document
+                  ? json{{"type", (*in.id_document)->first}, {"number", (*in.id_document)->second}}
+                  : json();
     if (nv.is_object()) {
       auto same = TRY(find_candidates(*tx, {{"id_document", nv}}, id));
       if (!same.empty())
@@ -298,8 +309,8 @@ Result<json> Service::update(const Actor& by, std::int64_t id, const json& body,
     params.push_back(json(*in.interests).dump());
     changed.push_back("interests");
   }
-  if (in.organisation_id && json(*in.organisation_id ? json(**in.organisation_id) : json()) !=
-                                p["organisation_id"]) {
+  if (in.organisation_id &&
+      json(*in.organisation_id ? json(**in.organisation_id) : json()) != p["organisation_id"]) {
     set += ", organisation_id = ?";
     params.push_back(store::opt(*in.organisation_id));
     changed.push_back("organisation_id");
@@ -341,15 +352,17 @@ Result<json> Service::update(const Actor& by, std::int64_t id, const json& body,
     TRY(tx->exec("UPDATE patrons SET search_text = ? WHERE id = ?", {search_text(full), id}));
     json detail = {{"fields", changed}};
     if (!pending.empty()) detail["pending_key_changes"] = pending;
-    TRY_STATUS(audit::append(*tx, by, {"patron.update", "patron", std::to_string(id), id, in.reason,
-                                       detail},
-                             clock_));
+    TRY_STATUS(audit::append(
+        *tx, by, {"patron.update", "patron", std::to_string(id), id, in.reason, detail}, clock_));
     if (!changed.empty())
-      TRY(timeline::append(*tx, by, {id, "patron.changed", "details changed", {{"fields", changed}}},
-                           clock_));
+      TRY(timeline::append(
+          *tx, by, {id, "patron.changed", "details changed", {{"fields", changed}}}, clock_));
     if (!pending.empty())
-      TRY(timeline::append(*tx, by, {id, "patron.key_change_requested",
-                                     "correction of key fields requested", {{"changes", pending}}},
+      TRY(timeline::append(*tx, by,
+                           {id,
+                            "patron.key_change_requested",
+                            "correction of key fields requested",
+                            {{"changes", pending}}},
                            clock_));
   }
   json full = *TRY(load(*tx, id));

@@ -3,9 +3,9 @@
 namespace dangan::patrons {
 
 using json = nlohmann::json;
+using http::reply;
 using http::Request;
 using http::Response;
-using http::reply;
 
 namespace {
 
@@ -22,12 +22,14 @@ Result<std::optional<std::int64_t>> if_match(const Request& r) {
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
   char* end = nullptr;
   long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || n <= 0) return invalid("If-Match", "must be the patron's version");
+  if (v.empty() || *end != '\0' || n <= 0)
+    return invalid("If-Match", "must be the patron's version");
   return std::optional<std::int64_t>{n};
 }
 
 Response with_etag(Response resp, const Result<json>& p) {
-  if (p && p->contains("version")) resp.set_header("ETag", "\"" + std::to_string((*p)["version"].get<std::int64_t>()) + "\"");
+  if (p && p->contains("version"))
+    resp.set_header("ETag", "\"" + std::to_string((*p)["version"].get<std::int64_t>()) + "\"");
   return resp;
 }
 
@@ -108,7 +110,8 @@ void register_routes(http::Api& api, Service& s) {
   });
 
   api.secured("GET", "/api/v1/patrons/{id}/timeline", [&s](Request& r, const Actor& a) {
-    if (auto ok = http::only_params(r, {"kind", "cursor", "limit"}); !ok) return reply(ok.error(), r);
+    if (auto ok = http::only_params(r, {"kind", "cursor", "limit"}); !ok)
+      return reply(ok.error(), r);
     auto id = http::id_path(r);
     if (!id) return reply(id.error(), r);
     auto limit = http::limit_param(r);
@@ -118,7 +121,8 @@ void register_routes(http::Api& api, Service& s) {
       std::size_t start = 0;
       while (start <= k->size()) {
         auto comma = k->find(',', start);
-        std::string part = k->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        std::string part =
+            k->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!part.empty()) kinds.push_back(part);
         if (comma == std::string::npos) break;
         start = comma + 1;
@@ -135,12 +139,15 @@ void register_routes(http::Api& api, Service& s) {
     auto body = http::json_body(r);
     if (!body) return reply(body.error(), r);
     for (auto it = body->begin(); it != body->end(); ++it)
-      if (it.key() != "fields" && it.key() != "reason") return reply(Error{ErrorCode::invalid, "unknown field", it.key()}, r);
+      if (it.key() != "fields" && it.key() != "reason")
+        return reply(Error{ErrorCode::invalid, "unknown field", it.key()}, r);
     if (!body->contains("fields") || !(*body)["fields"].is_array())
-      return reply(Error{ErrorCode::invalid, "name the fields to reveal, e.g. [\"phones\"]", "fields"}, r);
+      return reply(
+          Error{ErrorCode::invalid, "name the fields to reveal, e.g. [\"phones\"]", "fields"}, r);
     std::vector<std::string> fields;
     for (auto& f : (*body)["fields"]) {
-      if (!f.is_string()) return reply(Error{ErrorCode::invalid, "field names are strings", "fields"}, r);
+      if (!f.is_string())
+        return reply(Error{ErrorCode::invalid, "field names are strings", "fields"}, r);
       fields.push_back(f.get<std::string>());
     }
     auto reason = reason_of(*body);
@@ -154,9 +161,11 @@ void register_routes(http::Api& api, Service& s) {
     auto body = http::json_body(r);
     if (!body) return reply(body.error(), r);
     for (auto it = body->begin(); it != body->end(); ++it)
-      if (it.key() != "from" && it.key() != "reason") return reply(Error{ErrorCode::invalid, "unknown field", it.key()}, r);
+      if (it.key() != "from" && it.key() != "reason")
+        return reply(Error{ErrorCode::invalid, "unknown field", it.key()}, r);
     if (!body->contains("from") || !(*body)["from"].is_number_integer())
-      return reply(Error{ErrorCode::invalid, "the id of the patron to merge into this one", "from"}, r);
+      return reply(Error{ErrorCode::invalid, "the id of the patron to merge into this one", "from"},
+                   r);
     auto reason = reason_of(*body);
     if (!reason) return reply(reason.error(), r);
     return reply(s.merge(a, *id, (*body)["from"].get<std::int64_t>(), *reason), r);
@@ -168,7 +177,8 @@ void register_routes(http::Api& api, Service& s) {
     auto body = http::json_body(r);
     if (!body) return reply(body.error(), r);
     for (auto it = body->begin(); it != body->end(); ++it)
-      if (it.key() != "reason") return reply(Error{ErrorCode::invalid, "unknown field", it.key()}, r);
+      if (it.key() != "reason")
+        return reply(Error{ErrorCode::invalid, "unknown field", it.key()}, r);
     auto reason = reason_of(*body);
     if (!reason) return reply(reason.error(), r);
     return reply(s.erase(a, *id, *reason), r);
@@ -179,7 +189,8 @@ void register_routes(http::Api& api, Service& s) {
     if (!id) return reply(id.error(), r);
     Response resp = reply(s.export_data(a, *id), r);
     if (resp.status == 200)
-      resp.set_header("Content-Disposition", "attachment; filename=\"patron-" + std::to_string(*id) + ".json\"");
+      resp.set_header("Content-Disposition",
+                      "attachment; filename=\"patron-" + std::to_string(*id) + ".json\"");
     return resp;
   });
 
@@ -195,13 +206,14 @@ void register_routes(http::Api& api, Service& s) {
     if (!body) return reply(body.error(), r);
     return reply(s.add_relation(a, *id, *body), r, 201);
   });
-  api.secured("DELETE", "/api/v1/patrons/{id}/relations/{relation_id}", [&s](Request& r, const Actor& a) {
-    auto id = http::id_path(r);
-    if (!id) return reply(id.error(), r);
-    auto rid = http::id_path(r, "relation_id");
-    if (!rid) return reply(rid.error(), r);
-    return reply(s.remove_relation(a, *id, *rid), r);
-  });
+  api.secured("DELETE", "/api/v1/patrons/{id}/relations/{relation_id}",
+              [&s](Request& r, const Actor& a) {
+                auto id = http::id_path(r);
+                if (!id) return reply(id.error(), r);
+                auto rid = http::id_path(r, "relation_id");
+                if (!rid) return reply(rid.error(), r);
+                return reply(s.remove_relation(a, *id, *rid), r);
+              });
 
   for (auto [verb, valid] : {std::pair{"verify", true}, std::pair{"invalidate", false}}) {
     api.secured("POST", std::string("/api/v1/patrons/{id}/contacts/{contact_id}/") + verb,
@@ -215,9 +227,11 @@ void register_routes(http::Api& api, Service& s) {
                     auto body = http::json_body(r);
                     if (!body) return reply(body.error(), r);
                     for (auto it = body->begin(); it != body->end(); ++it)
-                      if (it.key() != "reason") return reply(Error{ErrorCode::invalid, "unknown field", it.key()}, r);
+                      if (it.key() != "reason")
+                        return reply(Error{ErrorCode::invalid, "unknown field", it.key()}, r);
                     if (body->contains("reason")) {
-                      if (!(*body)["reason"].is_string()) return reply(Error{ErrorCode::invalid, "must be a string", "reason"}, r);
+                      if (!(*body)["reason"].is_string())
+                        return reply(Error{ErrorCode::invalid, "must be a string", "reason"}, r);
                       reason = (*body)["reason"];
                     }
                   }
@@ -243,9 +257,11 @@ void register_routes(http::Api& api, Service& s) {
                     auto body = http::json_body(r);
                     if (!body) return reply(body.error(), r);
                     for (auto it = body->begin(); it != body->end(); ++it)
-                      if (it.key() != "note") return reply(Error{ErrorCode::invalid, "unknown field", it.key()}, r);
+                      if (it.key() != "note")
+                        return reply(Error{ErrorCode::invalid, "unknown field", it.key()}, r);
                     if (body->contains("note")) {
-                      if (!(*body)["note"].is_string()) return reply(Error{ErrorCode::invalid, "must be a string", "note"}, r);
+                      if (!(*body)["note"].is_string())
+                        return reply(Error{ErrorCode::invalid, "must be a string", "note"}, r);
                       note = (*body)["note"];
                     }
                   }
@@ -253,9 +269,8 @@ void register_routes(http::Api& api, Service& s) {
                 });
   }
 
-  api.secured("GET", "/api/v1/reports/data-quality", [&s](Request& r, const Actor& a) {
-    return reply(s.data_quality(a), r);
-  });
+  api.secured("GET", "/api/v1/reports/data-quality",
+              [&s](Request& r, const Actor& a) { return reply(s.data_quality(a), r); });
 }
 
 }  // namespace dangan::patrons

@@ -96,9 +96,10 @@ Result<json> Service::list(const Actor& by, const ListQuery& q) {
     term.erase(term.find_last_not_of(' ') + 1);
     auto phone = normalize_phone(term);
     auto email = term.find('@') != std::string::npos ? normalize_email(term) : std::nullopt;
-    bool idlike = term.size() >= 15 && term.size() <= 18 && std::all_of(term.begin(), term.end(), [](char c) {
-                    return std::isalnum(static_cast<unsigned char>(c));
-                  }) && std::isdigit(static_cast<unsigned char>(term[0]));
+    bool idlike = term.size() >= 15 && term.size() <= 18 &&
+                  std::all_of(term.begin(), term.end(),
+                              [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }) &&
+                  std::isdigit(static_cast<unsigned char>(term[0]));
     std::string folded = text::fold(term);
     std::string compact;
     for (char c : folded)
@@ -107,8 +108,9 @@ Result<json> Service::list(const Actor& by, const ListQuery& q) {
     params.push_back("%" + like_escape(folded) + "%");
     params.push_back("%" + like_escape(compact) + "%");
     if (phone || email) {
-      sql += " OR EXISTS (SELECT 1 FROM patron_contacts c WHERE c.patron_id = p.id AND c.kind = ? "
-             "AND c.normalized = ?)";
+      sql +=
+          " OR EXISTS (SELECT 1 FROM patron_contacts c WHERE c.patron_id = p.id AND c.kind = ? "
+          "AND c.normalized = ?)";
       params.push_back(phone ? "phone" : "email");
       params.push_back(phone ? *phone : *email);
     }
@@ -191,10 +193,12 @@ Result<json> Service::duplicates(const Actor& by, const json& probe) {
   return json{{"items", TRY(find_candidates(*tx, p, std::nullopt))}};
 }
 
-Result<json> Service::reveal(const Actor& by, std::int64_t id, const std::vector<std::string>& fields_wanted,
+Result<json> Service::reveal(const Actor& by, std::int64_t id,
+                             const std::vector<std::string>& fields_wanted,
                              const std::string& reason) {
   TRY_STATUS(staff_may(by, auth::Permission::patron_reveal));
-  if (text::utf8_length(reason) < 4) return invalid("reason", "say why you need to see this (at least 4 characters)");
+  if (text::utf8_length(reason) < 4)
+    return invalid("reason", "say why you need to see this (at least 4 characters)");
   if (fields_wanted.empty()) return invalid("fields", "name at least one field");
   for (auto& f : fields_wanted)
     if (std::find(std::begin(kRevealable), std::end(kRevealable), f) == std::end(kRevealable))
@@ -204,13 +208,14 @@ Result<json> Service::reveal(const Actor& by, std::int64_t id, const std::vector
   TRY_STATUS(in_scope(by, p));
   json out = {{"id", id}};
   for (auto& f : fields_wanted) out[f] = p[f];
-  TRY_STATUS(audit::append(*tx, by,
-                           {"patron.reveal", "patron", std::to_string(id), id, reason,
-                            {{"fields", fields_wanted}}},
-                           clock_));
-  TRY(timeline::append(*tx, by, {id, "patron.revealed", "masked fields revealed to staff",
-                                 {{"fields", fields_wanted}}},
-                       clock_));
+  TRY_STATUS(audit::append(
+      *tx, by,
+      {"patron.reveal", "patron", std::to_string(id), id, reason, {{"fields", fields_wanted}}},
+      clock_));
+  TRY(timeline::append(
+      *tx, by,
+      {id, "patron.revealed", "masked fields revealed to staff", {{"fields", fields_wanted}}},
+      clock_));
   TRY_STATUS(tx->commit());
   return out;
 }
@@ -219,7 +224,8 @@ Result<json> Service::merge(const Actor& by, std::int64_t into, std::int64_t fro
                             const std::string& reason) {
   TRY_STATUS(staff_may(by, auth::Permission::patron_merge));
   if (into == from) return invalid("from", "cannot merge a patron into itself");
-  if (text::utf8_length(reason) < 4) return invalid("reason", "say why these are the same (at least 4 characters)");
+  if (text::utf8_length(reason) < 4)
+    return invalid("reason", "say why these are the same (at least 4 characters)");
   auto tx = TRY(db_.begin(store::TxMode::write));
   json survivor = TRY(load_existing(*tx, into));
   auto src = load_existing(*tx, from);
@@ -231,7 +237,8 @@ Result<json> Service::merge(const Actor& by, std::int64_t into, std::int64_t fro
   TRY_STATUS(in_scope(by, *src));
   if (survivor["status"] != "active" || (*src)["status"] != "active")
     return conflict("only active patrons can be merged");
-  if (survivor["type"] != (*src)["type"]) return invalid("from", "a person and an organisation cannot be merged");
+  if (survivor["type"] != (*src)["type"])
+    return invalid("from", "a person and an organisation cannot be merged");
   std::string now = format_time(clock_.now());
   // Contacts: move the ones the survivor does not already have.
   TRY(tx->exec(
@@ -240,21 +247,25 @@ Result<json> Service::merge(const Actor& by, std::int64_t into, std::int64_t fro
       "patron_contacts.kind AND s.normalized = patron_contacts.normalized)",
       {into, from, into}));
   TRY(tx->exec("DELETE FROM patron_contacts WHERE patron_id = ?", {from}));
-  TRY(tx->exec("INSERT INTO patron_tags (patron_id, tag) SELECT ?, tag FROM patron_tags t WHERE "
+  TRY(
+      tx->exec("INSERT INTO patron_tags (patron_id, tag) SELECT ?, tag FROM patron_tags t WHERE "
                "t.patron_id = ? AND NOT EXISTS (SELECT 1 FROM patron_tags s WHERE s.patron_id = ? "
                "AND s.tag = t.tag)",
                {into, from, into}));
   TRY(tx->exec("DELETE FROM patron_tags WHERE patron_id = ?", {from}));
   TRY(tx->exec("UPDATE events SET patron_id = ? WHERE patron_id = ?", {into, from}));
   TRY(tx->exec("UPDATE key_field_changes SET patron_id = ? WHERE patron_id = ?", {into, from}));
-  TRY(tx->exec("DELETE FROM patron_relations WHERE (patron_id = ? AND related_id = ?) OR "
+  TRY(
+      tx->exec("DELETE FROM patron_relations WHERE (patron_id = ? AND related_id = ?) OR "
                "(patron_id = ? AND related_id = ?)",
                {from, into, into, from}));
-  TRY(tx->exec("UPDATE patron_relations SET patron_id = ? WHERE patron_id = ? AND NOT EXISTS "
+  TRY(
+      tx->exec("UPDATE patron_relations SET patron_id = ? WHERE patron_id = ? AND NOT EXISTS "
                "(SELECT 1 FROM patron_relations s WHERE s.patron_id = ? AND s.related_id = "
                "patron_relations.related_id AND s.kind = patron_relations.kind)",
                {into, from, into}));
-  TRY(tx->exec("UPDATE patron_relations SET related_id = ? WHERE related_id = ? AND NOT EXISTS "
+  TRY(
+      tx->exec("UPDATE patron_relations SET related_id = ? WHERE related_id = ? AND NOT EXISTS "
                "(SELECT 1 FROM patron_relations s WHERE s.related_id = ? AND s.patron_id = "
                "patron_relations.patron_id AND s.kind = patron_relations.kind)",
                {into, from, into}));
@@ -264,33 +275,38 @@ Result<json> Service::merge(const Actor& by, std::int64_t into, std::int64_t fro
   // Fields the survivor lacks are filled from the merged record.
   std::string fill;
   for (auto& f : fields())
-    fill += ", " + std::string(f.name) + " = COALESCE(" + std::string(f.name) +
-            ", (SELECT " + std::string(f.name) + " FROM patrons m WHERE m.id = ?))";
+    fill += ", " + std::string(f.name) + " = COALESCE(" + std::string(f.name) + ", (SELECT " +
+            std::string(f.name) + " FROM patrons m WHERE m.id = ?))";
   store::Params fp{now};
   for (std::size_t i = 0; i < fields().size(); ++i) fp.push_back(from);
   fp.push_back(into);
-  TRY(tx->exec("UPDATE patrons SET updated_at = ?, version = version + 1" + fill + " WHERE id = ?", fp));
+  TRY(tx->exec("UPDATE patrons SET updated_at = ?, version = version + 1" + fill + " WHERE id = ?",
+               fp));
   if (survivor["id_document"].is_null() && !(*src)["id_document"].is_null()) {
-    TRY(tx->exec("UPDATE patrons SET id_doc_type = NULL, id_doc_number = NULL WHERE id = ?", {from}));
+    TRY(tx->exec("UPDATE patrons SET id_doc_type = NULL, id_doc_number = NULL WHERE id = ?",
+                 {from}));
     TRY(tx->exec("UPDATE patrons SET id_doc_type = ?, id_doc_number = ? WHERE id = ?",
                  {(*src)["id_document"]["type"].get<std::string>(),
                   (*src)["id_document"]["number"].get<std::string>(), into}));
   }
-  TRY(tx->exec("UPDATE patrons SET status = 'merged', merged_into = ?, updated_at = ?, "
+  TRY(
+      tx->exec("UPDATE patrons SET status = 'merged', merged_into = ?, updated_at = ?, "
                "version = version + 1 WHERE id = ?",
                {into, now, from}));
   TRY(tx->exec("UPDATE patrons SET merged_into = ? WHERE merged_into = ?", {into, from}));
   json full = *TRY(load(*tx, into));
   TRY(tx->exec("UPDATE patrons SET search_text = ? WHERE id = ?", {search_text(full), into}));
-  TRY_STATUS(audit::append(*tx, by, {"patron.merge", "patron", std::to_string(into), into, reason,
-                                     {{"merged", from}}},
-                           clock_));
-  TRY_STATUS(audit::append(*tx, by, {"patron.merged_away", "patron", std::to_string(from), from,
-                                     reason, {{"into", into}}},
-                           clock_));
-  TRY(timeline::append(*tx, by, {into, "patron.merged", "merged with patron " + std::to_string(from),
-                                 {{"merged", from}}},
-                       clock_));
+  TRY_STATUS(audit::append(
+      *tx, by, {"patron.merge", "patron", std::to_string(into), into, reason, {{"merged", from}}},
+      clock_));
+  TRY_STATUS(audit::append(
+      *tx, by,
+      {"patron.merged_away", "patron", std::to_string(from), from, reason, {{"into", into}}},
+      clock_));
+  TRY(timeline::append(
+      *tx, by,
+      {into, "patron.merged", "merged with patron " + std::to_string(from), {{"merged", from}}},
+      clock_));
   TRY_STATUS(tx->commit());
   return apply_view(full, view_for(by, into));
 }
@@ -304,22 +320,28 @@ Result<json> Service::erase(const Actor& by, std::int64_t id, const std::string&
   if (p["status"] == "erased") return conflict("this patron is already erased");
   // Personal fields go; type, gender, birth year, region, education, occupation, sector,
   // tags, consents' history and the kinds and times of events stay for statistics.
-  std::string birth_year = p["birth_date"].is_string() ? p["birth_date"].get<std::string>().substr(0, 4) + "-01-01" : "";
+  std::string birth_year =
+      p["birth_date"].is_string() ? p["birth_date"].get<std::string>().substr(0, 4) + "-01-01" : "";
   std::string now = format_time(clock_.now());
   TRY(tx->exec(
       "UPDATE patrons SET status = 'erased', name = ?, name_latin = NULL, birth_date = ?, "
       "id_doc_type = NULL, id_doc_number = NULL, postcode = NULL, address = NULL, "
       "household_registration = NULL, organisation_relation = NULL, preferred_contact_times = "
       "NULL, economic_status = NULL, special_needs = NULL, staff_notes = NULL, search_text = '', "
-      "consent_contact = 0, consent_marketing = 0, updated_at = ?, version = version + 1 WHERE id = ?",
+      "consent_contact = 0, consent_marketing = 0, updated_at = ?, version = version + 1 WHERE id "
+      "= ?",
       {"(erased " + std::to_string(id) + ")",
        birth_year.empty() ? store::null_value() : store::Value(birth_year), now, id}));
   TRY(tx->exec("DELETE FROM patron_contacts WHERE patron_id = ?", {id}));
   TRY(tx->exec("UPDATE events SET summary = '', detail = '{}' WHERE patron_id = ?", {id}));
-  TRY(tx->exec("UPDATE key_field_changes SET old_value = NULL, new_value = NULL WHERE patron_id = ?", {id}));
+  TRY(tx->exec(
+      "UPDATE key_field_changes SET old_value = NULL, new_value = NULL WHERE patron_id = ?", {id}));
   TRY(tx->exec("UPDATE users SET disabled = 1 WHERE patron_id = ?", {id}));
-  TRY(tx->exec("UPDATE sessions SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE patron_id = ?)", {id}));
-  TRY_STATUS(audit::append(*tx, by, {"patron.erase", "patron", std::to_string(id), id, reason}, clock_));
+  TRY(tx->exec(
+      "UPDATE sessions SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE patron_id = ?)",
+      {id}));
+  TRY_STATUS(
+      audit::append(*tx, by, {"patron.erase", "patron", std::to_string(id), id, reason}, clock_));
   TRY(timeline::append(*tx, by, {id, "patron.erased", "personal data erased"}, clock_));
   json full = *TRY(load(*tx, id));
   TRY_STATUS(tx->commit());
@@ -335,13 +357,16 @@ Result<json> Service::export_data(const Actor& by, std::int64_t id) {
   out["format"] = "dangan.patron-export/1";
   out["exported_at"] = format_time(clock_.now());
   out["patron"] = apply_view(p, by.role == Role::patron ? View::self : View::full);
-  auto rel = TRY(tx->query("SELECT r.kind, r.role, r.related_id, q.name FROM patron_relations r "
-                           "JOIN patrons q ON q.id = r.related_id WHERE r.patron_id = ?",
-                           {id}));
+  auto rel =
+      TRY(tx->query("SELECT r.kind, r.role, r.related_id, q.name FROM patron_relations r "
+                    "JOIN patrons q ON q.id = r.related_id WHERE r.patron_id = ?",
+                    {id}));
   out["relations"] = json::array();
   for (auto& r : rel)
-    out["relations"].push_back({{"kind", r.str(0)}, {"role", r.is_null(1) ? json() : json(r.str(1))},
-                                {"patron_id", r.i64(2)}, {"name", r.str(3)}});
+    out["relations"].push_back({{"kind", r.str(0)},
+                                {"role", r.is_null(1) ? json() : json(r.str(1))},
+                                {"patron_id", r.i64(2)},
+                                {"name", r.str(3)}});
   out["timeline"] = json::array();
   std::optional<std::string> cursor;
   do {
@@ -350,8 +375,10 @@ Result<json> Service::export_data(const Actor& by, std::int64_t id) {
     cursor = page.next_cursor;
   } while (cursor);
   // Who read or changed this patron's data (PIPL: the right to know).
-  auto acc = TRY(tx->query("SELECT at, actor_role, action FROM audit_log WHERE patron_id = ? "
-                           "ORDER BY seq", {id}));
+  auto acc =
+      TRY(tx->query("SELECT at, actor_role, action FROM audit_log WHERE patron_id = ? "
+                    "ORDER BY seq",
+                    {id}));
   out["access_log"] = json::array();
   for (auto& a : acc)
     out["access_log"].push_back({{"at", a.str(0)}, {"role", a.str(1)}, {"action", a.str(2)}});
@@ -361,7 +388,8 @@ Result<json> Service::export_data(const Actor& by, std::int64_t id) {
   return out;
 }
 
-Result<json> Service::timeline(const Actor& by, std::int64_t id, const std::vector<std::string>& kinds,
+Result<json> Service::timeline(const Actor& by, std::int64_t id,
+                               const std::vector<std::string>& kinds,
                                std::optional<std::string> cursor, int limit) {
   if (by.role != Role::patron) TRY_STATUS(staff_may(by, auth::Permission::patron_read));
   auto tx = TRY(db_.begin(store::TxMode::read));

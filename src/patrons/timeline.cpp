@@ -51,15 +51,14 @@ Result<Page> list(store::Tx& tx, const Query& q) {
   for (auto& r : rows) {
     if (n++ == q.limit) break;
     auto detail = nlohmann::json::parse(r.str(6), nullptr, false);
-    page.items.push_back(
-        {{"id", r.i64(0)},
-         {"at", r.str(1)},
-         {"kind", r.str(2)},
-         {"actor", r.is_null(4) ? nlohmann::json() : nlohmann::json(r.str(4))},
-         {"summary", r.str(5)},
-         {"detail", detail.is_discarded() ? nlohmann::json::object() : detail},
-         {"ref_type", r.is_null(7) ? nlohmann::json() : nlohmann::json(r.str(7))},
-         {"ref_id", r.is_null(8) ? nlohmann::json() : nlohmann::json(r.str(8))}});
+    page.items.push_back({{"id", r.i64(0)},
+                          {"at", r.str(1)},
+                          {"kind", r.str(2)},
+                          {"actor", r.is_null(4) ? nlohmann::json() : nlohmann::json(r.str(4))},
+                          {"summary", r.str(5)},
+                          {"detail", detail.is_discarded() ? nlohmann::json::object() : detail},
+                          {"ref_type", r.is_null(7) ? nlohmann::json() : nlohmann::json(r.str(7))},
+                          {"ref_id", r.is_null(8) ? nlohmann::json() : nlohmann::json(r.str(8))}});
   }
   if (static_cast<int>(rows.size()) > q.limit) {
     auto& last = rows[q.limit - 1];

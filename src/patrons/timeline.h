@@ -7,11 +7,10 @@
 // Reading is newest first, paged by an opaque cursor.
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/actor.h"
 #include "core/clock.h"

@@ -30,7 +30,8 @@ bool valid_resident_id(std::string_view id) {
 
 bool valid_social_credit_code(std::string_view code) {
   static constexpr std::string_view kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-  static constexpr int kWeights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+  static constexpr int kWeights[17] = {1,  3,  9,  27, 19, 26, 16, 17, 20,
+                                       29, 25, 13, 8,  24, 10, 30, 28};
   if (code.size() != 18) return false;
   int sum = 0;
   for (int i = 0; i < 17; ++i) {
@@ -47,13 +48,19 @@ std::optional<std::string> normalize_phone(std::string_view phone) {
   bool plus = false;
   for (std::size_t i = 0; i < phone.size(); ++i) {
     char c = phone[i];
-    if (c >= '0' && c <= '9') d.push_back(c);
-    else if (c == '+' && d.empty() && !plus) plus = true;
-    else if (c == ' ' || c == '-' || c == '(' || c == ')') continue;
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      d.push_back(c);
+    else if (c == '+' && d.empty() && !plus)
+      plus = true;
+    else if (c == ' ' || c == '-' || c == '(' || c == ')')
+      continue;
+    else
+      return std::nullopt;
   }
-  if (plus && d.rfind("86", 0) == 0) d = d.substr(2), plus = false;
-  else if (!plus && d.rfind("0086", 0) == 0) d = d.substr(4);
+  if (plus && d.rfind("86", 0) == 0)
+    d = d.substr(2), plus = false;
+  else if (!plus && d.rfind("0086", 0) == 0)
+    d = d.substr(4);
   if (plus) {  // another country: keep the international form
     if (d.size() < 7 || d.size() > 15) return std::nullopt;
     return "+" + d;
@@ -86,8 +93,9 @@ std::optional<std::string> normalize_email(std::string_view email) {
 bool valid_postcode(std::string_view s) { return s.size() == 6 && all_digits(s); }
 
 std::string mask_phone(std::string_view phone) {
-  if (phone.size() <= 7) return std::string(phone.size() > 2 ? phone.size() - 2 : 0, '*') +
-                                std::string(phone.substr(phone.size() > 2 ? phone.size() - 2 : 0));
+  if (phone.size() <= 7)
+    return std::string(phone.size() > 2 ? phone.size() - 2 : 0, '*') +
+           std::string(phone.substr(phone.size() > 2 ? phone.size() - 2 : 0));
   return std::string(phone.substr(0, 3)) + std::string(phone.size() - 7, '*') +
          std::string(phone.substr(phone.size() - 4));
 }

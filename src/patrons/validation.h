@@ -9,17 +9,17 @@
 
 namespace dangan::patrons {
 
-bool valid_resident_id(std::string_view id);          // 18 characters, check digit, date
-bool valid_social_credit_code(std::string_view code); // 18 characters, check character
+bool valid_resident_id(std::string_view id);           // 18 characters, check digit, date
+bool valid_social_credit_code(std::string_view code);  // 18 characters, check character
 // Digits only, without +86 / 0086; nullopt when not a plausible phone number.
 std::optional<std::string> normalize_phone(std::string_view phone);
 // Lower-cased; nullopt when not a plausible address.
 std::optional<std::string> normalize_email(std::string_view email);
 bool valid_postcode(std::string_view s);
 
-std::string mask_phone(std::string_view phone);     // 138****5678
-std::string mask_id_number(std::string_view id);    // 110105********123X
-std::string mask_email(std::string_view email);     // z***@example.cn
+std::string mask_phone(std::string_view phone);                // 138****5678
+std::string mask_id_number(std::string_view id);               // 110105********123X
+std::string mask_email(std::string_view email);                // z***@example.cn
 std::string mask_text(std::string_view utf8, int keep_chars);  // first N characters + ****
 
 }  // namespace dangan::patrons

@@ -40,9 +40,9 @@ Value opt(const std::optional<T>& v) {
 struct Row {
   std::vector<Value> cols;
   bool is_null(std::size_t i) const { return std::holds_alternative<std::monostate>(cols.at(i)); }
-  std::int64_t i64(std::size_t i) const;        // 0 when NULL; parses text
-  double f64(std::size_t i) const;              // 0 when NULL
-  std::string str(std::size_t i) const;         // "" when NULL; formats numbers
+  std::int64_t i64(std::size_t i) const;  // 0 when NULL; parses text
+  double f64(std::size_t i) const;        // 0 when NULL
+  std::string str(std::size_t i) const;   // "" when NULL; formats numbers
   std::optional<std::string> opt_str(std::size_t i) const;
   std::optional<std::int64_t> opt_i64(std::size_t i) const;
 };
@@ -78,9 +78,9 @@ class Tx {
 };
 
 struct OpenOptions {
-  int pool_size = 8;          // PostgreSQL connections / SQLite readers
-  int busy_timeout_ms = 5000; // SQLite
-  bool migrate = true;        // apply pending migrations on open
+  int pool_size = 8;           // PostgreSQL connections / SQLite readers
+  int busy_timeout_ms = 5000;  // SQLite
+  bool migrate = true;         // apply pending migrations on open
 };
 
 class Database {

@@ -72,8 +72,10 @@ std::string fold(std::string_view utf8) {
     icu::UnicodeString u = icu::UnicodeString::fromUTF8(
         icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
     icu::UnicodeString f = n->normalize(u, status);
-    if (U_SUCCESS(status)) f.toUTF8String(out);
-    else out.assign(utf8);
+    if (U_SUCCESS(status))
+      f.toUTF8String(out);
+    else
+      out.assign(utf8);
   } else {
     out.assign(utf8);
   }
