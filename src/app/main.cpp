@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   crypto::init();
   CLI::App cli{"dangan — patron-relationship management for archives and libraries"};
   cli.require_subcommand(1);
+  cli.fallthrough();  // --config and --log-level work before or after the subcommand
   std::string config_file, database, listen, log_level;
   cli.add_option("--config", config_file, "TOML configuration file");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error");

@@ -41,13 +41,26 @@ std::string chain_hash(const std::string& prev, const Fields& f) {
   return crypto::sha256_hex(s);
 }
 
-Status append_at(store::Tx& tx, const Actor& by, const Entry& e, const std::string& at) {
+// The chain's head, read once per transaction under the chain lock.
+struct Head {
+  std::int64_t seq = 0;
+  std::string hash = kGenesis;
+};
+
+Result<Head> lock_head(store::Tx& tx) {
   if (tx.backend() == store::Backend::postgres)
     TRY(tx.query("SELECT pg_advisory_xact_lock(?)", {kChainLock}));
   auto last = TRY(tx.maybe_one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", {}));
+  Head h;
+  if (last) h = {last->i64(0), last->str(1)};
+  return h;
+}
+
+// Appends after `head` and advances it.
+Status append_after(store::Tx& tx, Head& head, const Actor& by, const Entry& e,
+                    const std::string& at) {
   Fields f;
-  f.seq = last ? last->i64(0) + 1 : 1;
-  std::string prev = last ? last->str(1) : kGenesis;
+  f.seq = head.seq + 1;
   f.at = at;
   if (by.user_id) f.actor_id = by.user_id;
   f.actor_name = by.username;
@@ -59,20 +72,22 @@ Status append_at(store::Tx& tx, const Actor& by, const Entry& e, const std::stri
   f.reason = e.reason;
   f.request_id = by.request_id;
   f.detail = e.detail.dump();
-  std::string hash = chain_hash(prev, f);
+  std::string hash = chain_hash(head.hash, f);
   TRY(tx.exec(
       "INSERT INTO audit_log (seq, at, actor_id, actor_name, actor_role, action, entity_type, "
       "entity_id, patron_id, reason, request_id, detail, prev_hash, hash) "
       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
       {f.seq, f.at, store::opt(f.actor_id), f.actor_name, f.actor_role, f.action, f.entity_type,
-       f.entity_id, store::opt(f.patron_id), f.reason, f.request_id, f.detail, prev, hash}));
+       f.entity_id, store::opt(f.patron_id), f.reason, f.request_id, f.detail, head.hash, hash}));
+  head = {f.seq, std::move(hash)};
   return {};
 }
 
 }  // namespace
 
 Status append(store::Tx& tx, const Actor& by, const Entry& entry, const Clock& clock) {
-  return append_at(tx, by, entry, format_time(clock.now()));
+  Head head = TRY(lock_head(tx));
+  return append_after(tx, head, by, entry, format_time(clock.now()));
 }
 
 ReadRecorder::ReadRecorder(store::Database& db, std::chrono::milliseconds interval)
@@ -128,10 +143,10 @@ Status ReadRecorder::write(std::vector<std::pair<Actor, Entry>>& batch) {
     Status s = tx ? Status{} : std::unexpected(tx.error());
     if (s) {
       std::string at = format_time(system_clock().now());
-      for (auto& [actor, entry] : batch) {
-        s = append_at(**tx, actor, entry, at);
-        if (!s) break;
-      }
+      auto head = lock_head(**tx);
+      if (!head) s = std::unexpected(head.error());
+      for (auto it = batch.begin(); s && it != batch.end(); ++it)
+        s = append_after(**tx, *head, it->first, it->second, at);
       if (s) s = (*tx)->commit();
     }
     if (s || attempt >= 3) return s;
