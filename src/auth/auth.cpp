@@ -171,20 +171,17 @@ Sessions::Sessions(store::Database& db, const Config& config, const Clock& clock
       dummy_hash_(crypto::hash_password(crypto::random_hex(16))) {}
 
 Result<bool> Sessions::rate_limited(store::Tx& tx, const std::string& key, int limit) {
-  // Fixed one-minute windows in the shared counters table.
-  auto now = clock_.now();
-  std::string window = format_time(floor<minutes>(now));
-  auto row = TRY(tx.maybe_one("SELECT window_start, count FROM counters WHERE key = ?", {key}));
-  std::int64_t count = 1;
-  if (!row) {
-    TRY(tx.exec("INSERT INTO counters (key, window_start, count) VALUES (?,?,1)", {key, window}));
-  } else if (row->str(0) != window) {
-    TRY(tx.exec("UPDATE counters SET window_start = ?, count = 1 WHERE key = ?", {window, key}));
-  } else {
-    count = row->i64(1) + 1;
-    TRY(tx.exec("UPDATE counters SET count = ? WHERE key = ?", {count, key}));
-  }
-  return count > limit;
+  // Fixed one-minute windows in the shared counters table; one atomic upsert, so
+  // processes counting the same key at once neither race nor conflict.
+  std::string window = format_time(floor<minutes>(clock_.now()));
+  auto row = TRY(tx.one(
+      "INSERT INTO counters (key, window_start, count) VALUES (?, ?, 1) "
+      "ON CONFLICT (key) DO UPDATE SET "
+      "count = CASE WHEN counters.window_start = excluded.window_start "
+      "THEN counters.count + 1 ELSE 1 END, window_start = excluded.window_start "
+      "RETURNING count",
+      {key, window}, "counter"));
+  return row.i64(0) > limit;
 }
 
 Result<Session> Sessions::login(const std::string& username, const std::string& password,
