@@ -1,5 +1,9 @@
 #include <spdlog/spdlog.h>
 
+#include <mutex>
+
+#include <mutex>
+
 #include "app/app.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -152,9 +156,13 @@ int serve(const Config& config) {
       return http::Response::json(503, {{"status", "unavailable"}, {"database", "unreachable"}});
     return http::Response::json(200, {{"status", "ready"}, {"database", "reachable"}});
   });
-  json spec = openapi(router);
-  api.open("GET", "/api/v1/openapi.json",
-           [spec](http::Request&) { return http::Response::json(200, spec); });
+  // Built on first use, once every route (this one included) is registered.
+  auto spec_once = std::make_shared<std::once_flag>();
+  auto spec = std::make_shared<json>();
+  api.open("GET", "/api/v1/openapi.json", [&router, spec_once, spec](http::Request&) {
+    std::call_once(*spec_once, [&] { *spec = openapi(router); });
+    return http::Response::json(200, *spec);
+  });
 
   // The web front end: embedded files; unknown non-API paths get the app shell.
   std::map<std::string, std::string_view> files;

@@ -312,7 +312,8 @@ Status Sessions::change_password(const Actor& actor, const std::string& current,
   }
   if (!crypto::verify_password(hash, current))
     return invalid("current_password", "the current password is wrong");
-  TRY_STATUS(check_password_policy(actor.username, next));
+  if (auto policy = check_password_policy(actor.username, next); !policy)
+    return invalid("new_password", policy.error().message);
   if (current == next) return invalid("new_password", "the new password must differ");
   auto tx = TRY(db_.begin(store::TxMode::write));
   TRY(tx->exec("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",

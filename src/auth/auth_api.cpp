@@ -209,7 +209,8 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
         });
   }
 
-  api.secured("GET", "/api/v1/units", [&db](Request& r, const Actor&) {
+  api.secured("GET", "/api/v1/units", [&db](Request& r, const Actor& a) {
+    if (!a.is_staff()) return reply(Error{ErrorCode::forbidden, "staff only", ""}, r);
     auto tx = db.begin(store::TxMode::read);
     if (!tx) return reply(tx.error(), r);
     auto rows =

@@ -112,6 +112,14 @@ Status only_params(const Request& r, std::initializer_list<std::string_view> all
 Response reply(const Error& e, const Request& r) {
   if (e.code == ErrorCode::conflict && e.field.rfind("merged_into:", 0) == 0) {
     std::string survivor = e.field.substr(12);
+    // A change sent to a merged id is refused rather than redirected: clients turn a
+    // redirected POST into a GET.
+    if (r.method != "GET" && r.method != "HEAD")
+      return Response::json(409, {{"error", {{"code", "conflict"},
+                                             {"message", e.message + " (patron " + survivor +
+                                                             "); send the change there"},
+                                             {"field", "id"}}},
+                                  {"merged_into", std::stoll(survivor)}});
     std::string path = r.path;
     // /api/v1/patrons/{old}/… → /api/v1/patrons/{survivor}/…
     auto id = r.path_params.find("id");

@@ -13,20 +13,7 @@ using namespace detail;
 
 namespace {
 
-Status staff_may(const Actor& by, auth::Permission perm) {
-  if (by.role == Role::patron) return forbidden("a portal account cannot do this");
-  return auth::require(by, perm);
-}
 
-Result<json> load_active_scoped(store::Tx& tx, const Actor& by, std::int64_t id) {
-  auto p = TRY(load(tx, id));
-  if (!p) return not_found("no patron with id " + std::to_string(id));
-  if ((*p)["status"] != "active")
-    return conflict("this patron is " + (*p)["status"].get<std::string>());
-  if (by.unit_scoped && by.unit_id && (*p)["unit_id"] != json(*by.unit_id))
-    return forbidden("this patron belongs to another unit");
-  return *p;
-}
 
 json change_json(const store::Row& r, bool show_values) {
   auto parse = [&](std::size_t i) {
@@ -85,7 +72,7 @@ Result<json> Service::decide_key_change(const Actor& by, std::int64_t change_id,
   if (row.i64(12) == by.user_id)
     return forbidden("a second person must decide on a change you requested");
   std::int64_t patron_id = row.i64(1);
-  json p = TRY(load_active_scoped(*tx, by, patron_id));
+  json p = TRY(load_active_in_scope(*tx, by, patron_id));
   std::string now = format_time(clock_.now());
   std::string field = row.str(2);
   if (approve) {
@@ -152,7 +139,7 @@ Result<json> Service::set_contact_validity(const Actor& by, std::int64_t patron_
   if (!valid && text::utf8_length(reason) < 2)
     return invalid("reason", "say why the contact is invalid, e.g. bounce or failed_call");
   auto tx = TRY(db_.begin(store::TxMode::write));
-  if (by.role != Role::patron) TRY(load_active_scoped(*tx, by, patron_id));
+  if (by.role != Role::patron) TRY(load_active_in_scope(*tx, by, patron_id));
   auto c = TRY(tx->one("SELECT kind FROM patron_contacts WHERE id = ? AND patron_id = ?",
                        {contact_id, patron_id}, "contact"));
   std::string now = format_time(clock_.now());
@@ -184,13 +171,9 @@ Result<json> Service::set_contact_validity(const Actor& by, std::int64_t patron_
 }
 
 Result<json> Service::relations(const Actor& by, std::int64_t id) {
-  if (by.role != Role::patron)
-    TRY_STATUS(staff_may(by, auth::Permission::patron_read));
-  else if (by.patron_id != id)
-    return forbidden("a portal account sees only its own record");
   auto tx = TRY(db_.begin(store::TxMode::read));
-  auto p = TRY(load(*tx, id));
-  if (!p) return not_found("no patron with id " + std::to_string(id));
+  json p = TRY(load_existing(*tx, id));
+  TRY_STATUS(may_touch(by, p, auth::Permission::patron_read));
   // Both directions: "A member_of B" shows on A and on B (as the group's members).
   auto rows =
       TRY(tx->query("SELECT r.id, r.kind, r.role, r.related_id, q.name, q.type, 'outgoing' FROM "
@@ -235,7 +218,7 @@ Result<json> Service::add_relation(const Actor& by, std::int64_t id, const json&
   std::int64_t other = body["related_id"];
   if (other == id) return invalid("related_id", "a patron cannot be related to itself");
   auto tx = TRY(db_.begin(store::TxMode::write));
-  TRY(load_active_scoped(*tx, by, id));
+  TRY(load_active_in_scope(*tx, by, id));
   auto q = TRY(load(*tx, other));
   if (!q || (*q)["status"] != "active") return invalid("related_id", "no such active patron");
   std::string kind = body["kind"];
@@ -269,7 +252,7 @@ Result<json> Service::add_relation(const Actor& by, std::int64_t id, const json&
 Status Service::remove_relation(const Actor& by, std::int64_t id, std::int64_t relation_id) {
   TRY_STATUS(staff_may(by, auth::Permission::patron_write));
   auto tx = TRY(db_.begin(store::TxMode::write));
-  TRY(load_active_scoped(*tx, by, id));
+  TRY(load_active_in_scope(*tx, by, id));
   auto r =
       TRY(tx->one("SELECT kind, related_id, patron_id FROM patron_relations WHERE id = ? AND "
                   "(patron_id = ? OR related_id = ?)",
@@ -314,11 +297,15 @@ Result<json> Service::data_quality(const Actor& by) {
     fill[label] = total ? static_cast<double>(n) / static_cast<double>(total) : 0.0;
   }
   std::string stale_before = format_time(clock_.now() - std::chrono::days(365));
-  auto c =
-      TRY(tx->one("SELECT COUNT(*), SUM(CASE WHEN valid = 0 THEN 1 ELSE 0 END), "
-                  "SUM(CASE WHEN valid = 1 AND (last_verified_at IS NULL OR last_verified_at < ?) "
-                  "THEN 1 ELSE 0 END) FROM patron_contacts",
-                  {stale_before}, "count"));
+  store::Params cp{stale_before};
+  cp.insert(cp.end(), up.begin(), up.end());
+  auto c = TRY(tx->one(
+      "SELECT COUNT(*), SUM(CASE WHEN c.valid = 0 THEN 1 ELSE 0 END), "
+      "SUM(CASE WHEN c.valid = 1 AND (c.last_verified_at IS NULL OR c.last_verified_at < ?) "
+      "THEN 1 ELSE 0 END) FROM patron_contacts c JOIN patrons p ON p.id = c.patron_id "
+      "WHERE p.status = 'active'" +
+          std::string(unit_clause.empty() ? "" : " AND p.unit_id = ?"),
+      cp, "count"));
   auto stale = TRY(tx->one(
                        "SELECT COUNT(*) FROM patrons WHERE status = 'active' AND updated_at < ?" +
                            unit_clause,

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/auth.h"
+#include "core/actor.h"
 #include "core/result.h"
 #include "patrons/patrons.h"
 #include "store/db.h"
@@ -78,5 +80,17 @@ std::string search_text(const nlohmann::json& full);
 Result<nlohmann::json> find_candidates(store::Tx& tx, const nlohmann::json& probe,
                                        std::optional<std::int64_t> self);
 nlohmann::json brief(const nlohmann::json& p);
+
+// Access checks shared by the registry's operations.
+// Staff role with `perm`; portal accounts are refused.
+Status staff_may(const Actor& by, auth::Permission perm);
+// A patron sees only themself; unit-scoped staff only their unit's patrons.
+Status in_scope(const Actor& by, const nlohmann::json& p);
+// Staff with `perm` (patrons: themself) and in scope.
+Status may_touch(const Actor& by, const nlohmann::json& p, auth::Permission perm);
+// The patron, unless missing (not_found) or merged (conflict, field "merged_into:ID").
+Result<nlohmann::json> load_existing(store::Tx& tx, std::int64_t id);
+// As load_existing, and active, and in `by`'s scope.
+Result<nlohmann::json> load_active_in_scope(store::Tx& tx, const Actor& by, std::int64_t id);
 
 }  // namespace dangan::patrons::detail

@@ -39,27 +39,8 @@ namespace {
 std::string now_text(const Clock& c) { return format_time(c.now()); }
 
 // A patron's own record, or a staff role with `p`; unit-scoped staff only in their unit.
-Status may_touch(const Actor& by, const json& p, auth::Permission perm) {
-  if (by.role == Role::patron) {
-    if (by.patron_id != p["id"].get<std::int64_t>())
-      return forbidden("a portal account sees only its own record");
-    return {};
-  }
-  TRY_STATUS(auth::require(by, perm));
-  if (by.unit_scoped && by.unit_id && p["unit_id"] != json(*by.unit_id))
-    return forbidden("this patron belongs to another unit");
-  return {};
-}
 
 // Loads an active patron (merged ids answer with where they went).
-Result<json> load_active(store::Tx& tx, std::int64_t id) {
-  auto p = TRY(load(tx, id));
-  if (!p) return not_found("no patron with id " + std::to_string(id));
-  if ((*p)["status"] == "merged")
-    return fail(ErrorCode::conflict, "this patron was merged into another",
-                "merged_into:" + std::to_string((*p)["merged_into"].get<std::int64_t>()));
-  return *p;
-}
 
 Status write_contacts(store::Tx& tx, std::int64_t id, const std::string& kind,
                       const std::vector<std::string>& values, const std::string& now) {
@@ -112,8 +93,47 @@ Status check_references(store::Tx& tx, const Input& in) {
 }  // namespace
 
 namespace detail {
+
+Status staff_may(const Actor& by, auth::Permission perm) {
+  if (by.role == Role::patron) return forbidden("a portal account cannot do this");
+  return auth::require(by, perm);
+}
+
+Status in_scope(const Actor& by, const json& p) {
+  if (by.role == Role::patron) {
+    if (by.patron_id != p["id"].get<std::int64_t>())
+      return forbidden("a portal account sees only its own record");
+    return {};
+  }
+  if (by.unit_scoped && by.unit_id && p["unit_id"] != json(*by.unit_id))
+    return forbidden("this patron belongs to another unit");
+  return {};
+}
+
+Status may_touch(const Actor& by, const json& p, auth::Permission perm) {
+  if (by.role != Role::patron) TRY_STATUS(auth::require(by, perm));
+  return in_scope(by, p);
+}
+
+Result<json> load_existing(store::Tx& tx, std::int64_t id) {
+  auto p = TRY(load(tx, id));
+  if (!p) return not_found("no patron with id " + std::to_string(id));
+  if ((*p)["status"] == "merged")
+    return fail(ErrorCode::conflict, "this patron was merged into another",
+                "merged_into:" + std::to_string((*p)["merged_into"].get<std::int64_t>()));
+  return *p;
+}
+
+Result<json> load_active_in_scope(store::Tx& tx, const Actor& by, std::int64_t id) {
+  json p = TRY(load_existing(tx, id));
+  if (p["status"] != "active")
+    return conflict("this patron is " + p["status"].get<std::string>());
+  TRY_STATUS(in_scope(by, p));
+  return p;
+}
 json brief(const json& p) {
-  return {{"id", p["id"]}, {"type", p["type"]}, {"name", p["name"]}, {"status", p["status"]}};
+  return {{"id", p["id"]}, {"type", p["type"]}, {"name", p["name"]}, {"status", p["status"]},
+          {"unit_id", p["unit_id"]}};
 }
 
 // Active patrons that look like the same party: same ID document (hard), same phone or
@@ -227,7 +247,8 @@ Result<CreateResult> Service::create(const Actor& by, const json& body) {
   json full = *TRY(load(*tx, id));
   TRY(tx->exec("UPDATE patrons SET search_text = ? WHERE id = ?", {search_text(full), id}));
   CreateResult result;
-  result.duplicate_candidates = TRY(find_candidates(*tx, full, id));
+  for (auto& c : TRY(find_candidates(*tx, full, id)))
+    if (in_scope(by, c)) result.duplicate_candidates.push_back(c);
   TRY_STATUS(audit::append(*tx, by, {"patron.create", "patron", std::to_string(id), id}, clock_));
   TRY(timeline::append(
       *tx, by, {id, "patron.created", "registered", {{"by_role", to_string(by.role)}}}, clock_));
@@ -238,7 +259,7 @@ Result<CreateResult> Service::create(const Actor& by, const json& body) {
 
 Result<json> Service::get(const Actor& by, std::int64_t id) {
   auto tx = TRY(db_.begin(store::TxMode::read));
-  json p = TRY(load_active(*tx, id));
+  json p = TRY(load_existing(*tx, id));
   TRY_STATUS(may_touch(by, p, auth::Permission::patron_read));
   View v = view_for(by, id);
   auto shown = disclosed(p, v);
@@ -252,7 +273,7 @@ Result<json> Service::update(const Actor& by, std::int64_t id, const json& body,
   bool self = by.role == Role::patron;
   Input in = TRY(parse_input(body, false, self));
   auto tx = TRY(db_.begin(store::TxMode::write));
-  json p = TRY(load_active(*tx, id));
+  json p = TRY(load_existing(*tx, id));
   TRY_STATUS(may_touch(by, p, auth::Permission::patron_write));
   if (p["status"] != "active") return conflict("this patron was erased and cannot be changed");
   if (expected_version && *expected_version != p["version"].get<std::int64_t>())

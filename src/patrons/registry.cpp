@@ -17,30 +17,8 @@ using namespace detail;
 
 namespace {
 
-Status staff_may(const Actor& by, auth::Permission perm) {
-  if (by.role == Role::patron) return forbidden("a portal account cannot do this");
-  return auth::require(by, perm);
-}
 
-Status in_scope(const Actor& by, const json& p) {
-  if (by.role == Role::patron) {
-    if (by.patron_id != p["id"].get<std::int64_t>())
-      return forbidden("a portal account sees only its own record");
-    return {};
-  }
-  if (by.unit_scoped && by.unit_id && p["unit_id"] != json(*by.unit_id))
-    return forbidden("this patron belongs to another unit");
-  return {};
-}
 
-Result<json> load_existing(store::Tx& tx, std::int64_t id) {
-  auto p = TRY(load(tx, id));
-  if (!p) return not_found("no patron with id " + std::to_string(id));
-  if ((*p)["status"] == "merged")
-    return fail(ErrorCode::conflict, "this patron was merged into another",
-                "merged_into:" + std::to_string((*p)["merged_into"].get<std::int64_t>()));
-  return *p;
-}
 
 std::string like_escape(const std::string& s) {
   std::string out;
@@ -190,7 +168,10 @@ Result<json> Service::duplicates(const Actor& by, const json& probe) {
   }
   if (p.contains("phone")) p["phones"] = json::array({p["phone"]});
   if (p.contains("email")) p["emails"] = json::array({p["email"]});
-  return json{{"items", TRY(find_candidates(*tx, p, std::nullopt))}};
+  json items = json::array();
+  for (auto& c : TRY(find_candidates(*tx, p, std::nullopt)))
+    if (in_scope(by, c)) items.push_back(c);
+  return json{{"items", items}};
 }
 
 Result<json> Service::reveal(const Actor& by, std::int64_t id,
@@ -231,6 +212,10 @@ Result<json> Service::merge(const Actor& by, std::int64_t into, std::int64_t fro
   auto src = load_existing(*tx, from);
   if (!src) {
     if (src.error().code == ErrorCode::not_found) return invalid("from", src.error().message);
+    if (src.error().code == ErrorCode::conflict)  // already merged elsewhere
+      return conflict("patron " + std::to_string(from) + " was already merged into patron " +
+                          src.error().field.substr(12),
+                      "from");
     return std::unexpected(src.error());
   }
   TRY_STATUS(in_scope(by, survivor));

@@ -1,0 +1,218 @@
+// The permission matrix: every route × every role (and no session at all), allowed or
+// denied as routes.mjs says. Allowed calls are real, valid requests and must get the
+// status a user would expect; denied ones get 403 (401 without a session) and change
+// nothing.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { ALL_ROLES, createPatron, mobile, passwordFor, person, startServer, uniq } from './harness.mjs';
+import { ROUTES, routeKey } from './routes.mjs';
+
+let srv;
+let own; // the portal account's patron
+let shared; // a patron staff roles act on
+let throwaway; // a user account to disable and enable
+
+before(async () => {
+  srv = await startServer();
+  own = await createPatron(srv, person({ phones: [mobile()] }));
+  shared = await createPatron(srv, person({ phones: [mobile()], emails: [`${uniq('s')}@example.com`] }));
+  await srv.addUser('patron', 'patron', { patron: own.id });
+  const u = uniq('throwaway-');
+  const r = await srv.api('POST', '/api/v1/users', { as: 'administrator', body: { username: u, password: passwordFor(u), role: 'agent' } });
+  assert.equal(r.status, 201);
+  throwaway = r.json;
+});
+after(async () => {
+  await srv?.stop();
+});
+
+const fresh = () => createPatron(srv, person({ phones: [mobile()] }));
+const target = (role) => (role === 'patron' ? own : shared);
+const getAs = (id) => srv.api('GET', `/api/v1/patrons/${id}`, { as: 'manager' });
+
+// For each route: how to make a valid call as `role` (path, body, token override), the
+// status an allowed call gets, and optionally a check that a denied call changed nothing.
+const CASES = {
+  'GET /healthz': { ok: 200, make: () => ({ path: '/healthz' }) },
+  'GET /readyz': { ok: 200, make: () => ({ path: '/readyz' }) },
+  'GET /api/v1/openapi.json': { ok: 200, make: () => ({ path: '/api/v1/openapi.json' }) },
+  'POST /api/v1/auth/login': {
+    ok: 200,
+    make: () => ({ path: '/api/v1/auth/login', body: { username: 'agent', password: passwordFor('agent') } }),
+  },
+  'POST /api/v1/auth/logout': {
+    ok: 204,
+    // Its own session, so the cached one lives on.
+    make: async (role) => ({ path: '/api/v1/auth/logout', token: role === 'anonymous' ? null : await srv.login(role, passwordFor(role)) }),
+  },
+  'POST /api/v1/auth/password': {
+    ok: 400, // a wrong current password: allowed to try, nothing changes
+    make: () => ({ path: '/api/v1/auth/password', body: { current_password: 'not-the-password', new_password: 'another-password-456' } }),
+  },
+  'GET /api/v1/me': { ok: 200, make: () => ({ path: '/api/v1/me' }) },
+  'GET /api/v1/users': { ok: 200, make: () => ({ path: '/api/v1/users' }) },
+  'POST /api/v1/users': {
+    ok: 201,
+    make: () => {
+      const username = uniq('pm-');
+      return { path: '/api/v1/users', body: { username, password: passwordFor(username), role: 'agent' }, username };
+    },
+    denied: async (c) => {
+      const r = await srv.api('POST', '/api/v1/auth/login', { body: { username: c.username, password: passwordFor(c.username) } });
+      assert.equal(r.status, 401, 'no account was made');
+    },
+  },
+  'POST /api/v1/users/{id}/disable': { ok: 200, make: () => ({ path: `/api/v1/users/${throwaway.id}/disable` }) },
+  'POST /api/v1/users/{id}/enable': { ok: 200, make: () => ({ path: `/api/v1/users/${throwaway.id}/enable` }) },
+  'GET /api/v1/units': { ok: 200, make: () => ({ path: '/api/v1/units' }) },
+  'POST /api/v1/units': { ok: 201, make: () => ({ path: '/api/v1/units', body: { code: uniq('U'), name: '测试单位' } }) },
+  'GET /api/v1/audit': { ok: 200, make: () => ({ path: '/api/v1/audit?limit=1' }) },
+  'GET /api/v1/patrons': { ok: 200, make: () => ({ path: '/api/v1/patrons?limit=1' }) },
+  'POST /api/v1/patrons': {
+    ok: 201,
+    make: () => {
+      const body = person();
+      return { path: '/api/v1/patrons', body };
+    },
+    denied: async (c) => {
+      const r = await srv.api('GET', `/api/v1/patrons?q=${encodeURIComponent(c.body.name)}`, { as: 'manager' });
+      assert.deepEqual(r.json.items, [], 'no patron was made');
+    },
+  },
+  'GET /api/v1/patrons/duplicates': { ok: 200, make: () => ({ path: `/api/v1/patrons/duplicates?phone=${shared.phones[0]}` }) },
+  'GET /api/v1/patrons/{id}': { ok: 200, make: (role) => ({ path: `/api/v1/patrons/${target(role).id}` }) },
+  'PATCH /api/v1/patrons/{id}': {
+    ok: 200,
+    make: (role) => ({ path: `/api/v1/patrons/${target(role).id}`, body: { region: uniq('region-') } }),
+    denied: async (c, role) => assert.notEqual((await getAs(target(role).id)).json.region, c.body.region),
+  },
+  'GET /api/v1/patrons/{id}/timeline': { ok: 200, make: (role) => ({ path: `/api/v1/patrons/${target(role).id}/timeline` }) },
+  'POST /api/v1/patrons/{id}/reveal': {
+    ok: 200,
+    make: (role) => ({ path: `/api/v1/patrons/${target(role).id}/reveal`, body: { fields: ['phones'], reason: 'permission matrix check' } }),
+  },
+  'POST /api/v1/patrons/{id}/merge': {
+    ok: 200,
+    make: async (role) => {
+      const into = role === 'patron' ? own : await fresh();
+      const from = await fresh();
+      return { path: `/api/v1/patrons/${into.id}/merge`, body: { from: from.id, reason: 'permission matrix check' }, from };
+    },
+    denied: async (c) => assert.equal((await getAs(c.from.id)).json.status, 'active'),
+  },
+  'POST /api/v1/patrons/{id}/erase': {
+    ok: 200,
+    make: async (role) => {
+      const p = role === 'patron' ? own : await fresh();
+      return { path: `/api/v1/patrons/${p.id}/erase`, body: { reason: 'permission matrix check' }, p };
+    },
+    denied: async (c) => assert.equal((await getAs(c.p.id)).json.status, 'active'),
+  },
+  'GET /api/v1/patrons/{id}/export': { ok: 200, make: (role) => ({ path: `/api/v1/patrons/${target(role).id}/export` }) },
+  'GET /api/v1/patrons/{id}/relations': { ok: 200, make: (role) => ({ path: `/api/v1/patrons/${target(role).id}/relations` }) },
+  'POST /api/v1/patrons/{id}/relations': {
+    ok: 201,
+    make: async (role) => {
+      const other = await fresh();
+      return { path: `/api/v1/patrons/${target(role).id}/relations`, body: { related_id: other.id, kind: 'colleague' }, other };
+    },
+    denied: async (c) => {
+      const r = await srv.api('GET', `/api/v1/patrons/${c.other.id}/relations`, { as: 'manager' });
+      assert.deepEqual(r.json.items, [], 'no relation was made');
+    },
+  },
+  'DELETE /api/v1/patrons/{id}/relations/{relation_id}': {
+    ok: 204,
+    make: async (role) => {
+      const from = role === 'patron' ? own : await fresh();
+      const other = await fresh();
+      const r = await srv.api('POST', `/api/v1/patrons/${from.id}/relations`, { as: 'manager', body: { related_id: other.id, kind: 'household' } });
+      assert.equal(r.status, 201, r.text);
+      return { path: `/api/v1/patrons/${from.id}/relations/${r.json.id}`, other };
+    },
+    denied: async (c) => {
+      const r = await srv.api('GET', `/api/v1/patrons/${c.other.id}/relations`, { as: 'manager' });
+      assert.equal(r.json.items.length, 1, 'the relation is still there');
+    },
+  },
+  'POST /api/v1/patrons/{id}/contacts/{contact_id}/verify': {
+    ok: 200,
+    make: (role) => ({ path: `/api/v1/patrons/${target(role).id}/contacts/${target(role).contacts[0].id}/verify` }),
+  },
+  'POST /api/v1/patrons/{id}/contacts/{contact_id}/invalidate': {
+    ok: 200,
+    make: (role) => ({
+      path: `/api/v1/patrons/${target(role).id}/contacts/${target(role).contacts[0].id}/invalidate`,
+      body: { reason: 'bounce' },
+    }),
+  },
+  'GET /api/v1/key-changes': { ok: 200, make: () => ({ path: '/api/v1/key-changes' }) },
+  'POST /api/v1/key-changes/{id}/approve': {
+    ok: 200,
+    make: async () => {
+      const p = await fresh();
+      const r = await srv.api('PATCH', `/api/v1/patrons/${p.id}`, { as: 'agent', body: { name: uniq('改名'), reason: 'permission matrix' } });
+      assert.equal(r.status, 200, r.text);
+      return { path: `/api/v1/key-changes/${r.json.pending_key_changes[0].id}/approve`, p };
+    },
+    denied: async (c) => assert.equal((await getAs(c.p.id)).json.name, c.p.name),
+  },
+  'POST /api/v1/key-changes/{id}/reject': {
+    ok: 200,
+    make: async () => {
+      const p = await fresh();
+      const r = await srv.api('PATCH', `/api/v1/patrons/${p.id}`, { as: 'agent', body: { name: uniq('改名'), reason: 'permission matrix' } });
+      assert.equal(r.status, 200, r.text);
+      return { path: `/api/v1/key-changes/${r.json.pending_key_changes[0].id}/reject` };
+    },
+  },
+  'GET /api/v1/reports/data-quality': { ok: 200, make: () => ({ path: '/api/v1/reports/data-quality' }) },
+};
+
+const TABLE = new Map(ROUTES.map((r) => [routeKey(r.method, r.path), r]));
+
+describe('permission matrix', () => {
+  let documented = [];
+  before(async () => {
+    const r = await srv.api('GET', '/api/v1/openapi.json');
+    assert.equal(r.status, 200);
+    for (const [p, ops] of Object.entries(r.json.paths)) for (const m of Object.keys(ops)) documented.push(routeKey(m, p));
+  });
+
+  test('the table has a rule and a call for every documented route', () => {
+    assert.deepEqual(documented.filter((k) => !TABLE.has(k)), [], 'routes without a rule in routes.mjs');
+    assert.deepEqual([...TABLE.keys()].filter((k) => !CASES[k]), [], 'rules without a call here');
+  });
+
+  for (const route of ROUTES) {
+    const key = routeKey(route.method, route.path);
+    test(key, async () => {
+      const spec = CASES[key];
+      const mismatches = [];
+      for (const role of [...ALL_ROLES, 'anonymous']) {
+        const allowed = role === 'anonymous' ? !!route.anonymous : route.allow.includes(role);
+        const c = await spec.make(role);
+        let token = c.token;
+        if (token === undefined && role !== 'anonymous') token = await srv.login(role);
+        const r = await srv.api(route.method, c.path, { token: token ?? undefined, body: c.body });
+        if (allowed) {
+          if (r.status !== spec.ok) mismatches.push(`${role}: allowed, expected ${spec.ok}, got ${r.status} ${r.text.slice(0, 160)}`);
+        } else {
+          const want = role === 'anonymous' ? 401 : 403;
+          const code = role === 'anonymous' ? 'unauthenticated' : 'forbidden';
+          if (r.status !== want || r.json?.error?.code !== code)
+            mismatches.push(`${role}: denied, expected ${want} ${code}, got ${r.status} ${r.text.slice(0, 160)}`);
+          else if (spec.denied) {
+            try {
+              await spec.denied(c, role);
+            } catch (e) {
+              mismatches.push(`${role}: denied but changed something: ${e.message}`);
+            }
+          }
+        }
+      }
+      assert.deepEqual(mismatches, []);
+    });
+  }
+});
