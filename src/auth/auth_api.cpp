@@ -113,6 +113,8 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                            {Permission::unit_admin, "unit_admin"}})
       if (allowed(a.role, p)) perms.push_back(name);
     out["permissions"] = perms;
+    // A new browser tab has the cookie but not the CSRF token: give it back here.
+    if (!r.csrf_token.empty()) out["csrf_token"] = r.csrf_token;
     return Response::json(200, out);
   });
 

@@ -57,6 +57,7 @@ void Api::secured(std::string method, std::string pattern, ActorHandler handler)
                                             "missing or wrong CSRF token (X-CSRF-Token header)",
                                             "X-CSRF-Token"});
                 }
+                if (via_cookie) r.csrf_token = who->second;
                 Actor actor = who->first;
                 actor.request_id = r.request_id;
                 return handler(r, actor);

@@ -38,6 +38,7 @@ struct Request {
   std::string request_id;                          // set by the server (or X-Request-Id)
   std::map<std::string, std::string> path_params;  // filled by the router: {id} → value
   bool tls = false;
+  std::string csrf_token;  // of the cookie session that signed this request in (api.cpp)
 
   std::optional<std::string> header(std::string_view name) const;
   std::optional<std::string> cookie(std::string_view name) const;

@@ -4,6 +4,7 @@
 #include "patrons/fields.h"
 #include "patrons/patrons.h"
 #include "patrons/timeline.h"
+#include "patrons/validation.h"
 #include "text/text.h"
 
 namespace dangan::patrons {
@@ -15,11 +16,16 @@ namespace {
 
 
 
-json change_json(const store::Row& r, bool show_values) {
+// Values are shown as the caller's view shows the field: managers in full; agents and
+// archivists (who decide on corrections) with ID numbers masked; others not at all.
+json change_json(const store::Row& r, View view) {
   auto parse = [&](std::size_t i) {
-    if (r.is_null(i) || !show_values) return json();
+    if (r.is_null(i) || (view != View::full && view != View::masked)) return json();
     auto v = json::parse(r.str(i), nullptr, false);
-    return v.is_discarded() ? json() : v;
+    if (v.is_discarded()) return json();
+    if (view == View::masked && v.is_object() && v.contains("number") && v["number"].is_string())
+      v["number"] = mask_id_number(v["number"].get<std::string>());
+    return v;
   };
   return {{"id", r.i64(0)},
           {"patron_id", r.i64(1)},
@@ -57,8 +63,7 @@ Result<json> Service::key_changes(const Actor& by, std::optional<std::int64_t> p
   auto rows = TRY(tx->query(sql, p));
   json items = json::array();
   // Values are personal data: shown in full only to roles with the full view.
-  bool show = by.role == Role::manager;
-  for (auto& r : rows) items.push_back(change_json(r, show));
+  for (auto& r : rows) items.push_back(change_json(r, view_for(by, 0)));
   return json{{"items", items}, {"next_cursor", nullptr}};
 }
 
@@ -125,7 +130,7 @@ Result<json> Service::decide_key_change(const Actor& by, std::int64_t change_id,
   auto after =
       TRY(tx->one(std::string(kChangeSelect) + " WHERE k.id = ?", {change_id}, "key-field change"));
   TRY_STATUS(tx->commit());
-  return change_json(after, by.role == Role::manager);
+  return change_json(after, view_for(by, 0));
 }
 
 Result<json> Service::set_contact_validity(const Actor& by, std::int64_t patron_id,

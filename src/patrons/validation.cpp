@@ -101,9 +101,15 @@ std::string mask_phone(std::string_view phone) {
 }
 
 std::string mask_id_number(std::string_view id) {
-  if (id.size() <= 8) return std::string(id.size(), '*');
-  return std::string(id.substr(0, 6)) + std::string(id.size() - 10, '*') +
-         std::string(id.substr(id.size() - 4));
+  // Resident IDs keep their region code and last four (110105********123X); shorter
+  // numbers such as passports keep their first and last two characters.
+  if (id.size() > 10)
+    return std::string(id.substr(0, 6)) + std::string(id.size() - 10, '*') +
+           std::string(id.substr(id.size() - 4));
+  if (id.size() > 4)
+    return std::string(id.substr(0, 1)) + std::string(id.size() - 3, '*') +
+           std::string(id.substr(id.size() - 2));
+  return std::string(id.size(), '*');
 }
 
 std::string mask_email(std::string_view email) {

@@ -39,6 +39,10 @@ TEST_CASE("emails") {
 TEST_CASE("masks as agents see them") {
   CHECK(mask_phone("13812345678") == "138****5678");
   CHECK(mask_id_number("11010519491231123X") == "110105********123X");
+  CHECK(mask_id_number("E10055433") == "E******33");  // passports are short
+  CHECK(mask_id_number("1234567890") == "1*******90");
+  CHECK(mask_id_number("123") == "***");
+  CHECK(mask_id_number("") == "");
   CHECK(mask_email("zhang@example.cn") == "z***@example.cn");
   CHECK(mask_text("北京市朝阳区建国路1号", 6) == "北京市朝阳区****");
 }

@@ -1,0 +1,104 @@
+// app.js — the staff console and the patron portal: start-up, routes, session handling.
+
+import { setSessionLostHandler } from './js/api.js';
+import { h, mount } from './js/dom.js';
+import { current, match, navigate, route, start } from './js/router.js';
+import { forget, homePath, isPortal, loadMe, logout, session } from './js/session.js';
+import { markNav, resetShell, shell } from './js/shell.js';
+import { errorPage, toast } from './js/ui.js';
+import { auditView } from './js/views/audit.js';
+import { keyChangesView } from './js/views/key-changes.js';
+import { loginView } from './js/views/login.js';
+import { newPatronView } from './js/views/patron-form.js';
+import { patronView } from './js/views/patron.js';
+import { patronsView } from './js/views/patrons.js';
+import { portalView } from './js/views/portal.js';
+import { usersView } from './js/views/users.js';
+
+// Each route: the view and who may open it (checked again by the server).
+const staff = (perm) => () => !isPortal() && session.permissions.has(perm);
+route('/login', { view: loginView, public: true });
+route('/', { view: () => navigate(homePath(), { replace: true }) });
+route('/patrons', { view: patronsView, allow: staff('patron_read'), title: '用户 Patrons' });
+route('/patrons/new', { view: newPatronView, allow: staff('patron_write'), title: '新建用户 New patron' });
+// Portal accounts may ask for a patron page; the server refuses any but their own.
+route('/patrons/:id', { view: patronView, title: '用户 Patron' });
+route('/key-changes', { view: keyChangesView, allow: staff('patron_write'), title: '关键字段更正 Key changes' });
+route('/audit', { view: auditView, allow: staff('audit_read'), title: '审计日志 Audit trail' });
+route('/users', { view: usersView, allow: staff('user_admin'), title: '账号管理 Users' });
+route('/portal', { view: portalView, allow: () => isPortal(), title: '我的档案 My record' });
+
+let loaded = false;
+let generation = 0;
+
+async function render() {
+  const gen = ++generation;
+  // A dialog belongs to the page it was opened on (the back button can leave it).
+  for (const d of document.querySelectorAll('dialog.dialog')) d.remove();
+  const { path, query, state } = current();
+  const m = match(path);
+  if (!loaded) {
+    await loadMe();
+    loaded = true;
+  }
+  if (gen !== generation) return;
+  if (!m) {
+    if (!session.user) return goLogin();
+    const main = shell({ onLogout });
+    mount(main, errorPage({ status: 404, message: `没有这个页面：${path}  No such page.` }));
+    return;
+  }
+  const r = m.view;
+  if (r.public) {
+    resetShell();
+    document.title = '登录 Log in — 档案 dangan';
+    return r.view({ params: m.params, query, state, root: document.getElementById('app') });
+  }
+  if (!session.user) return goLogin();
+  const main = shell({ onLogout });
+  markNav(path);
+  document.title = `${r.title || ''} — 档案 dangan`.replace(/^ — /, '');
+  if (r.allow && !r.allow()) {
+    mount(main, errorPage({ status: 403, message: '您的角色无权打开此页面。Your role may not open this page.' }));
+    return;
+  }
+  const page = h('div', { class: 'page' });
+  mount(main, page);
+  try {
+    await r.view({ params: m.params, query, state, root: page });
+  } catch (e) {
+    if (page.isConnected) mount(page, errorPage(e));
+  }
+  if (state.focusMain !== false && page.isConnected) main.scrollTop = 0;
+}
+
+function goLogin() {
+  const { path } = current();
+  const next = path && path !== '/login' && path !== '/' ? `?next=${encodeURIComponent(location.pathname + location.search)}` : '';
+  return navigate(`/login${next}`, { replace: true });
+}
+
+async function onLogout() {
+  try {
+    await logout();
+  } catch {
+    /* the session may be gone already */
+  }
+  resetShell();
+  navigate('/login', { replace: true });
+}
+
+let lostNoticeShown = false;
+setSessionLostHandler(() => {
+  if (!session.user) return;
+  forget();
+  resetShell();
+  if (!lostNoticeShown) {
+    lostNoticeShown = true;
+    setTimeout(() => (lostNoticeShown = false), 2000);
+    toast('会话已结束，请重新登录。Your session ended; please log in again.', 'error');
+  }
+  goLogin();
+});
+
+start(render);

@@ -1,0 +1,171 @@
+// labels.js — what the API's names are called on screen: Chinese first, English beside.
+// Each entry is [中文, English]; label() falls back to the raw name for anything new.
+
+export const ROLES = {
+  administrator: ['系统管理员', 'Administrator'],
+  archivist: ['档案管理员', 'Archivist'],
+  agent: ['受理员', 'Agent'],
+  manager: ['主管', 'Manager'],
+  analyst: ['分析员', 'Analyst'],
+  auditor: ['审计员', 'Auditor'],
+  patron: ['档案用户', 'Patron'],
+};
+
+export const FIELDS = {
+  name: ['姓名 / 名称', 'Name'],
+  name_latin: ['拼音 / 外文名', 'Latin name'],
+  type: ['类型', 'Type'],
+  status: ['状态', 'Status'],
+  gender: ['性别', 'Gender'],
+  birth_date: ['出生日期', 'Birth date'],
+  id_document: ['证件', 'ID document'],
+  'id_document.type': ['证件类型', 'ID type'],
+  'id_document.number': ['证件号码', 'ID number'],
+  household_registration: ['户籍', 'Household registration'],
+  region: ['地区', 'Region'],
+  postcode: ['邮政编码', 'Postcode'],
+  address: ['地址', 'Address'],
+  education: ['学历', 'Education'],
+  occupation: ['职业', 'Occupation'],
+  organisation_name: ['所属机构', 'Organisation'],
+  organisation_relation: ['与机构关系', 'Relation to organisation'],
+  organisation_id: ['机构用户编号', 'Organisation patron id'],
+  sector: ['行业', 'Sector'],
+  organisation_size: ['规模', 'Size'],
+  preferred_channel: ['首选渠道', 'Preferred channel'],
+  preferred_language: ['首选语言', 'Preferred language'],
+  preferred_contact_times: ['方便联系时间', 'Contact times'],
+  economic_status: ['经济状况', 'Economic status'],
+  special_needs: ['特殊服务需求', 'Special needs'],
+  staff_notes: ['工作人员备注', 'Staff notes'],
+  phones: ['电话', 'Phones'],
+  emails: ['电子邮件', 'E-mails'],
+  tags: ['标签', 'Tags'],
+  interests: ['兴趣主题', 'Interests'],
+  consents: ['授权同意', 'Consents'],
+  unit_id: ['所属单位', 'Unit'],
+  reason: ['理由', 'Reason'],
+  version: ['版本', 'Version'],
+  created_at: ['建档时间', 'Created'],
+  updated_at: ['更新时间', 'Updated'],
+};
+
+export const PATRON_TYPES = { person: ['个人', 'Person'], organisation: ['机构', 'Organisation'] };
+export const PATRON_STATUS = {
+  active: ['正常', 'Active'],
+  merged: ['已合并', 'Merged'],
+  erased: ['已删除', 'Erased'],
+};
+export const GENDERS = {
+  male: ['男', 'Male'],
+  female: ['女', 'Female'],
+  other: ['其他', 'Other'],
+  unknown: ['未知', 'Unknown'],
+};
+export const ORG_SIZES = {
+  micro: ['微型', 'Micro'],
+  small: ['小型', 'Small'],
+  medium: ['中型', 'Medium'],
+  large: ['大型', 'Large'],
+};
+export const CHANNELS = {
+  counter: ['柜台', 'Counter'],
+  phone: ['电话', 'Phone'],
+  email: ['电子邮件', 'E-mail'],
+  web: ['网站', 'Web'],
+  chat: ['在线咨询', 'Chat'],
+  message_board: ['留言板', 'Message board'],
+  im: ['即时通讯', 'IM'],
+  letter: ['信函', 'Letter'],
+  sms: ['短信', 'SMS'],
+};
+export const LANGUAGES = {
+  'zh-Hans': ['简体中文', 'Simplified Chinese'],
+  'zh-Hant': ['繁體中文', 'Traditional Chinese'],
+  en: ['英文', 'English'],
+};
+export const ID_TYPES = {
+  resident_id: ['居民身份证', 'Resident ID'],
+  passport: ['护照', 'Passport'],
+  hk_macau_permit: ['港澳居民来往内地通行证', 'HK/Macau permit'],
+  taiwan_permit: ['台湾居民来往大陆通行证', 'Taiwan permit'],
+  foreign_permanent_resident: ['外国人永久居留身份证', 'Foreign permanent resident'],
+  social_credit_code: ['统一社会信用代码', 'Social credit code'],
+  other: ['其他证件', 'Other'],
+};
+export const RELATION_KINDS = {
+  household: ['家庭', 'Household'],
+  research_group: ['课题组', 'Research group'],
+  member_of: ['机构成员', 'Member of'],
+  colleague: ['同事', 'Colleague'],
+  guardian: ['监护', 'Guardian'],
+  other: ['其他', 'Other'],
+};
+export const CONSENTS = {
+  contact: ['联系', 'Contact'],
+  marketing: ['推广', 'Marketing'],
+  processing: ['数据处理', 'Processing'],
+};
+export const KEY_CHANGE_STATUS = {
+  pending: ['待审批', 'Pending'],
+  approved: ['已批准', 'Approved'],
+  rejected: ['已驳回', 'Rejected'],
+};
+
+export const EVENT_KINDS = {
+  'patron.created': ['建档', 'Registered'],
+  'patron.changed': ['资料变更', 'Details changed'],
+  'patron.revealed': ['查看遮蔽信息', 'Masked data revealed'],
+  'patron.key_change_requested': ['申请更正关键字段', 'Key-field correction requested'],
+  'patron.key_change_approved': ['关键字段更正已批准', 'Correction approved'],
+  'patron.key_change_rejected': ['关键字段更正已驳回', 'Correction rejected'],
+  'patron.relation_added': ['添加关系', 'Relation added'],
+  'patron.relation_removed': ['移除关系', 'Relation removed'],
+  'patron.contact_verified': ['联系方式已核实', 'Contact verified'],
+  'patron.contact_invalidated': ['联系方式标记无效', 'Contact marked invalid'],
+  'patron.merged': ['合并记录', 'Merged'],
+  'patron.erased': ['删除个人信息', 'Personal data erased'],
+  'patron.exported': ['导出个人信息', 'Data exported'],
+};
+
+export const AUDIT_ACTIONS = {
+  'patron.read': ['查看用户', 'Patron read'],
+  'patron.list_read': ['列表查看', 'Patron listed'],
+  'patron.timeline_read': ['查看时间线', 'Timeline read'],
+  'patron.create': ['新建用户', 'Patron created'],
+  'patron.update': ['修改用户', 'Patron updated'],
+  'patron.reveal': ['显示遮蔽信息', 'Reveal'],
+  'patron.merge': ['合并', 'Merge'],
+  'patron.merged_away': ['被合并', 'Merged away'],
+  'patron.erase': ['删除个人信息', 'Erase'],
+  'patron.export': ['导出', 'Export'],
+  'patron.key_change_approved': ['批准更正', 'Correction approved'],
+  'patron.key_change_rejected': ['驳回更正', 'Correction rejected'],
+  'patron.contact_verified': ['核实联系方式', 'Contact verified'],
+  'patron.contact_invalidated': ['联系方式无效', 'Contact invalidated'],
+  'patron.relation_added': ['添加关系', 'Relation added'],
+  'patron.relation_removed': ['移除关系', 'Relation removed'],
+  'user.create': ['新建账号', 'User created'],
+  'user.disable': ['停用账号', 'User disabled'],
+  'user.enable': ['启用账号', 'User enabled'],
+  'user.login': ['登录', 'Log-in'],
+  'user.logout': ['退出', 'Log-out'],
+  'user.login_failed': ['登录失败', 'Log-in failed'],
+  'user.password_changed': ['修改密码', 'Password changed'],
+  'user.locked': ['账号锁定', 'Account locked'],
+  'unit.create': ['新建单位', 'Unit created'],
+};
+
+// "中文 English" for `value` in `table`, or the value itself when unknown.
+export function label(table, value) {
+  const e = table[value];
+  return e ? `${e[0]} ${e[1]}` : value ?? '';
+}
+export function zh(table, value) {
+  const e = table[value];
+  return e ? e[0] : value ?? '';
+}
+export function fieldLabel(name) {
+  const base = name.replace(/\[\d+\]$/, '');
+  return label(FIELDS, FIELDS[base] ? base : base.split('.')[0]);
+}
