@@ -3,6 +3,7 @@
 // numbers, contacts, tags, relations, history). Deterministic, loaded once.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -170,11 +171,13 @@ Result<std::string> load_demo(store::Database& db) {
     } else {
       std::string name = std::string(pick(rng, kSurnames)) + pick(rng, kGiven);
       body["name"] = name;
+      // "Zhang Jianguo": surname, a space, then the given name's syllables joined.
       std::string py = text::pinyin(name), latin;
-      bool up = true;
+      bool first_word = true, up = true;
       for (char c : py) {
         if (c == ' ') {
-          up = true;
+          if (first_word) latin.push_back(' '), up = true;
+          first_word = false;
           continue;
         }
         latin.push_back(up ? static_cast<char>(std::toupper(c)) : c);
@@ -185,6 +188,7 @@ Result<std::string> load_demo(store::Database& db) {
       body["id_document"] = {{"type", "resident_id"},
                              {"number", resident_id(region.code, year, month, day, i, female)}};
       mail_name = latin;
+      std::replace(mail_name.begin(), mail_name.end(), ' ', '.');
     }
     body["phones"] = {"1" + std::to_string(3 + rng() % 7) +
                       std::to_string(100000000 + rng() % 899999999)};
