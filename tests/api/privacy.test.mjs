@@ -129,16 +129,28 @@ describe('what each role sees', () => {
     assertError(assert, await srv.api('GET', '/api/v1/patrons', { as: 'auditor' }), 403);
   });
 
-  test('key-change values are shown only to roles with the full view', async () => {
+  test('key-change values are shown as each role sees the field', async () => {
     const q = await createPatron(srv, person({ name: uniq('原名') }));
     const r = await srv.api('PATCH', `/api/v1/patrons/${q.id}`, { as: 'agent', body: { name: '新名', reason: 'typo fix' } });
     assert.equal(r.status, 200);
-    const asAgent = await srv.api('GET', `/api/v1/key-changes?patron_id=${q.id}`, { as: 'agent' });
-    assert.equal(asAgent.json.items[0].old_value, null);
-    assert.equal(asAgent.json.items[0].new_value, null);
+    // Archivists decide on corrections, so they see the names they decide on.
+    const asArchivist = await srv.api('GET', `/api/v1/key-changes?patron_id=${q.id}`, { as: 'archivist' });
+    assert.equal(asArchivist.json.items[0].old_value, q.name);
+    assert.equal(asArchivist.json.items[0].new_value, '新名');
     const asManager = await srv.api('GET', `/api/v1/key-changes?patron_id=${q.id}`, { as: 'manager' });
     assert.equal(asManager.json.items[0].old_value, q.name);
     assert.equal(asManager.json.items[0].new_value, '新名');
+    // An ID number correction: masked for agents and archivists, in full for managers.
+    const doc = await srv.api('PATCH', `/api/v1/patrons/${q.id}`, {
+      as: 'agent',
+      body: { id_document: { type: 'passport', number: 'G12345678' }, reason: 'new passport' },
+    });
+    assert.equal(doc.status, 200, doc.text);
+    const masked = await srv.api('GET', `/api/v1/key-changes?patron_id=${q.id}&status=pending`, { as: 'archivist' });
+    const docChange = masked.json.items.find((c) => c.field === 'id_document');
+    assert.equal(docChange.new_value.number, 'G******78');
+    const full = await srv.api('GET', `/api/v1/key-changes?patron_id=${q.id}&status=pending`, { as: 'manager' });
+    assert.equal(full.json.items.find((c) => c.field === 'id_document').new_value.number, 'G12345678');
   });
 });
 

@@ -74,7 +74,11 @@ describe('staff console', () => {
     await page.getByRole('button', { name: '搜索 Search' }).click();
     await page.waitForURL(/q=%E5%BC%A0/);
     const rows = page.locator('.patrons-table tbody tr');
-    await rows.first().waitFor();
+    // The URL changes before the new rows arrive: wait for the filtered list itself.
+    await page.waitForFunction(() => {
+      const links = [...document.querySelectorAll('.patrons-table tbody tr .name-link')];
+      return links.length > 0 && links.length < 50;
+    });
     const names = await rows.locator('.name-link').allTextContents();
     assert.ok(names.length > 0, 'some patrons are called 张');
     for (const n of names) assert.ok(n.includes('张'), `${n} matches 张`);
