@@ -329,4 +329,39 @@ Result<json> Service::data_quality(const Actor& by) {
               {"stale_after_days", 365}};
 }
 
+Result<json> Service::contacts_due(const Actor& by, int days, std::optional<std::int64_t> after,
+                                   int limit) {
+  TRY_STATUS(staff_may(by, auth::Permission::patron_write));
+  if (days < 1 || days > 3650) return invalid("days", "must be 1 to 3650");
+  std::string before = format_time(clock_.now() - std::chrono::days(days));
+  std::string sql =
+      "SELECT c.id, c.patron_id, c.kind, c.value, c.last_verified_at, p.name, p.unit_id "
+      "FROM patron_contacts c JOIN patrons p ON p.id = c.patron_id "
+      "WHERE p.status = 'active' AND c.valid = 1 AND "
+      "(c.last_verified_at IS NULL OR c.last_verified_at < ?) AND c.id > ?";
+  store::Params params{before, after.value_or(0)};
+  if (by.unit_scoped && by.unit_id) sql += " AND p.unit_id = ?", params.push_back(*by.unit_id);
+  sql += " ORDER BY c.id LIMIT ?";
+  params.push_back(static_cast<std::int64_t>(limit + 1));
+  auto tx = TRY(db_.begin(store::TxMode::read));
+  auto rows = TRY(tx->query(sql, params));
+  bool full = view_for(by, 0) == View::full;
+  json items = json::array();
+  for (std::size_t i = 0; i < rows.size() && static_cast<int>(i) < limit; ++i) {
+    auto& r = rows[i];
+    std::string value = r.str(3);
+    if (!full) value = r.str(2) == "phone" ? mask_phone(value) : mask_email(value);
+    items.push_back({{"contact_id", r.i64(0)},
+                     {"patron_id", r.i64(1)},
+                     {"patron_name", r.str(5)},
+                     {"kind", r.str(2)},
+                     {"value", value},
+                     {"last_verified_at", r.is_null(4) ? json() : json(r.str(4))}});
+  }
+  json out = {{"items", items}, {"next_cursor", nullptr}};
+  if (static_cast<int>(rows.size()) > limit)
+    out["next_cursor"] = std::to_string(rows[limit - 1].i64(0));
+  return out;
+}
+
 }  // namespace dangan::patrons

@@ -100,6 +100,10 @@ class Service {
   Status remove_relation(const Actor& by, std::int64_t id, std::int64_t relation_id);
   // Fill rates, invalid and stale contacts (D12).
   Result<nlohmann::json> data_quality(const Actor& by);
+  // Re-verification tasks (D12): valid contacts not verified for `days` days (or never),
+  // oldest first, as the caller's view shows them; paged by contact id.
+  Result<nlohmann::json> contacts_due(const Actor& by, int days, std::optional<std::int64_t> after,
+                                      int limit);
 
  private:
   store::Database& db_;

@@ -269,6 +269,20 @@ void register_routes(http::Api& api, Service& s) {
                 });
   }
 
+  api.secured("GET", "/api/v1/contacts/due-for-verification", [&s](Request& r, const Actor& a) {
+    if (auto ok = http::only_params(r, {"days", "cursor", "limit"}); !ok)
+      return reply(ok.error(), r);
+    auto days = http::int_param(r, "days");
+    if (!days) return reply(days.error(), r);
+    if (*days && (**days < 1 || **days > 3650))
+      return reply(Error{ErrorCode::invalid, "must be 1 to 3650", "days"}, r);
+    auto cursor = http::int_param(r, "cursor");
+    if (!cursor) return reply(cursor.error(), r);
+    auto limit = http::limit_param(r);
+    if (!limit) return reply(limit.error(), r);
+    return reply(s.contacts_due(a, static_cast<int>(days->value_or(365)), *cursor, *limit), r);
+  });
+
   api.secured("GET", "/api/v1/reports/data-quality",
               [&s](Request& r, const Actor& a) { return reply(s.data_quality(a), r); });
 }

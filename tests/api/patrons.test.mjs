@@ -706,6 +706,41 @@ describe('contact validity and data quality', () => {
     assertError(assert, await srv.api('POST', `/api/v1/patrons/${other.id}/contacts/${contact.id}/verify`, { as: 'agent' }), 404);
   });
 
+  test('re-verification tasks list unverified valid contacts, masked, paged', async () => {
+    const p = await createPatron(srv, person({ phones: [mobile()], emails: [`${uniq('rv')}@example.com`] }));
+    const phone = p.contacts.find((c) => c.kind === 'phone');
+    const email = p.contacts.find((c) => c.kind === 'email');
+    const all = [];
+    let cursor = '';
+    for (let page = 0; page < 1000; page++) {
+      const r = await srv.api('GET', `/api/v1/contacts/due-for-verification?limit=50${cursor ? `&cursor=${cursor}` : ''}`, { as: 'agent' });
+      assert.equal(r.status, 200, r.text);
+      all.push(...r.json.items);
+      if (!r.json.next_cursor) break;
+      cursor = r.json.next_cursor;
+    }
+    const ids = all.map((c) => c.contact_id);
+    assert.equal(new Set(ids).size, ids.length, 'no contact twice across pages');
+    const mine = all.find((c) => c.contact_id === phone.id);
+    assert.ok(mine, 'a never-verified contact is due');
+    assert.match(mine.value, /^\d{3}\*{4}\d{4}$/, 'masked for an agent');
+    assert.equal(mine.patron_id, p.id);
+    // Verified now: no longer due; invalid contacts are not re-verification tasks either.
+    await srv.api('POST', `/api/v1/patrons/${p.id}/contacts/${phone.id}/verify`, { as: 'agent' });
+    await srv.api('POST', `/api/v1/patrons/${p.id}/contacts/${email.id}/invalidate`, { as: 'agent', body: { reason: 'bounce' } });
+    const after = [];
+    cursor = '';
+    for (let page = 0; page < 1000; page++) {
+      const r = await srv.api('GET', `/api/v1/contacts/due-for-verification?limit=200${cursor ? `&cursor=${cursor}` : ''}`, { as: 'agent' });
+      after.push(...r.json.items.map((c) => c.contact_id));
+      if (!r.json.next_cursor) break;
+      cursor = r.json.next_cursor;
+    }
+    assert.ok(!after.includes(phone.id) && !after.includes(email.id));
+    assertError(assert, await srv.api('GET', '/api/v1/contacts/due-for-verification?days=0', { as: 'agent' }), 400, 'days');
+    assertError(assert, await srv.api('GET', '/api/v1/contacts/due-for-verification?days=4294967297', { as: 'agent' }), 400, 'days');
+  });
+
   test('the data-quality report: counts and fill rates of active patrons', async () => {
     const r = await srv.api('GET', '/api/v1/reports/data-quality', { as: 'analyst' });
     assert.equal(r.status, 200);

@@ -168,6 +168,7 @@ const CASES = {
     },
   },
   'GET /api/v1/reports/data-quality': { ok: 200, make: () => ({ path: '/api/v1/reports/data-quality' }) },
+  'GET /api/v1/contacts/due-for-verification': { ok: 200, make: () => ({ path: '/api/v1/contacts/due-for-verification?limit=5' }) },
 };
 
 const TABLE = new Map(ROUTES.map((r) => [routeKey(r.method, r.path), r]));

@@ -47,6 +47,7 @@ export const ROUTES = [
   { method: 'POST', path: '/api/v1/key-changes/{id}/approve', allow: DECIDE },
   { method: 'POST', path: '/api/v1/key-changes/{id}/reject', allow: DECIDE },
   { method: 'GET', path: '/api/v1/reports/data-quality', allow: READ },
+  { method: 'GET', path: '/api/v1/contacts/due-for-verification', allow: WRITE },
 ];
 
 export const routeKey = (method, path) => `${method.toUpperCase()} ${path}`;
