@@ -6,29 +6,12 @@
 namespace dangan::auth {
 
 using json = nlohmann::json;
+using http::only_fields;
 using http::reply;
 using http::Request;
 using http::Response;
 
 namespace {
-
-Status only_fields(const json& body, std::initializer_list<std::string_view> allowed) {
-  for (auto it = body.begin(); it != body.end(); ++it) {
-    bool ok = false;
-    for (auto a : allowed) ok = ok || a == it.key();
-    if (!ok) return invalid(it.key(), "unknown field");
-  }
-  return {};
-}
-
-Result<std::string> string_field(const json& body, const char* name, bool required = true) {
-  if (!body.contains(name)) {
-    if (required) return invalid(name, "is required");
-    return std::string();
-  }
-  if (!body[name].is_string()) return invalid(name, "must be a string");
-  return body[name].get<std::string>();
-}
 
 std::string cookie(const std::string& value, bool secure, int max_age) {
   std::string c = std::string(http::kSessionCookie) + "=" + value +
@@ -46,9 +29,9 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
     if (!body) return reply(body.error(), r);
     if (auto ok = only_fields(*body, {"username", "password", "cookie"}); !ok)
       return reply(ok.error(), r);
-    auto user = string_field(*body, "username");
+    auto user = http::string_field(*body, "username", true);
     if (!user) return reply(user.error(), r);
-    auto pass = string_field(*body, "password");
+    auto pass = http::string_field(*body, "password", true);
     if (!pass) return reply(pass.error(), r);
     if (user->size() > 64 || pass->size() > 1024)
       return reply(Error{ErrorCode::unauthenticated, "wrong username or password", ""}, r);
@@ -87,9 +70,9 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
     if (!body) return reply(body.error(), r);
     if (auto ok = only_fields(*body, {"current_password", "new_password"}); !ok)
       return reply(ok.error(), r);
-    auto cur = string_field(*body, "current_password");
+    auto cur = http::string_field(*body, "current_password", true);
     if (!cur) return reply(cur.error(), r);
-    auto next = string_field(*body, "new_password");
+    auto next = http::string_field(*body, "new_password", true);
     if (!next) return reply(next.error(), r);
     return reply(sessions.change_password(a, *cur, *next), r);
   });
@@ -138,13 +121,13 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
         !ok)
       return reply(ok.error(), r);
     NewUser u;
-    auto name = string_field(*body, "username");
+    auto name = http::string_field(*body, "username", true);
     if (!name) return reply(name.error(), r);
     u.username = *name;
-    auto pass = string_field(*body, "password");
+    auto pass = http::string_field(*body, "password", true);
     if (!pass) return reply(pass.error(), r);
     u.password = *pass;
-    auto role = string_field(*body, "role");
+    auto role = http::string_field(*body, "role", true);
     if (!role) return reply(role.error(), r);
     auto parsed = parse_role(*role);
     if (!parsed)
@@ -154,7 +137,7 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                 "role"},
           r);
     u.role = *parsed;
-    auto display = string_field(*body, "display_name", false);
+    auto display = http::string_field(*body, "display_name", false);
     if (!display) return reply(display.error(), r);
     u.display_name = *display;
     for (auto [key, out] :
@@ -234,9 +217,9 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
     if (!body) return reply(body.error(), r);
     if (auto ok = only_fields(*body, {"code", "name", "parent_id"}); !ok)
       return reply(ok.error(), r);
-    auto code = string_field(*body, "code");
+    auto code = http::string_field(*body, "code", true);
     if (!code) return reply(code.error(), r);
-    auto name = string_field(*body, "name");
+    auto name = http::string_field(*body, "name", true);
     if (!name) return reply(name.error(), r);
     if (code->empty() || code->size() > 20 ||
         code->find_first_not_of(

@@ -64,6 +64,43 @@ void Api::secured(std::string method, std::string pattern, ActorHandler handler)
               });
 }
 
+void Api::secured_json(std::string method, std::string pattern, JsonHandler handler,
+                       unsigned ok_status) {
+  secured(std::move(method), std::move(pattern),
+          [handler = std::move(handler), ok_status](Request& r, const Actor& a) {
+            return reply(handler(r, a), r, ok_status);
+          });
+}
+
+std::optional<std::string> text_param(const Request& r, const std::string& name) {
+  auto v = r.param(name);
+  if (v && v->empty()) return std::nullopt;
+  return v;
+}
+
+Result<json> optional_json_body(const Request& r) {
+  if (r.body.empty()) return json::object();
+  return json_body(r);
+}
+
+Status only_fields(const json& body, std::initializer_list<std::string_view> allowed) {
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || a == it.key();
+    if (!ok) return invalid(it.key(), "unknown field");
+  }
+  return {};
+}
+
+Result<std::string> string_field(const json& body, const char* name, bool required) {
+  if (!body.contains(name) || (!required && body[name].is_null())) {
+    if (required) return invalid(name, "is required");
+    return std::string();
+  }
+  if (!body[name].is_string()) return invalid(name, "must be a string");
+  return body[name].get<std::string>();
+}
+
 Result<json> json_body(const Request& r) {
   if (r.body.empty()) return invalid("body", "a JSON object is required");
   // Any content type is read as JSON (curl -d sends form encoding); browsers cannot
@@ -116,11 +153,12 @@ Response reply(const Error& e, const Request& r) {
     // A change sent to a merged id is refused rather than redirected: clients turn a
     // redirected POST into a GET.
     if (r.method != "GET" && r.method != "HEAD")
-      return Response::json(409, {{"error", {{"code", "conflict"},
-                                             {"message", e.message + " (patron " + survivor +
-                                                             "); send the change there"},
-                                             {"field", "id"}}},
-                                  {"merged_into", std::stoll(survivor)}});
+      return Response::json(
+          409, {{"error",
+                 {{"code", "conflict"},
+                  {"message", e.message + " (patron " + survivor + "); send the change there"},
+                  {"field", "id"}}},
+                {"merged_into", std::stoll(survivor)}});
     std::string path = r.path;
     // /api/v1/patrons/{old}/… → /api/v1/patrons/{survivor}/…
     auto id = r.path_params.find("id");

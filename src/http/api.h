@@ -23,6 +23,11 @@ class Api {
       : router_(router), sessions_(sessions), trust_proxy_(trust_proxy) {}
   // A route that needs a signed-in user.
   void secured(std::string method, std::string pattern, ActorHandler handler);
+  // A signed-in route written with TRY: the value is answered as JSON with `ok_status`,
+  // an error as its error response.
+  using JsonHandler = std::function<Result<nlohmann::json>(Request&, const Actor&)>;
+  void secured_json(std::string method, std::string pattern, JsonHandler handler,
+                    unsigned ok_status = 200);
   // A route open to anyone (login, health).
   void open(std::string method, std::string pattern, Handler handler);
   Router& router() { return router_; }
@@ -48,6 +53,14 @@ Result<std::optional<std::int64_t>> int_param(const Request& r, const std::strin
 Result<std::int64_t> id_path(const Request& r, const std::string& name = "id");
 // Rejects query parameters other than `allowed`.
 Status only_params(const Request& r, std::initializer_list<std::string_view> allowed);
+// A query parameter, absent when missing or empty.
+std::optional<std::string> text_param(const Request& r, const std::string& name);
+// The body as a JSON object, or {} when the request has none.
+Result<nlohmann::json> optional_json_body(const Request& r);
+// Rejects members of `body` other than `allowed` (field: the unknown member).
+Status only_fields(const nlohmann::json& body, std::initializer_list<std::string_view> allowed);
+// A string member; "" when absent and not required.
+Result<std::string> string_field(const nlohmann::json& body, const char* name, bool required);
 
 // Domain error → response (merged patrons answer 301 to the survivor).
 Response reply(const Error& e, const Request& r);
