@@ -105,8 +105,7 @@ Result<json> Service::decide_key_change(const Actor& by, std::int64_t change_id,
     TRY(tx->exec("UPDATE patrons SET updated_at = ?, version = version + 1 WHERE id = ?",
                  {now, patron_id}));
     json full = *TRY(load(*tx, patron_id));
-    TRY(tx->exec("UPDATE patrons SET search_text = ? WHERE id = ?",
-                 {search_text(full), patron_id}));
+    TRY_STATUS(refresh_keys(*tx, full));
   }
   TRY(
       tx->exec("UPDATE key_field_changes SET status = ?, decided_by = ?, decided_at = ?, "

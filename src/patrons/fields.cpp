@@ -1,6 +1,7 @@
 #include "patrons/fields.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "patrons/validation.h"
@@ -260,11 +261,9 @@ json opt_json(const store::Row& r, std::size_t i) {
 
 }  // namespace
 
-Result<std::optional<json>> load(store::Tx& tx, std::int64_t id) {
-  static const std::string sql = "SELECT " + column_list() + " FROM patrons WHERE id = ?";
-  auto row = TRY(tx.maybe_one(sql, {id}));
-  if (!row) return std::optional<json>{};
-  const auto& r = *row;
+namespace {
+
+json row_to_patron(const store::Row& r) {
   json p;
   p["id"] = r.i64(0);
   p["type"] = r.str(1);
@@ -287,27 +286,58 @@ Result<std::optional<json>> load(store::Tx& tx, std::int64_t id) {
   p["updated_at"] = r.str(17);
   std::size_t i = 18;
   for (auto& f : fields()) p[std::string(f.name)] = opt_json(r, i++);
-
-  auto contacts = TRY(tx.query(
-      "SELECT id, kind, value, valid, invalid_reason, last_verified_at FROM patron_contacts "
-      "WHERE patron_id = ? ORDER BY kind, position, id",
-      {id}));
   p["phones"] = json::array();
   p["emails"] = json::array();
   p["contacts"] = json::array();
-  for (auto& c : contacts) {
-    p[c.str(1) == "phone" ? "phones" : "emails"].push_back(c.str(2));
-    p["contacts"].push_back({{"id", c.i64(0)},
-                             {"kind", c.str(1)},
-                             {"value", c.str(2)},
-                             {"valid", c.i64(3) != 0},
-                             {"invalid_reason", opt_json(c, 4)},
-                             {"last_verified_at", opt_json(c, 5)}});
-  }
-  auto tags = TRY(tx.query("SELECT tag FROM patron_tags WHERE patron_id = ? ORDER BY tag", {id}));
   p["tags"] = json::array();
-  for (auto& t : tags) p["tags"].push_back(t.str(0));
-  return std::optional<json>{std::move(p)};
+  return p;
+}
+
+std::string placeholders(std::size_t n) {
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
+  return s;
+}
+
+}  // namespace
+
+Result<std::optional<json>> load(store::Tx& tx, std::int64_t id) {
+  auto many = TRY(load_many(tx, {id}));
+  if (many.empty()) return std::optional<json>{};
+  return std::optional<json>{std::move(many.front())};
+}
+
+Result<std::vector<json>> load_many(store::Tx& tx, const std::vector<std::int64_t>& ids) {
+  std::vector<json> out;
+  if (ids.empty()) return out;
+  // Three queries for any number of patrons: rows, contacts, tags.
+  store::Params params(ids.begin(), ids.end());
+  std::string in = "(" + placeholders(ids.size()) + ")";
+  auto rows = TRY(tx.query("SELECT " + column_list() + " FROM patrons WHERE id IN " + in, params));
+  std::map<std::int64_t, json> by_id;
+  for (auto& r : rows) by_id.emplace(r.i64(0), row_to_patron(r));
+  auto contacts = TRY(tx.query(
+      "SELECT patron_id, id, kind, value, valid, invalid_reason, last_verified_at FROM "
+      "patron_contacts WHERE patron_id IN " + in + " ORDER BY patron_id, kind, position, id",
+      params));
+  for (auto& c : contacts) {
+    json& p = by_id[c.i64(0)];
+    p[c.str(2) == "phone" ? "phones" : "emails"].push_back(c.str(3));
+    p["contacts"].push_back({{"id", c.i64(1)},
+                             {"kind", c.str(2)},
+                             {"value", c.str(3)},
+                             {"valid", c.i64(4) != 0},
+                             {"invalid_reason", opt_json(c, 5)},
+                             {"last_verified_at", opt_json(c, 6)}});
+  }
+  auto tags = TRY(tx.query(
+      "SELECT patron_id, tag FROM patron_tags WHERE patron_id IN " + in + " ORDER BY patron_id, tag",
+      params));
+  for (auto& t : tags) by_id[t.i64(0)]["tags"].push_back(t.str(1));
+  for (auto id : ids)
+    if (auto it = by_id.find(id); it != by_id.end() && it->second.contains("id"))
+      out.push_back(std::move(it->second));
+  return out;
 }
 
 json apply_view(const json& full, View view) {
@@ -395,6 +425,22 @@ std::vector<std::string> disclosed(const json& full, View view) {
   if (!full["emails"].empty()) out.emplace_back("emails");
   if (!full["id_document"].is_null()) out.emplace_back("id_document");
   return out;
+}
+
+std::string name_key(const std::string& name) {
+  std::string folded = text::fold(name), key;
+  for (char c : text::pinyin(folded))
+    if (c != ' ') key.push_back(c);
+  return key;
+}
+
+Status refresh_keys(store::Tx& tx, const json& p) {
+  bool erased = p["status"] == "erased";
+  TRY(tx.exec("UPDATE patrons SET search_text = ?, name_key = ? WHERE id = ?",
+              {erased ? std::string() : search_text(p),
+               erased ? store::null_value() : store::Value(name_key(p.value("name", ""))),
+               p["id"].get<std::int64_t>()}));
+  return {};
 }
 
 std::string search_text(const json& p) {

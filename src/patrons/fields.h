@@ -67,12 +67,19 @@ Status validate_id_document(const std::string& type, const std::string& number);
 
 // The whole patron, unmasked, as stored; nullopt when the id does not exist.
 Result<std::optional<nlohmann::json>> load(store::Tx& tx, std::int64_t id);
+// Several patrons in three queries, in the order of `ids` (missing ids are skipped).
+Result<std::vector<nlohmann::json>> load_many(store::Tx& tx, const std::vector<std::int64_t>& ids);
 // A copy of `full` as `view` may see it; fills "masked" with the names of hidden fields.
 nlohmann::json apply_view(const nlohmann::json& full, View view);
 // Names of the personal fields `view` shows (in any form) — what a read discloses.
 std::vector<std::string> disclosed(const nlohmann::json& full, View view);
 
 std::string search_text(const nlohmann::json& full);
+// A name as duplicate detection compares it: folded, in pinyin, without spaces
+// (张伟, 張偉 and 章伟 all give "zhangwei").
+std::string name_key(const std::string& name);
+// Stores search_text and name_key for `full` (as just loaded).
+Status refresh_keys(store::Tx& tx, const nlohmann::json& full);
 
 // Active patrons that look like the same party as `probe` (a patron-shaped object):
 // same ID document, phone or e-mail, or the same name (folded or by pinyin) in the

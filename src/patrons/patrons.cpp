@@ -169,16 +169,19 @@ Result<json> find_candidates(store::Tx& tx, const json& probe, std::optional<std
     std::string org_name = probe.value("organisation_name", json("")).is_string()
                                ? probe.value("organisation_name", "")
                                : "";
-    if (org || !org_name.empty()) {
-      auto rows = TRY(
-          tx.query("SELECT id, name FROM patrons WHERE status = 'active' AND "
-                   "(organisation_id = ? OR (organisation_name = ? AND organisation_name <> ''))",
-                   {store::opt(org), org_name}));
-      std::string folded = text::fold(name), py = text::pinyin(folded);
-      for (auto& r : rows) {
-        std::string other = text::fold(r.str(1));
-        if (other == folded || text::pinyin(other) == py) hits[r.i64(0)].insert("name");
-      }
+    // Indexed on (organisation, name_key): cheap however large the organisation.
+    std::string key = name_key(name);
+    if (org) {
+      auto rows = TRY(tx.query("SELECT id FROM patrons WHERE organisation_id = ? AND name_key = ? "
+                               "AND status = 'active'",
+                               {*org, key}));
+      for (auto& r : rows) hits[r.i64(0)].insert("name");
+    }
+    if (!org_name.empty()) {
+      auto rows = TRY(tx.query("SELECT id FROM patrons WHERE organisation_name = ? AND "
+                               "name_key = ? AND status = 'active'",
+                               {org_name, key}));
+      for (auto& r : rows) hits[r.i64(0)].insert("name");
     }
   }
   json out = json::array();
@@ -245,7 +248,7 @@ Result<CreateResult> Service::create(const Actor& by, const json& body) {
   if (in.emails) TRY_STATUS(write_contacts(*tx, id, "email", *in.emails, now));
   if (in.tags) TRY_STATUS(write_tags(*tx, id, *in.tags));
   json full = *TRY(load(*tx, id));
-  TRY(tx->exec("UPDATE patrons SET search_text = ? WHERE id = ?", {search_text(full), id}));
+  TRY_STATUS(refresh_keys(*tx, full));
   CreateResult result;
   for (auto& c : TRY(find_candidates(*tx, full, id)))
     if (in_scope(by, c)) result.duplicate_candidates.push_back(c);
@@ -370,7 +373,7 @@ Result<json> Service::update(const Actor& by, std::int64_t id, const json& body,
     TRY(tx->exec("UPDATE patrons SET updated_at = ?, version = version + 1" + set + " WHERE id = ?",
                  params));
     json full = *TRY(load(*tx, id));
-    TRY(tx->exec("UPDATE patrons SET search_text = ? WHERE id = ?", {search_text(full), id}));
+    TRY_STATUS(refresh_keys(*tx, full));
     json detail = {{"fields", changed}};
     if (!pending.empty()) detail["pending_key_changes"] = pending;
     TRY_STATUS(audit::append(

@@ -63,7 +63,7 @@ Result<json> Service::list(const Actor& by, const ListQuery& q) {
   if (q.unit_id) sql += " AND p.unit_id = ?", params.push_back(*q.unit_id);
   if (by.unit_scoped && by.unit_id) sql += " AND p.unit_id = ?", params.push_back(*by.unit_id);
   if (q.tag)
-    sql += " AND EXISTS (SELECT 1 FROM patron_tags t WHERE t.patron_id = p.id AND t.tag = ?)",
+    sql += " AND p.id IN (SELECT t.patron_id FROM patron_tags t WHERE t.tag = ?)",
         params.push_back(*q.tag);
   if (!q.q.empty()) {
     if (text::utf8_length(q.q) > 100) return invalid("q", "must have at most 100 characters");
@@ -126,9 +126,10 @@ Result<json> Service::list(const Actor& by, const ListQuery& q) {
   std::string last_value;
   std::int64_t last_id = 0;
   std::size_t n = std::min<std::size_t>(rows.size(), q.limit);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::int64_t id = rows[i].i64(0);
-    json full = *TRY(load(*tx, id));
+  std::vector<std::int64_t> ids;
+  for (std::size_t i = 0; i < n; ++i) ids.push_back(rows[i].i64(0));
+  for (json& full : TRY(load_many(*tx, ids))) {
+    std::int64_t id = full["id"];
     View v = view_for(by, id);
     json shown = apply_view(full, v);
     json item = {{"id", id},
@@ -280,7 +281,7 @@ Result<json> Service::merge(const Actor& by, std::int64_t into, std::int64_t fro
                {into, now, from}));
   TRY(tx->exec("UPDATE patrons SET merged_into = ? WHERE merged_into = ?", {into, from}));
   json full = *TRY(load(*tx, into));
-  TRY(tx->exec("UPDATE patrons SET search_text = ? WHERE id = ?", {search_text(full), into}));
+  TRY_STATUS(refresh_keys(*tx, full));
   TRY_STATUS(audit::append(
       *tx, by, {"patron.merge", "patron", std::to_string(into), into, reason, {{"merged", from}}},
       clock_));
