@@ -1,9 +1,8 @@
 // main.cpp — the `dangan` command: serve, migrate, demo, user, backup, restore, audit.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <malloc.h>
-
 #include <iostream>
 #include <string>
 

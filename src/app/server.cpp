@@ -2,8 +2,6 @@
 
 #include <mutex>
 
-#include <mutex>
-
 #include "app/app.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -142,6 +140,7 @@ int serve(const Config& config) {
   audit::ReadRecorder reads(**db);
   auth::Sessions sessions(**db, config);
   patrons::Service patrons(**db, reads);
+  patrons.on_portal_revoked([&sessions](std::int64_t id) { sessions.forget_patron(id); });
 
   http::Router router;
   http::Api api(router, sessions, config.trust_proxy);

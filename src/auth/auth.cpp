@@ -174,13 +174,13 @@ Result<bool> Sessions::rate_limited(store::Tx& tx, const std::string& key, int l
   // Fixed one-minute windows in the shared counters table; one atomic upsert, so
   // processes counting the same key at once neither race nor conflict.
   std::string window = format_time(floor<minutes>(clock_.now()));
-  auto row = TRY(tx.one(
-      "INSERT INTO counters (key, window_start, count) VALUES (?, ?, 1) "
-      "ON CONFLICT (key) DO UPDATE SET "
-      "count = CASE WHEN counters.window_start = excluded.window_start "
-      "THEN counters.count + 1 ELSE 1 END, window_start = excluded.window_start "
-      "RETURNING count",
-      {key, window}, "counter"));
+  auto row =
+      TRY(tx.one("INSERT INTO counters (key, window_start, count) VALUES (?, ?, 1) "
+                 "ON CONFLICT (key) DO UPDATE SET "
+                 "count = CASE WHEN counters.window_start = excluded.window_start "
+                 "THEN counters.count + 1 ELSE 1 END, window_start = excluded.window_start "
+                 "RETURNING count",
+                 {key, window}, "counter"));
   return row.i64(0) > limit;
 }
 
@@ -262,6 +262,22 @@ Result<std::pair<Actor, std::string>> Sessions::authenticate(const std::string& 
   if (token.size() != 64) return unauth;
   auto now = clock_.now();
   std::string key = crypto::sha256_hex(token);
+  auto steady = std::chrono::steady_clock::now();
+  if (config_.session_cache_ms > 0) {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = cache_.find(key); it != cache_.end()) {
+      const Cached& c = it->second;
+      bool fresh = steady - c.checked < milliseconds(config_.session_cache_ms);
+      bool needs_touch = c.last_seen + minutes(1) <= now;
+      if (fresh && !needs_touch) {
+        if (c.expires_at <= format_time(now) ||
+            c.last_seen + minutes(config_.session_idle_minutes) <= now)
+          return unauth;
+        return std::pair{c.actor, c.csrf_token};
+      }
+      cache_.erase(it);
+    }
+  }
   std::optional<store::Row> row;
   {
     auto tx = TRY(db_.begin(store::TxMode::read));
@@ -281,6 +297,7 @@ Result<std::pair<Actor, std::string>> Sessions::authenticate(const std::string& 
     auto tx = TRY(db_.begin(store::TxMode::write));
     TRY(tx->exec("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", {now_text, key}));
     TRY_STATUS(tx->commit());
+    last_seen = now;
   }
   User u;
   u.id = row->i64(4);
@@ -290,7 +307,23 @@ Result<std::pair<Actor, std::string>> Sessions::authenticate(const std::string& 
   u.unit_id = row->opt_i64(8);
   u.unit_scoped = row->i64(9) != 0;
   u.patron_id = row->opt_i64(10);
-  return std::pair{actor_of(u), row->str(0)};
+  Actor actor = actor_of(u);
+  if (config_.session_cache_ms > 0) {
+    std::lock_guard lock(cache_mu_);
+    if (cache_.size() > 100000) cache_.clear();  // bounded; refilled from the database
+    cache_[key] = Cached{actor, row->str(0), row->str(2), *last_seen, steady};
+  }
+  return std::pair{actor, row->str(0)};
+}
+
+void Sessions::forget_user(std::int64_t user_id) {
+  std::lock_guard lock(cache_mu_);
+  std::erase_if(cache_, [&](const auto& kv) { return kv.second.actor.user_id == user_id; });
+}
+
+void Sessions::forget_patron(std::int64_t patron_id) {
+  std::lock_guard lock(cache_mu_);
+  std::erase_if(cache_, [&](const auto& kv) { return kv.second.actor.patron_id == patron_id; });
 }
 
 Status Sessions::logout(const std::string& token, const Actor& actor) {
@@ -299,7 +332,10 @@ Status Sessions::logout(const std::string& token, const Actor& actor) {
                {crypto::sha256_hex(token)}));
   TRY_STATUS(
       audit::append(*tx, actor, {"user.logout", "user", std::to_string(actor.user_id)}, clock_));
-  return tx->commit();
+  TRY_STATUS(tx->commit());
+  std::lock_guard lock(cache_mu_);
+  cache_.erase(crypto::sha256_hex(token));
+  return {};
 }
 
 Status Sessions::change_password(const Actor& actor, const std::string& current,
@@ -321,7 +357,9 @@ Status Sessions::change_password(const Actor& actor, const std::string& current,
   TRY(tx->exec("UPDATE sessions SET revoked = 1 WHERE user_id = ?", {actor.user_id}));
   TRY_STATUS(audit::append(
       *tx, actor, {"user.password_changed", "user", std::to_string(actor.user_id)}, clock_));
-  return tx->commit();
+  TRY_STATUS(tx->commit());
+  forget_user(actor.user_id);  // after the commit, so no request re-caches the old state
+  return {};
 }
 
 }  // namespace dangan::auth

@@ -9,10 +9,13 @@
 // locked for `lockout_minutes`; attempts are also limited per client address per
 // minute (a counter in the database, shared by every process).
 #pragma once
+#include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/actor.h"
@@ -88,13 +91,26 @@ class Sessions {
   Status logout(const std::string& token, const Actor& actor);
   // Checks the current password, sets the new one and ends every session of the user.
   Status change_password(const Actor& actor, const std::string& current, const std::string& next);
+  // Drops what this process remembers of the user's sessions (after disabling them).
+  void forget_user(std::int64_t user_id);
+  // The same for the portal accounts of a patron (after erasure).
+  void forget_patron(std::int64_t patron_id);
 
  private:
+  // A session this process checked recently (see Config::session_cache_ms).
+  struct Cached {
+    Actor actor;
+    std::string csrf_token, expires_at;
+    TimePoint last_seen;
+    std::chrono::steady_clock::time_point checked;
+  };
   Result<bool> rate_limited(store::Tx& tx, const std::string& key, int limit);
   store::Database& db_;
   Config config_;
   const Clock& clock_;
   std::string dummy_hash_;  // verified against for unknown users, so timing does not tell
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, Cached> cache_;  // by token hash
 };
 
 }  // namespace dangan::auth

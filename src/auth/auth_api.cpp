@@ -174,7 +174,7 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
   for (auto [verb, disable] : {std::pair{"disable", true}, std::pair{"enable", false}}) {
     api.secured(
         "POST", std::string("/api/v1/users/{id}/") + verb,
-        [&db, disable](Request& r, const Actor& a) {
+        [&db, &sessions, disable](Request& r, const Actor& a) {
           if (auto ok = require(a, Permission::user_admin); !ok) return reply(ok.error(), r);
           auto id = http::id_path(r);
           if (!id) return reply(id.error(), r);
@@ -190,6 +190,7 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
           auto u = get_user(**tx, *id);
           if (!u) return reply(u.error(), r);
           if (auto s = (*tx)->commit(); !s) return reply(s.error(), r);
+          if (disable) sessions.forget_user(*id);
           return Response::json(200, to_json(*u));
         });
   }

@@ -51,6 +51,7 @@ Result<Config> load_config(const std::string& path, Config c) {
     if (auto v = t["server"]["trust_proxy"].value<bool>()) c.trust_proxy = *v;
     num("security", "session_idle_minutes", c.session_idle_minutes);
     num("security", "session_absolute_hours", c.session_absolute_hours);
+    num("security", "session_cache_ms", c.session_cache_ms);
     num("security", "lockout_threshold", c.lockout_threshold);
     num("security", "lockout_minutes", c.lockout_minutes);
     num("security", "login_rate_per_minute", c.login_rate_per_minute);
@@ -66,6 +67,7 @@ Result<Config> load_config(const std::string& path, Config c) {
   env_num("DANGAN_MAX_BODY_BYTES", c.max_body_bytes);
   env_num("DANGAN_SESSION_IDLE_MINUTES", c.session_idle_minutes);
   env_num("DANGAN_SESSION_ABSOLUTE_HOURS", c.session_absolute_hours);
+  env_num("DANGAN_SESSION_CACHE_MS", c.session_cache_ms);
   env_num("DANGAN_LOCKOUT_THRESHOLD", c.lockout_threshold);
   env_num("DANGAN_LOCKOUT_MINUTES", c.lockout_minutes);
   env_num("DANGAN_LOGIN_RATE_PER_MINUTE", c.login_rate_per_minute);

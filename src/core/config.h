@@ -19,6 +19,10 @@ struct Config {
   std::size_t max_body_bytes = 1 << 20;              // DANGAN_MAX_BODY_BYTES
   int session_idle_minutes = 30;                     // DANGAN_SESSION_IDLE_MINUTES
   int session_absolute_hours = 12;                   // DANGAN_SESSION_ABSOLUTE_HOURS
+  // How long a process trusts a session it has checked (0: ask the database every time).
+  // A logout, password change or disabling in this process takes effect at once; one made
+  // through another process takes effect here within this time.
+  int session_cache_ms = 1000;             // DANGAN_SESSION_CACHE_MS
   int lockout_threshold = 5;               // failed logins in a row before the account locks
   int lockout_minutes = 15;                // how long it stays locked
   int login_rate_per_minute = 30;          // login attempts per client address per minute

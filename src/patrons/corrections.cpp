@@ -14,8 +14,6 @@ using namespace detail;
 
 namespace {
 
-
-
 // Values are shown as the caller's view shows the field: managers in full; agents and
 // archivists (who decide on corrections) with ID numbers masked; others not at all.
 json change_json(const store::Row& r, View view) {

@@ -316,10 +316,11 @@ Result<std::vector<json>> load_many(store::Tx& tx, const std::vector<std::int64_
   auto rows = TRY(tx.query("SELECT " + column_list() + " FROM patrons WHERE id IN " + in, params));
   std::map<std::int64_t, json> by_id;
   for (auto& r : rows) by_id.emplace(r.i64(0), row_to_patron(r));
-  auto contacts = TRY(tx.query(
-      "SELECT patron_id, id, kind, value, valid, invalid_reason, last_verified_at FROM "
-      "patron_contacts WHERE patron_id IN " + in + " ORDER BY patron_id, kind, position, id",
-      params));
+  auto contacts = TRY(
+      tx.query("SELECT patron_id, id, kind, value, valid, invalid_reason, last_verified_at FROM "
+               "patron_contacts WHERE patron_id IN " +
+                   in + " ORDER BY patron_id, kind, position, id",
+               params));
   for (auto& c : contacts) {
     json& p = by_id[c.i64(0)];
     p[c.str(2) == "phone" ? "phones" : "emails"].push_back(c.str(3));
@@ -330,9 +331,9 @@ Result<std::vector<json>> load_many(store::Tx& tx, const std::vector<std::int64_
                              {"invalid_reason", opt_json(c, 5)},
                              {"last_verified_at", opt_json(c, 6)}});
   }
-  auto tags = TRY(tx.query(
-      "SELECT patron_id, tag FROM patron_tags WHERE patron_id IN " + in + " ORDER BY patron_id, tag",
-      params));
+  auto tags = TRY(tx.query("SELECT patron_id, tag FROM patron_tags WHERE patron_id IN " + in +
+                               " ORDER BY patron_id, tag",
+                           params));
   for (auto& t : tags) by_id[t.i64(0)]["tags"].push_back(t.str(1));
   for (auto id : ids)
     if (auto it = by_id.find(id); it != by_id.end() && it->second.contains("id"))

@@ -126,13 +126,15 @@ Result<json> load_existing(store::Tx& tx, std::int64_t id) {
 
 Result<json> load_active_in_scope(store::Tx& tx, const Actor& by, std::int64_t id) {
   json p = TRY(load_existing(tx, id));
-  if (p["status"] != "active")
-    return conflict("this patron is " + p["status"].get<std::string>());
+  if (p["status"] != "active") return conflict("this patron is " + p["status"].get<std::string>());
   TRY_STATUS(in_scope(by, p));
   return p;
 }
 json brief(const json& p) {
-  return {{"id", p["id"]}, {"type", p["type"]}, {"name", p["name"]}, {"status", p["status"]},
+  return {{"id", p["id"]},
+          {"type", p["type"]},
+          {"name", p["name"]},
+          {"status", p["status"]},
           {"unit_id", p["unit_id"]}};
 }
 
@@ -172,15 +174,17 @@ Result<json> find_candidates(store::Tx& tx, const json& probe, std::optional<std
     // Indexed on (organisation, name_key): cheap however large the organisation.
     std::string key = name_key(name);
     if (org) {
-      auto rows = TRY(tx.query("SELECT id FROM patrons WHERE organisation_id = ? AND name_key = ? "
-                               "AND status = 'active'",
-                               {*org, key}));
+      auto rows =
+          TRY(tx.query("SELECT id FROM patrons WHERE organisation_id = ? AND name_key = ? "
+                       "AND status = 'active'",
+                       {*org, key}));
       for (auto& r : rows) hits[r.i64(0)].insert("name");
     }
     if (!org_name.empty()) {
-      auto rows = TRY(tx.query("SELECT id FROM patrons WHERE organisation_name = ? AND "
-                               "name_key = ? AND status = 'active'",
-                               {org_name, key}));
+      auto rows =
+          TRY(tx.query("SELECT id FROM patrons WHERE organisation_name = ? AND "
+                       "name_key = ? AND status = 'active'",
+                       {org_name, key}));
       for (auto& r : rows) hits[r.i64(0)].insert("name");
     }
   }

@@ -25,6 +25,7 @@
 // patrons (D6).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -58,6 +59,11 @@ struct CreateResult {
 class Service {
  public:
   Service(store::Database& db, audit::ReadRecorder& reads, const Clock& clock = system_clock());
+  // Called after an erasure has disabled the patron's portal accounts, so that the
+  // caller can drop any session it still trusts.
+  void on_portal_revoked(std::function<void(std::int64_t patron_id)> callback) {
+    on_portal_revoked_ = std::move(callback);
+  }
 
   // Validates `body`; fails with `invalid` naming the field, `conflict` (with
   // candidates in the message's error detail) when an active patron has the same ID
@@ -109,6 +115,7 @@ class Service {
   store::Database& db_;
   audit::ReadRecorder& reads_;
   const Clock& clock_;
+  std::function<void(std::int64_t)> on_portal_revoked_;
 };
 
 }  // namespace dangan::patrons

@@ -17,9 +17,6 @@ using namespace detail;
 
 namespace {
 
-
-
-
 std::string like_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -331,6 +328,7 @@ Result<json> Service::erase(const Actor& by, std::int64_t id, const std::string&
   TRY(timeline::append(*tx, by, {id, "patron.erased", "personal data erased"}, clock_));
   json full = *TRY(load(*tx, id));
   TRY_STATUS(tx->commit());
+  if (on_portal_revoked_) on_portal_revoked_(id);
   return apply_view(full, view_for(by, id));
 }
 
