@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
+#include <thread>
 
 #include "app/app.h"
 #include "audit/audit.h"
@@ -184,6 +186,10 @@ int serve(const Config& config) {
   options.port = listen->second;
   options.io_threads = config.io_threads;
   options.worker_threads = config.worker_threads;
+  if (options.worker_threads == 0) {
+    int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    options.worker_threads = (*db)->backend() == store::Backend::sqlite ? 2 * cores : 8 * cores;
+  }
   options.max_body_bytes = config.max_body_bytes;
   bool trust_proxy = config.trust_proxy;
   http::Server server(options, [&router, trust_proxy](http::Request& r) {

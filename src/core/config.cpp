@@ -75,8 +75,8 @@ Result<Config> load_config(const std::string& path, Config c) {
   if (const char* v = std::getenv("DANGAN_TRUST_PROXY"); v && *v)
     c.trust_proxy = std::string_view(v) == "1" || std::string_view(v) == "true";
   if (c.io_threads < 1 || c.io_threads > 64) return invalid("io_threads", "must be 1 to 64");
-  if (c.worker_threads < 1 || c.worker_threads > 512)
-    return invalid("worker_threads", "must be 1 to 512");
+  if (c.worker_threads < 0 || c.worker_threads > 512)
+    return invalid("worker_threads", "must be 0 (automatic) to 512");
   return c;
 }
 
