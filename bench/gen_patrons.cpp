@@ -3,12 +3,12 @@
 //   bench_gen_patrons --database URL --count N [--password PW] [--seed S]
 //
 // Writes through the store API (store::open, Tx::exec) with multi-row INSERTs in large
-// transactions: patrons (search_text computed exactly as the server does, from
-// text::match_key, cached per distinct name), their phones and e-mails, tags, and one
+// transactions: patrons (search_text and, from schema 2 on, name_key computed exactly as
+// the server does, cached per distinct name), their phones and e-mails, tags, and one
 // 'patron.created' timeline event each. No audit entries are written per patron (the
 // chain is not needed for reads; the benchmark's own requests append to it).
 //
-// The data: ~2% organisations, the rest persons (~3% with English names, ~4% written in
+// The data: 2% organisations (every 50th id), the rest persons (~3% with English names, ~4% written in
 // traditional characters); 32 regions with a 1/rank skew (the top one ~25%, the last
 // ~0.8%); 20% of persons belong to an organisation (organisation sizes skewed too);
 // valid, unique resident ID numbers (region code + birth date 1940–2004 + sequence +
@@ -23,6 +23,7 @@
 // region codes below and mobile numbers 130–189; the create script uses other region
 // codes and 199… numbers, so its creates never collide with generated patrons.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -210,7 +211,7 @@ class Bulk {
   std::unordered_map<std::size_t, std::string> sql_;
 };
 
-const std::vector<std::string> kPatronCols = {
+std::vector<std::string> kPatronCols = {
     "id", "type", "status", "name", "name_latin", "gender", "birth_date", "id_doc_type",
     "id_doc_number", "region", "postcode", "address", "education", "occupation",
     "organisation_id", "organisation_name", "organisation_relation", "sector",
@@ -267,6 +268,12 @@ class Keys {
     return cache_.emplace(s, text::match_key(s)).first->second;
   }
   // The same composition as patrons::detail::search_text.
+  // patrons::detail::name_key (migration 0002), cached the same way.
+  const std::string& name_key(const std::string& name) {
+    auto it = name_keys_.find(name);
+    if (it != name_keys_.end()) return it->second;
+    return name_keys_.emplace(name, patrons::detail::name_key(name)).first->second;
+  }
   std::string search_text(const std::string& name, const std::string* latin, const std::string* org) {
     std::string s = key(name);
     if (latin) s += "|" + key(*latin);
@@ -276,7 +283,7 @@ class Keys {
   std::size_t misses() const { return misses_; }
 
  private:
-  std::unordered_map<std::string, std::string> cache_;
+  std::unordered_map<std::string, std::string> cache_, name_keys_;
   std::size_t misses_ = 0;
 };
 
@@ -306,6 +313,7 @@ int run(const Options& o) {
     if (auto s = ensure_user(db, name, role, *hq, o.password); !s) return die(s.error());
 
   std::int64_t start_id = 1;
+  bool has_name_key = false;
   {
     auto tx = db.begin(store::TxMode::read);
     if (!tx) return die(tx.error());
@@ -317,7 +325,10 @@ int run(const Options& o) {
       return 1;
     }
     start_id = r->i64(1) + 1;
+    // name_key (duplicate detection by name within an organisation) exists from schema 2.
+    has_name_key = (*tx)->query("SELECT name_key FROM patrons WHERE id = 0", {}).has_value();
   }
+  if (has_name_key) kPatronCols.push_back("name_key");
 
   std::mt19937_64 rng(o.seed);
   auto uni = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
@@ -327,12 +338,11 @@ int run(const Options& o) {
   for (int i = 0; i < kRegionCount; ++i) weights.push_back(1.0 / (i + 1));
   std::discrete_distribution<int> region_dist(weights.begin(), weights.end());
 
-  const long n_org = std::max(1L, o.count / 50);
-  // Organisation size skew: member k of the organisations drawn with weight 1/(rank+1).
-  std::vector<double> org_w;
-  for (long i = 0; i < n_org; ++i) org_w.push_back(1.0 / (i + 1));
-  std::discrete_distribution<long> org_dist(org_w.begin(), org_w.end());
+  // Every 50th patron (ids start, start+50, …) is an organisation, interleaved with the
+  // persons as in a registry that grew over time.
+  const long n_org = (o.count + 49) / 50;
   std::vector<std::string> org_names(static_cast<std::size_t>(n_org));
+  long person_no = 0;
 
   Keys keys;
   Bulk patrons("patrons", kPatronCols, 200);
@@ -383,20 +393,21 @@ int run(const Options& o) {
     std::vector<Value> row;
     row.reserve(kPatronCols.size());
     json interests = json::array();
-    if (i < n_org) {
+    if (i % 50 == 0) {
       // An organisation: unique "<city><brand><kind>" names.
-      const Region& r = kRegions[static_cast<std::size_t>(i) % kRegionCount];
-      std::size_t combo = static_cast<std::size_t>(i) / kRegionCount;
+      const long oi = i / 50;
+      const Region& r = kRegions[static_cast<std::size_t>(oi) % kRegionCount];
+      std::size_t combo = static_cast<std::size_t>(oi) / kRegionCount;
       if (i % 97 == 13) {
         name = std::string(kEnglishLast[combo % count_of(kEnglishLast)]) + " " +
-               kOrgKindsEn[combo % count_of(kOrgKindsEn)] + " " + std::to_string(i);
+               kOrgKindsEn[combo % count_of(kOrgKindsEn)] + " " + std::to_string(oi);
       } else {
         name = std::string(r.city) + kBrands[combo % count_of(kBrands)] +
                kOrgKinds[(combo / count_of(kBrands)) % count_of(kOrgKinds)];
         if (combo >= count_of(kBrands) * count_of(kOrgKinds))
           name += "第" + std::to_string(combo / (count_of(kBrands) * count_of(kOrgKinds)) + 1) + "分部";
       }
-      org_names[static_cast<std::size_t>(i)] = name;
+      org_names[static_cast<std::size_t>(oi)] = name;
       row = {id, "organisation", "active", name, Value(), Value(), Value(), Value(), Value(),
              r.name, r.postcode, std::string(r.name) + kStreets[uni(count_of(kStreets))] +
                                      std::to_string(1 + uni(500)) + "号",
@@ -410,7 +421,7 @@ int run(const Options& o) {
                     "office" + std::to_string(id) + "@org.example.cn", std::int64_t{0}, at});
       tags.add({id, "企业客户"});
     } else {
-      long k = i - n_org;  // person number: drives the unique ID number and phone
+      long k = person_no++;  // person number: drives the unique ID number and phone
       bool english = chance(0.03);
       bool trad = !english && chance(0.04);
       int seq = static_cast<int>(k % 1000);
@@ -449,8 +460,12 @@ int run(const Options& o) {
       has_latin = true;
       std::int64_t org_id = 0;
       if (chance(0.2)) {
-        long o_idx = org_dist(rng);
-        org_id = start_id + o_idx;
+        // Among the organisations registered so far, the older ones (bigger) more often:
+        // rank ~ log-uniform, P(rank r) ∝ 1/r.
+        const long created = i / 50 + 1;
+        double u = std::uniform_real_distribution<double>(0, 1)(rng);
+        long o_idx = std::min(created - 1, static_cast<long>(std::exp(u * std::log(double(created)))) - 1);
+        org_id = start_id + o_idx * 50;
         org_name_s = org_names[static_cast<std::size_t>(o_idx)];
         has_org_name = true;
       }
@@ -501,6 +516,7 @@ int run(const Options& o) {
         if (chance(t.p)) tags.add({id, t.name});
     }
     (void)has_latin;
+    if (has_name_key) row.push_back(keys.name_key(name));
     patrons.add(std::move(row));
     events.add({id, at, "patron.created", Value(), "registered", R"({"by_role":"system"})"});
 
@@ -531,7 +547,7 @@ int run(const Options& o) {
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("generated %ld patrons (%ld organisations), %zu contacts, %zu tags, %zu events in %.1f s\n",
-              o.count, std::min(n_org, o.count), contacts.total(), tags.total(), events.total(), secs);
+              o.count, n_org, contacts.total(), tags.total(), events.total(), secs);
   return 0;
 }
 

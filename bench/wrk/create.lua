@@ -7,8 +7,9 @@
 -- patrons have 130…189) and a unique e-mail. So duplicate detection runs in full but
 -- finds nothing.
 -- BENCH_CREATE_ORG_SHARE (0…1, default 0): the share of requests that name an
--- organisation (organisation_id, random in [1, BENCH_ORGS]) as 20% of generated
--- persons do; duplicate detection then also compares names within that organisation.
+-- organisation (organisation_id: one of the BENCH_ORGS generated organisations, ids
+-- 1, 51, 101, …) as 20% of generated persons do; duplicate detection then also compares
+-- names within that organisation.
 local dir = debug.getinfo(1, "S").source:match("@(.*/)") or "./"
 local C = dofile(dir .. "common.lua")
 local base = tonumber(os.getenv("BENCH_CREATE_BASE") or "0")
@@ -72,7 +73,7 @@ function request()
   local female = seq % 2 == 0
   local org = ""
   if org_share > 0 and math.random() < org_share then
-    org = string.format(',"organisation_id":%d,"organisation_relation":"研究人员"', math.random(1, n_orgs))
+    org = string.format(',"organisation_id":%d,"organisation_relation":"研究人员"', 1 + 50 * math.random(0, n_orgs - 1))
   end
   local body = string.format(
     '{"type":"person","name":"%s","name_latin":"%s","gender":"%s","birth_date":"%04d-%02d-%02d",' ..
