@@ -75,6 +75,22 @@ bool allowed(Role role, Permission p) {
     case Permission::user_admin:
     case Permission::unit_admin:
       return role == R::administrator;
+    case Permission::record_read:
+      return role == R::administrator || role == R::archivist || role == R::agent ||
+             role == R::manager || role == R::analyst;
+    case Permission::record_secret:
+      return role == R::archivist || role == R::manager;
+    case Permission::record_write:
+    case Permission::appraisal_propose:
+      return role == R::archivist;
+    case Permission::catalogue_config:
+      return role == R::administrator || role == R::archivist;
+    case Permission::appraisal_decide:
+      return role == R::manager;
+    case Permission::record_transfer:
+      return role == R::archivist || role == R::manager;
+    case Permission::search_demand:
+      return role == R::archivist || role == R::manager || role == R::analyst;
   }
   return false;
 }

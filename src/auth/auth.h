@@ -37,6 +37,15 @@ enum class Permission {
   audit_read,
   user_admin,
   unit_admin,
+  // The catalogue (issue 4).
+  record_read,        // see catalogue entries of open and controlled records
+  record_secret,      // see secret (涉密) records and their content
+  record_write,       // create, change, close, move, relate records; attachments
+  catalogue_config,   // fonds, categories, retention periods, reference schemes, locations
+  appraisal_propose,  // put a record up for appraisal with an outcome
+  appraisal_decide,   // approve or reject an appraisal; approving a disposal destroys content
+  record_transfer,    // import and export records in bulk
+  search_demand,      // read the unmet-demand report
 };
 
 // The permission matrix for staff roles; portal (patron) accounts are handled by the

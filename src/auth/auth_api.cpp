@@ -93,7 +93,15 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                            {Permission::key_change_decide, "key_change_decide"},
                            {Permission::audit_read, "audit_read"},
                            {Permission::user_admin, "user_admin"},
-                           {Permission::unit_admin, "unit_admin"}})
+                           {Permission::unit_admin, "unit_admin"},
+                           {Permission::record_read, "record_read"},
+                           {Permission::record_secret, "record_secret"},
+                           {Permission::record_write, "record_write"},
+                           {Permission::catalogue_config, "catalogue_config"},
+                           {Permission::appraisal_propose, "appraisal_propose"},
+                           {Permission::appraisal_decide, "appraisal_decide"},
+                           {Permission::record_transfer, "record_transfer"},
+                           {Permission::search_demand, "search_demand"}})
       if (allowed(a.role, p)) perms.push_back(name);
     out["permissions"] = perms;
     // A new browser tab has the cookie but not the CSRF token: give it back here.

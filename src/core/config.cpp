@@ -57,6 +57,28 @@ Result<Config> load_config(const std::string& path, Config c) {
     num("security", "login_rate_per_minute", c.login_rate_per_minute);
     num("security", "privacy_alert_reads_per_hour", c.privacy_alert_reads_per_hour);
     str("display", "timezone", c.timezone);
+    str("catalogue", "default_fonds", c.default_fonds);
+    str("catalogue", "default_category", c.default_category);
+    str("catalogue", "default_retention", c.default_retention);
+    str("catalogue", "blob_dir", c.blob_dir);
+    str("catalogue", "blob_key", c.blob_key);
+    num("catalogue", "max_attachment_bytes", c.max_attachment_bytes);
+    auto dbl = [&](std::string_view key, double& out) {
+      if (auto v = t["search"][key].value<double>()) out = *v;
+    };
+    dbl("weight_title", c.search_weight_title);
+    dbl("weight_reference_code", c.search_weight_reference_code);
+    dbl("weight_keywords", c.search_weight_keywords);
+    dbl("weight_creator", c.search_weight_creator);
+    dbl("weight_description", c.search_weight_description);
+    dbl("weight_content", c.search_weight_content);
+    dbl("weight_pinyin", c.search_weight_pinyin);
+    dbl("boost_important", c.search_boost_important);
+    dbl("boost_use", c.search_boost_use);
+    dbl("boost_cited", c.search_boost_cited);
+    dbl("boost_authority", c.search_boost_authority);
+    dbl("boost_recency", c.search_boost_recency);
+    dbl("recency_days", c.search_recency_days);
   }
   env_str("DANGAN_DATABASE", c.database);
   env_str("DANGAN_LISTEN", c.listen);
@@ -72,6 +94,12 @@ Result<Config> load_config(const std::string& path, Config c) {
   env_num("DANGAN_LOCKOUT_MINUTES", c.lockout_minutes);
   env_num("DANGAN_LOGIN_RATE_PER_MINUTE", c.login_rate_per_minute);
   env_num("DANGAN_PRIVACY_ALERT_READS_PER_HOUR", c.privacy_alert_reads_per_hour);
+  env_str("DANGAN_DEFAULT_FONDS", c.default_fonds);
+  env_str("DANGAN_DEFAULT_CATEGORY", c.default_category);
+  env_str("DANGAN_DEFAULT_RETENTION", c.default_retention);
+  env_str("DANGAN_BLOB_DIR", c.blob_dir);
+  env_str("DANGAN_BLOB_KEY", c.blob_key);
+  env_num("DANGAN_MAX_ATTACHMENT_BYTES", c.max_attachment_bytes);
   if (const char* v = std::getenv("DANGAN_TRUST_PROXY"); v && *v)
     c.trust_proxy = std::string_view(v) == "1" || std::string_view(v) == "true";
   if (c.io_threads < 1 || c.io_threads > 64) return invalid("io_threads", "must be 1 to 64");

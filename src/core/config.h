@@ -33,6 +33,26 @@ struct Config {
   bool trust_proxy = false;                // honour X-Forwarded-Proto/For from a reverse proxy
   int privacy_alert_reads_per_hour = 200;  // personal-data reads per staff member per hour
   std::string timezone = "Asia/Shanghai";
+
+  // The catalogue (issue 4). A record created without fonds or category goes to these
+  // (created at start when missing).
+  std::string default_fonds = "QZ01";       // DANGAN_DEFAULT_FONDS, [catalogue] default_fonds
+  std::string default_category = "WS";      // DANGAN_DEFAULT_CATEGORY
+  std::string default_retention = "D30";    // DANGAN_DEFAULT_RETENTION
+  // Where attachment content lives, named by SHA-256 ("" = <database dir>/blobs; on
+  // PostgreSQL, ./data/blobs). Several processes must share it.
+  std::string blob_dir;                     // DANGAN_BLOB_DIR, [catalogue] blob_dir
+  std::size_t max_attachment_bytes = 64u << 20;  // DANGAN_MAX_ATTACHMENT_BYTES
+  // A 64-hex-digit key that encrypts controlled and secret attachments at rest ("" =
+  // a key file beside the blobs, created on first use with mode 0600).
+  std::string blob_key;                     // DANGAN_BLOB_KEY (never logged)
+
+  // Search ranking ([search] section; docs/search.md explains them).
+  double search_weight_title = 4, search_weight_reference_code = 5, search_weight_keywords = 3,
+         search_weight_creator = 2, search_weight_description = 1, search_weight_content = 0.5,
+         search_weight_pinyin = 1.5;
+  double search_boost_important = 0.3, search_boost_use = 0.1, search_boost_cited = 0.1,
+         search_boost_authority = 0.2, search_boost_recency = 0.1, search_recency_days = 365;
 };
 
 // Reads `path` (empty: none) and the environment on top of `base`.

@@ -1,0 +1,170 @@
+// catalogue.h — fonds, categories, retention periods, reference codes (档号), storage
+// locations and the records themselves, with their appraisal and disposal.
+//
+// A record moves through these states; nothing else changes them:
+//
+//   active --close--> closed            (a customer left: 销户; its number may be given
+//     |                  |               back when the scheme reuses numbers, D37)
+//     +--------+---------+
+//              |
+//   appraisal approved with outcome "dispose" (a manager; never under legal hold)
+//              v
+//           disposed                     (content and attachments removed; the record
+//                                          keeps its code and title; the disposal
+//                                          register keeps what, why, who, when)
+//
+// Reference codes come from the most specific scheme (fonds+category, category, fonds,
+// default). A template such as "{fonds}-{category}-{year}-{retention}-{seq:04}" renders
+// everything but the sequence into a series; the sequence is the series' counter,
+// incremented in the record's transaction (an upsert on scheme_counters, so parallel
+// creators — several processes on PostgreSQL too — never get the same number). A code is
+// never reused unless the scheme opts in; then a closed record's number is released and
+// the next record of that series takes the lowest released number, recorded in
+// released_numbers (traceable both ways).
+//
+// What each audience sees of a record (view_of):
+//   archivist, manager ................. everything, secret records included
+//   administrator, agent, analyst ...... open and controlled records; secret ones are
+//                                         not found
+//   auditor ............................ nothing (forbidden)
+//   patron (portal) .................... open records; controlled records as their
+//                                         catalogue entry only (no description,
+//                                         attachments or location); secret: not found
+//
+// Invariants: every change is one transaction with its audit entry, its search-index
+// update and (for a record linked to a patron) a timeline event; disposal never touches
+// the disposal register except to append; a record under legal hold cannot be disposed.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/audit.h"
+#include "core/actor.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/result.h"
+#include "search/search.h"
+#include "store/db.h"
+
+namespace dangan::catalogue {
+
+enum class RecordView { full, entry, none };
+// What `by` may see of a record of `access_level` ("open", "controlled", "secret").
+RecordView view_of(const Actor& by, const std::string& access_level);
+
+// Template check and rendering, exposed for tests and the scheme preview.
+struct CodeParts {
+  std::string unit, fonds, category, year, retention, cabinet, box;
+};
+// Fails with `invalid` (field "template") unless the template has exactly one {seq} or
+// {seq:N} (N = 1..9 digits) and only known placeholders.
+Status check_template(const std::string& tmpl);
+// {series, code}: series has "{seq}" where the number goes.
+std::string render_series(const std::string& tmpl, const CodeParts& parts);
+std::string render_code(const std::string& tmpl, const CodeParts& parts, std::int64_t seq);
+
+struct RecordQuery {
+  std::optional<std::int64_t> fonds_id, category_id, patron_id, location_id;
+  std::optional<int> year_from, year_to;
+  std::optional<std::string> access_level, status, carrier, reference_code_prefix;
+  std::string sort = "id";  // id, reference_code, title, year, updated_at; '-' = descending
+  std::optional<std::string> cursor;
+  int limit = 50;
+};
+
+class Service {
+ public:
+  Service(store::Database& db, audit::ReadRecorder& reads, const Config& config,
+          const Clock& clock = system_clock());
+
+  // Creates the default fonds, category, retention periods and default scheme when they
+  // are missing (idempotent; called at start).
+  Status ensure_defaults();
+
+  // Fonds (全宗).
+  Result<nlohmann::json> create_fonds(const Actor& by, const nlohmann::json& body);
+  Result<nlohmann::json> list_fonds(const Actor& by);
+  Result<nlohmann::json> update_fonds(const Actor& by, std::int64_t id, const nlohmann::json& body);
+  // Categories (门类/类别), a tree; list returns it flat with parent_id and depth.
+  Result<nlohmann::json> create_category(const Actor& by, const nlohmann::json& body);
+  Result<nlohmann::json> list_categories(const Actor& by);
+  Result<nlohmann::json> update_category(const Actor& by, std::int64_t id,
+                                         const nlohmann::json& body);
+  // Retention periods (保管期限), by code; years null = permanent.
+  Result<nlohmann::json> list_retention_periods(const Actor& by);
+  Result<nlohmann::json> put_retention_period(const Actor& by, const std::string& code,
+                                              const nlohmann::json& body);
+  // Reference-code schemes.
+  Result<nlohmann::json> create_scheme(const Actor& by, const nlohmann::json& body);
+  Result<nlohmann::json> list_schemes(const Actor& by);
+  Result<nlohmann::json> update_scheme(const Actor& by, std::int64_t id, const nlohmann::json& body);
+  // The code the next record with these fields would get (nothing is reserved).
+  Result<nlohmann::json> preview_code(const Actor& by, const nlohmann::json& record_fields);
+
+  // Records. create() needs only title and access_level (description optional); fonds,
+  // category and retention fall back to the configured defaults.
+  Result<nlohmann::json> create_record(const Actor& by, const nlohmann::json& body);
+  // Same, inside the caller's transaction (bulk import); does not commit.
+  Result<nlohmann::json> create_record_in(store::Tx& tx, const Actor& by,
+                                          const nlohmann::json& body);
+  Result<nlohmann::json> get_record(const Actor& by, std::int64_t id);
+  Result<nlohmann::json> get_record_by_code(const Actor& by, const std::string& reference_code);
+  Result<nlohmann::json> update_record(const Actor& by, std::int64_t id, const nlohmann::json& body,
+                                       std::optional<std::int64_t> expected_version);
+  Result<nlohmann::json> list_records(const Actor& by, const RecordQuery& q);
+  Result<nlohmann::json> close_record(const Actor& by, std::int64_t id, const std::string& reason);
+  Result<nlohmann::json> set_legal_hold(const Actor& by, std::int64_t id, bool hold,
+                                        const std::string& reason);
+  // Typed relations between records (D43): cites, refers_to, part_of.
+  Result<nlohmann::json> add_relation(const Actor& by, std::int64_t id, const nlohmann::json& body);
+  Status remove_relation(const Actor& by, std::int64_t id, std::int64_t relation_id);
+  // Counts a use (a view by a patron, a loan): an importance signal for ranking.
+  Status count_use(std::int64_t id);
+
+  // Locations (D37): building > room > cabinet > shelf > box, with capacity.
+  Result<nlohmann::json> create_location(const Actor& by, const nlohmann::json& body);
+  Result<nlohmann::json> list_locations(const Actor& by, std::optional<std::int64_t> parent_id);
+  // Boxes (or shelves) with room left, fullest first within `under`.
+  Result<nlohmann::json> vacant_locations(const Actor& by, std::optional<std::int64_t> under,
+                                          int needed);
+  Result<nlohmann::json> move_record(const Actor& by, std::int64_t id, std::int64_t location_id,
+                                     const std::string& reason);
+  Result<nlohmann::json> record_moves(const Actor& by, std::int64_t id);
+
+  // Appraisal (鉴定) and disposal (销毁).
+  // Active or closed records whose retention ended on or before `as_of` (today when
+  // empty) and that have no open appraisal, oldest first.
+  Result<nlohmann::json> appraisal_due(const Actor& by, std::optional<std::string> as_of,
+                                       std::optional<std::string> cursor, int limit);
+  Result<nlohmann::json> propose_appraisal(const Actor& by, std::int64_t record_id,
+                                           const nlohmann::json& body);
+  Result<nlohmann::json> list_appraisals(const Actor& by, std::optional<std::string> status,
+                                         std::optional<std::string> cursor, int limit);
+  // A manager approves or rejects; approving a disposal removes the record's content and
+  // attachments and appends to the disposal register, in one transaction.
+  Result<nlohmann::json> decide_appraisal(const Actor& by, std::int64_t appraisal_id,
+                                          bool approve, const std::string& note);
+  Result<nlohmann::json> disposal_register(const Actor& by, std::optional<std::string> cursor,
+                                           int limit);
+
+  // Rebuilds the search index from the records (dangan reindex); `progress(done, total)`.
+  Result<std::int64_t> reindex(const std::function<void(std::int64_t, std::int64_t)>& progress);
+  // The search document of a record, as the index keeps it (also used by attachments
+  // when their text changes).
+  Result<search::Document> document_of(store::Tx& tx, std::int64_t id);
+
+  const search::Weights& weights() const { return weights_; }
+
+ private:
+  store::Database& db_;
+  audit::ReadRecorder& reads_;
+  const Config& config_;
+  const Clock& clock_;
+  search::Weights weights_;
+};
+
+}  // namespace dangan::catalogue

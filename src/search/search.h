@@ -1,0 +1,118 @@
+// search.h — one ranked full-text search over the catalogue (and, later, FAQ entries),
+// in Chinese (simplified and traditional), English and pinyin.
+//
+// The search module owns its own tables (the index, the search log). Modules that own
+// searchable things hand it a Document inside the transaction that changes the thing,
+// so the index never disagrees with what was committed; reindex() rebuilds from
+// scratch through the same call. The module never reads another module's tables.
+//
+// Text preparation, the same at index and query time: NFKC case folding (full-width →
+// half-width, upper → lower), traditional → simplified (OpenCC t2s), Chinese segmented
+// into words (ICU dictionary word break) plus overlapping character bigrams as a
+// fallback for words segmented differently in context, English stemmed (Snowball),
+// and Chinese titles also indexed as pinyin, full and initials ("dangan", "dg").
+//
+// Ranking: text relevance (BM25 over weighted fields) combined with importance — use
+// count, the important flag, recency, source authority, how often other records cite
+// it — with the weights from Weights (config), explained in docs/search.md.
+//
+// Visibility (the caller says who searches):
+//   Audience::staff_all ...... every level
+//   Audience::staff_open_controlled  open and controlled, never secret
+//   Audience::patron ......... open records fully; controlled records only by their
+//                               catalogue entry (title, reference code, keywords,
+//                               creator, year — never description or attachment text),
+//                               unless listed in `content_allowed`; secret never, and
+//                               never counted in totals or facets.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "store/db.h"
+
+namespace dangan::search {
+
+// What the index keeps of one searchable thing. `kind` + `id` identify it ("record", 42).
+struct Document {
+  std::string kind = "record";
+  std::int64_t id = 0;
+  // Searchable fields (raw text; the index prepares it).
+  std::string reference_code, title, description, creator;
+  std::vector<std::string> keywords;
+  std::string content;  // attachment text (plain text, HTML stripped, PDF text)
+  // Filters and facets.
+  std::int64_t fonds_id = 0, category_id = 0;
+  std::vector<std::int64_t> category_path;  // ancestors and itself, root first
+  std::optional<int> year;
+  std::string access_level = "open";  // open | controlled | secret
+  std::string carrier = "paper";
+  // Importance signals.
+  bool important = false;
+  std::int64_t use_count = 0;
+  std::int64_t cited_by = 0;       // typed relations pointing at it (D43)
+  int source_authority = 0;        // 0..10 (D43)
+  std::string updated_at;          // ISO 8601 UTC; recency
+};
+
+// Inserts or replaces the document, inside the caller's write transaction.
+Status upsert(store::Tx& tx, const Document& doc);
+// Removes it (disposal, closure); absent documents are fine.
+Status remove(store::Tx& tx, const std::string& kind, std::int64_t id);
+// Changes only the importance signals (a use, a new citation) without re-preparing text.
+Status update_signals(store::Tx& tx, const std::string& kind, std::int64_t id,
+                      std::int64_t use_count, std::int64_t cited_by, bool important);
+
+enum class Audience { staff_all, staff_open_controlled, patron };
+
+struct Weights {
+  // Field weights for BM25 (D43).
+  double title = 4, reference_code = 5, keywords = 3, creator = 2, description = 1,
+         content = 0.5, pinyin = 1.5;
+  // Importance: score = relevance * (1 + importance), importance =
+  //   w_important * important + w_use * log1p(use_count) + w_cited * log1p(cited_by)
+  //   + w_authority * source_authority/10 + w_recency * exp(-age_days / recency_days)
+  double important = 0.3, use = 0.1, cited = 0.1, authority = 0.2, recency = 0.1;
+  double recency_days = 365;
+};
+
+struct Query {
+  std::string q;
+  std::string kind = "record";
+  std::vector<std::int64_t> fonds_ids, category_ids;  // a category matches its subtree
+  std::optional<int> year_from, year_to;
+  std::vector<std::string> access_levels, carriers;
+  Audience audience = Audience::staff_open_controlled;
+  std::vector<std::int64_t> content_allowed;  // patron: controlled records they may read
+  int limit = 20, offset = 0;
+  bool facets = true;
+};
+
+struct Hit {
+  std::int64_t id = 0;
+  std::string reference_code, title;
+  std::string snippet;  // matched words wrapped in <mark>…</mark>, other text HTML-escaped
+  double score = 0;
+  std::string access_level, carrier;
+  std::optional<int> year;
+  std::int64_t fonds_id = 0, category_id = 0;
+  bool content_hidden = false;  // a controlled record shown by its catalogue entry only
+};
+
+struct Results {
+  std::vector<Hit> items;
+  std::int64_t total = 0;
+  // {"category": [{"value": id, "count": n}], "fonds": […], "year": […],
+  //  "access_level": […], "carrier": […]}
+  nlohmann::json facets = nlohmann::json::object();
+  std::optional<std::string> suggestion;  // a query that would find something
+};
+
+// Fails with `invalid` (field "q") for an empty or over-long query.
+Result<Results> run(store::Tx& tx, const Query& q, const Weights& w);
+
+}  // namespace dangan::search
