@@ -191,6 +191,16 @@ int serve(const Config& config) {
     options.worker_threads = (*db)->backend() == store::Backend::sqlite ? 2 * cores : 8 * cores;
   }
   options.max_body_bytes = config.max_body_bytes;
+  // Attachments and import files: the only requests allowed past max_body_bytes.
+  options.max_upload_bytes = config.max_attachment_bytes;
+  options.is_upload = [](std::string_view method, std::string_view target) {
+    if (method != "POST") return false;
+    auto path = target.substr(0, target.find('?'));
+    if (path == "/api/v1/records/imports") return true;
+    constexpr std::string_view kRecords = "/api/v1/records/", kAttachments = "/attachments";
+    return path.starts_with(kRecords) && path.ends_with(kAttachments) &&
+           path.size() > kRecords.size() + kAttachments.size();
+  };
   bool trust_proxy = config.trust_proxy;
   http::Server server(options, [&router, trust_proxy](http::Request& r) {
     http::Response resp = router.dispatch(r);

@@ -90,6 +90,10 @@ struct ServerOptions {
   int worker_threads = 16;
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;
+  // Uploads (attachments, import files) may be larger: requests for which this returns
+  // true may send up to max_upload_bytes.
+  std::function<bool(std::string_view method, std::string_view target)> is_upload;
+  std::size_t max_upload_bytes = 64u << 20;
   std::chrono::milliseconds read_timeout{30000};  // whole request must arrive in this
   std::chrono::milliseconds idle_timeout{60000};  // keep-alive between requests
   std::chrono::milliseconds handler_timeout{30000};

@@ -442,6 +442,36 @@ TEST_CASE("Server: body and header limits answer 413 and 431 without reading the
   }
 }
 
+TEST_CASE("Server: upload routes accept bodies up to max_upload_bytes, others keep the limit") {
+  Fixture f;
+  ServerOptions o = test_options();
+  o.max_upload_bytes = 5000;
+  o.is_upload = [](std::string_view method, std::string_view target) {
+    return method == "POST" && target.starts_with("/echo?upload");
+  };
+  TestServer s(f, o);
+  auto up = fetch(s.port(), "POST /echo?upload=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 4000\r\n\r\n" +
+                                std::string(4000, 'u'));
+  REQUIRE(up);
+  CHECK(up->status == 200);
+  CHECK(up->json()["bytes"] == 4000);
+  auto too_big = fetch(s.port(), "POST /echo?upload=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 6000\r\n\r\n");
+  REQUIRE(too_big);
+  CHECK(too_big->status == 413);
+  CHECK(too_big->json()["error"]["message"].get<std::string>().find("5000") != std::string::npos);
+  auto plain = fetch(s.port(), "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4000\r\n\r\n");
+  REQUIRE(plain);
+  CHECK(plain->status == 413);
+  {  // chunked to a route that is not an upload: the small limit still holds
+    Client c(s.port());
+    c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    c.send("800\r\n" + std::string(0x800, 'y') + "\r\n");
+    auto big = c.read();
+    REQUIRE(big);
+    CHECK(big->status == 413);
+  }
+}
+
 TEST_CASE("Server: an escaping exception is a 500 without its message, logged with the id") {
   Fixture f;
   TestServer s(f);

@@ -178,7 +178,13 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(core_.options.max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(core_.options.max_body_bytes);
+    // The header decides which limit applies (uploads may be larger), but Beast checks a
+    // declared Content-Length while parsing the header: start from the larger limit and
+    // narrow it in on_header().
+    body_limit_ = core_.options.is_upload
+                      ? std::max(core_.options.max_body_bytes, core_.options.max_upload_bytes)
+                      : core_.options.max_body_bytes;
+    parser_->body_limit(body_limit_);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                if (ec) return self->on_read_error(ec);
@@ -188,6 +194,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header() {
     auto& req = parser_->get();
+    if (body_limit_ > core_.options.max_body_bytes &&
+        !core_.options.is_upload(req.method_string(), req.target())) {
+      body_limit_ = core_.options.max_body_bytes;
+      auto declared = parser_->content_length();
+      if (declared && *declared > body_limit_)
+        return on_read_error(bhttp::error::body_limit);
+      parser_->body_limit(body_limit_);
+    }
     if (!parser_->is_done() && iequals(req[bhttp::field::expect], "100-continue")) {
       continue_ = {};
       continue_.version(11);
@@ -220,8 +234,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec == bhttp::error::body_limit) {
       return send(error_json(413, "invalid",
-                             fmt::format("request body larger than {} bytes",
-                                         core_.options.max_body_bytes)),
+                             fmt::format("request body larger than {} bytes", body_limit_)),
                   true, true);
     }
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
@@ -441,6 +454,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t generation_ = 0;
   unsigned version_ = 11;
   bool first_request_ = true;
+  std::size_t body_limit_ = 0;
   bool keep_alive_ = true;
   bool head_ = false;
   bool close_after_write_ = false;
