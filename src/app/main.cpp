@@ -3,12 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <iostream>
 #include <string>
 
 #include "app/app.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "catalogue/catalogue.h"
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -92,6 +97,9 @@ int main(int argc, char** argv) {
   audit_cmd->require_subcommand(1);
   auto* verify = audit_cmd->add_subcommand("verify", "check the hash chain; exits 1 when broken");
   db_option(verify);
+
+  auto* reindex = cli.add_subcommand("reindex", "rebuild the search index from the catalogue");
+  db_option(reindex);
 
   try {
     cli.parse(argc, argv);
@@ -180,6 +188,23 @@ int main(int argc, char** argv) {
     if (backup->parsed()) {
       if (auto s = (*db)->backup(path); !s) return fail_with(s.error());
       std::cout << "backed up to " << path << "\n";
+      return 0;
+    }
+    if (reindex->parsed()) {
+      audit::ReadRecorder reads(**db);
+      catalogue::Service catalogue(**db, reads, config);
+      if (auto s = catalogue.ensure_defaults(); !s) return fail_with(s.error());
+      bool tty = isatty(STDERR_FILENO) != 0;
+      auto started = std::chrono::steady_clock::now();
+      auto n = catalogue.reindex([&](std::int64_t done, std::int64_t total) {
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::fprintf(stderr, tty ? "\rreindexed %lld of %lld records (%.0f/s)   " : "reindexed %lld of %lld records (%.0f/s)\n",
+                     static_cast<long long>(done), static_cast<long long>(total),
+                     secs > 0 ? static_cast<double>(done) / secs : 0.0);
+      });
+      if (tty) std::fputc('\n', stderr);
+      if (!n) return fail_with(n.error());
+      std::cout << "search index rebuilt: " << *n << " records\n";
       return 0;
     }
     if (verify->parsed()) {

@@ -8,6 +8,8 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "auth/auth_api.h"
+#include "catalogue/catalogue.h"
+#include "catalogue/catalogue_api.h"
 #include "core/embedded.h"
 #include "http/api.h"
 #include "http/http.h"
@@ -143,11 +145,18 @@ int serve(const Config& config) {
   auth::Sessions sessions(**db, config);
   patrons::Service patrons(**db, reads);
   patrons.on_portal_revoked([&sessions](std::int64_t id) { sessions.forget_patron(id); });
+  catalogue::Service catalogue(**db, reads, config);
+  if (auto s = catalogue.ensure_defaults(); !s) {
+    spdlog::critical("event=catalogue_defaults_failed field={} message=\"{}\"", s.error().field,
+                     s.error().message);
+    return 2;
+  }
 
   http::Router router;
   http::Api api(router, sessions, config.trust_proxy);
   auth::register_routes(api, sessions, **db, config);
   patrons::register_routes(api, patrons);
+  catalogue::register_routes(api, catalogue);
 
   api.open("GET", "/healthz", [](http::Request&) {
     return http::Response::json(200, {{"status", "ok"}});

@@ -58,14 +58,18 @@ RecordView view_of(const Actor& by, const std::string& access_level);
 
 // Template check and rendering, exposed for tests and the scheme preview.
 struct CodeParts {
-  std::string unit, fonds, category, year, retention, cabinet, box;
+  std::string unit, fonds, category, category_path, year, retention, cabinet, box;
 };
 // Fails with `invalid` (field "template") unless the template has exactly one {seq} or
 // {seq:N} (N = 1..9 digits) and only known placeholders.
 Status check_template(const std::string& tmpl);
-// {series, code}: series has "{seq}" where the number goes.
+// The series has "{seq}" where the number goes; the code has the number.
 std::string render_series(const std::string& tmpl, const CodeParts& parts);
 std::string render_code(const std::string& tmpl, const CodeParts& parts, std::int64_t seq);
+// The placeholder names a template uses ("seq" included), in order.
+std::vector<std::string> template_placeholders(const std::string& tmpl);
+// The number of `code` within `series` ("A-{seq}" and "A-0012" → 12), if it is one.
+std::optional<std::int64_t> seq_in_series(const std::string& series, const std::string& code);
 
 struct RecordQuery {
   std::optional<std::int64_t> fonds_id, category_id, patron_id, location_id;
@@ -80,6 +84,12 @@ class Service {
  public:
   Service(store::Database& db, audit::ReadRecorder& reads, const Config& config,
           const Clock& clock = system_clock());
+
+  // Called after a disposal committed, with the SHA-256 of content no attachment uses
+  // any more, so the blob store can delete the files.
+  void on_content_removed(std::function<void(const std::vector<std::string>&)> callback) {
+    on_content_removed_ = std::move(callback);
+  }
 
   // Creates the default fonds, category, retention periods and default scheme when they
   // are missing (idempotent; called at start).
@@ -165,6 +175,7 @@ class Service {
   const Config& config_;
   const Clock& clock_;
   search::Weights weights_;
+  std::function<void(const std::vector<std::string>&)> on_content_removed_;
 };
 
 }  // namespace dangan::catalogue

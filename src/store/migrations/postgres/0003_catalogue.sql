@@ -201,8 +201,10 @@ CREATE TABLE appraisals (
   worksheet TEXT NOT NULL DEFAULT '{}',
   status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed','approved','rejected')),
   proposed_by BIGINT NOT NULL,
+  proposed_by_name TEXT NOT NULL,
   proposed_at TEXT NOT NULL,
   decided_by BIGINT,
+  decided_by_name TEXT,
   decided_at TEXT,
   decision_note TEXT
 );
@@ -222,8 +224,10 @@ CREATE TABLE disposal_register (
   year INTEGER,
   reason TEXT NOT NULL,
   proposed_by BIGINT NOT NULL,
+  proposed_by_name TEXT NOT NULL,
   proposed_at TEXT NOT NULL,
   approved_by BIGINT NOT NULL,
+  approved_by_name TEXT NOT NULL,
   approved_at TEXT NOT NULL,
   disposed_at TEXT NOT NULL,
   content_hashes TEXT NOT NULL DEFAULT '[]'

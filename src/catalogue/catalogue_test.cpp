@@ -1,0 +1,385 @@
+// catalogue_test.cpp — records, reference codes, visibility, retention, locations,
+// appraisal and disposal, on SQLite and (with DANGAN_TEST_PG_URL) PostgreSQL.
+#include "catalogue/catalogue.h"
+
+#include <doctest/doctest.h>
+
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "store/test_databases.h"
+
+namespace dangan::catalogue {
+namespace {
+
+using json = nlohmann::json;
+using testing::each_backend;
+using testing::TestDatabase;
+
+Actor actor(Role role, std::int64_t id, std::optional<std::int64_t> patron = std::nullopt) {
+  Actor a;
+  a.user_id = id;
+  a.username = std::string(to_string(role)) + std::to_string(id);
+  a.role = role;
+  a.patron_id = patron;
+  return a;
+}
+
+const Actor kArchivist = actor(Role::archivist, 1);
+const Actor kArchivist2 = actor(Role::archivist, 2);
+const Actor kManager = actor(Role::manager, 3);
+const Actor kAgent = actor(Role::agent, 4);
+const Actor kAuditor = actor(Role::auditor, 5);
+
+struct Fixture {
+  TestDatabase t;
+  Config config;
+  audit::ReadRecorder reads;
+  Service s;
+  explicit Fixture(const std::string& backend)
+      : t(backend), reads(t.db()), s(t.db(), reads, config) {
+    REQUIRE(s.ensure_defaults());
+  }
+  json must(Result<json> r) {
+    if (!r) FAIL_CHECK(r.error().message, " (field ", r.error().field, ")");
+    REQUIRE(r);
+    return *r;
+  }
+  json record(const std::string& title, const std::string& level = "open", json extra = {}) {
+    json body = {{"title", title}, {"description", "说明 " + title}, {"access_level", level}};
+    if (extra.is_object()) body.update(extra);
+    return must(s.create_record(kArchivist, body));
+  }
+};
+
+TEST_CASE("catalogue: templates are checked and rendered") {
+  CHECK(check_template("{fonds}-{category}-{year}-{retention}-{seq:04}"));
+  CHECK(check_template("{unit}—{category}—{cabinet}—{seq:3}"));
+  CHECK_FALSE(check_template("{fonds}-{year}"));                 // no sequence
+  CHECK_FALSE(check_template("{fonds}-{seq}-{seq}"));            // two
+  CHECK_FALSE(check_template("{fonds}-{colour}-{seq}"));         // unknown placeholder
+  CHECK_FALSE(check_template("{fonds}-{seq:0}"));
+  CHECK_FALSE(check_template("{fonds-{seq}"));
+  CodeParts p;
+  p.fonds = "QZ01";
+  p.category = "WS";
+  p.year = "2024";
+  p.retention = "D30";
+  const std::string t = "{fonds}-{category}-{year}-{retention}-{seq:04}";
+  CHECK(render_series(t, p) == "QZ01-WS-2024-D30-{seq}");
+  CHECK(render_code(t, p, 7) == "QZ01-WS-2024-D30-0007");
+  CHECK(render_code(t, p, 12345) == "QZ01-WS-2024-D30-12345");
+  CHECK(seq_in_series("QZ01-WS-2024-D30-{seq}", "QZ01-WS-2024-D30-0042") == 42);
+  CHECK_FALSE(seq_in_series("QZ01-WS-2024-D30-{seq}", "QZ01-WS-2023-D30-0042"));
+  CHECK_FALSE(seq_in_series("A-{seq}", "A-12x"));
+}
+
+TEST_CASE("catalogue: a record needs only title and access level; codes follow the default scheme") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    json a = f.record("关于档案馆建设的请示");
+    json b = f.record("关于档案馆建设的批复");
+    std::string year = std::to_string(a["year"].get<int>());
+    CHECK(a["reference_code"] == "QZ01-WS-" + year + "-D30-0001");
+    CHECK(b["reference_code"] == "QZ01-WS-" + year + "-D30-0002");
+    CHECK(a["fonds"]["code"] == "QZ01");
+    CHECK(a["category"]["code"] == "WS");
+    CHECK(a["retention"]["code"] == "D30");
+    CHECK(a["retention_until"] == std::to_string(std::stoi(year) + 30) + "-12-31");
+    CHECK(a["status"] == "active");
+
+    auto missing = f.s.create_record(kArchivist, {{"description", "x"}, {"access_level", "open"}});
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().field == "title");
+    auto level = f.s.create_record(kArchivist, {{"title", "x"}, {"access_level", "public"}});
+    REQUIRE_FALSE(level);
+    CHECK(level.error().field == "access_level");
+    auto unknown = f.s.create_record(kArchivist, {{"title", "x"}, {"access_level", "open"}, {"colour", 1}});
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error().field == "colour");
+    auto bad_date = f.s.create_record(kArchivist, {{"title", "x"}, {"access_level", "open"}, {"date_from", "2023-02-30"}});
+    REQUIRE_FALSE(bad_date);
+    CHECK(bad_date.error().field == "date_from");
+    // Only archivists write the catalogue.
+    auto agent = f.s.create_record(kAgent, {{"title", "x"}, {"access_level", "open"}});
+    REQUIRE_FALSE(agent);
+    CHECK(agent.error().code == ErrorCode::forbidden);
+  });
+}
+
+TEST_CASE("catalogue: the most specific scheme applies and imported codes move the counter") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    json fonds = f.must(f.s.create_fonds(kArchivist, {{"code", "G01"}, {"name", "供电公司"}}));
+    json kj = f.must(f.s.create_category(kArchivist, {{"code", "KJ"}, {"name", "科技"}}));
+    json h = f.must(f.s.create_category(kArchivist, {{"code", "H"}, {"name", "高压"}, {"parent_id", kj["id"]}}));
+    f.must(f.s.create_scheme(kArchivist, {{"code", "kj"}, {"name", "科技"}, {"template", "{fonds}-{category_path}-{year}-{seq:03}"}, {"category_id", kj["id"]}}));
+    f.must(f.s.create_scheme(kArchivist, {{"code", "g01h"}, {"name", "高压客户"}, {"template", "G-{category}-{seq:05}"}, {"fonds_id", fonds["id"]}, {"category_id", h["id"]}}));
+    json r1 = f.record("高压客户档案", "open", {{"fonds", "G01"}, {"category", "KJ.H"}, {"year", 2023}});
+    CHECK(r1["reference_code"] == "G-H-00001");
+    json r2 = f.record("科技档案", "open", {{"category_id", h["id"]}, {"year", 2023}});  // default fonds
+    CHECK(r2["reference_code"] == "QZ01-KJ.H-2023-001");
+    // An imported code inside the series: the series continues after it.
+    json imported = f.record("旧档案", "open", {{"fonds", "G01"}, {"category", "KJ.H"}, {"reference_code", "G-H-00040"}});
+    CHECK(imported["reference_code"] == "G-H-00040");
+    json r3 = f.record("新档案", "open", {{"fonds", "G01"}, {"category", "KJ.H"}});
+    CHECK(r3["reference_code"] == "G-H-00041");
+    auto dup = f.s.create_record(kArchivist, {{"title", "重复"}, {"access_level", "open"}, {"reference_code", "G-H-00040"}});
+    REQUIRE_FALSE(dup);
+    CHECK(dup.error().code == ErrorCode::conflict);
+    CHECK(dup.error().field == "reference_code");
+    // Two schemes for the same scope are refused.
+    auto same = f.s.create_scheme(kArchivist, {{"code", "kj2"}, {"name", "x"}, {"template", "{seq}"}, {"category_id", kj["id"]}});
+    REQUIRE_FALSE(same);
+    CHECK(same.error().code == ErrorCode::conflict);
+    auto preview = f.must(f.s.preview_code(kArchivist, {{"fonds", "G01"}, {"category", "KJ.H"}}));
+    CHECK(preview["reference_code"] == "G-H-00042");
+  });
+}
+
+TEST_CASE("catalogue: parallel creators never get the same number, also from separate handles") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    // Four "processes" (separate database handles with their own pools) × 25 records.
+    std::vector<std::unique_ptr<store::Database>> handles;
+    std::vector<std::unique_ptr<audit::ReadRecorder>> readers;
+    std::vector<std::unique_ptr<Service>> services;
+    for (int i = 0; i < 4; ++i) {
+      handles.push_back(f.t.open_again());
+      readers.push_back(std::make_unique<audit::ReadRecorder>(*handles.back()));
+      services.push_back(std::make_unique<Service>(*handles.back(), *readers.back(), f.config));
+    }
+    std::mutex mu;
+    std::set<std::string> codes;
+    int failures = 0;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+      threads.emplace_back([&, i] {
+        for (int k = 0; k < 25; ++k) {
+          auto r = services[i]->create_record(kArchivist, {{"title", "并发 " + std::to_string(k)},
+                                                            {"access_level", "open"},
+                                                            {"year", 2020}});
+          std::lock_guard lock(mu);
+          if (r) codes.insert((*r)["reference_code"].get<std::string>());
+          else ++failures;
+        }
+      });
+    for (auto& t : threads) t.join();
+    CHECK(failures == 0);
+    CHECK(codes.size() == 100);
+    CHECK(*codes.begin() == "QZ01-WS-2020-D30-0001");
+    CHECK(*codes.rbegin() == "QZ01-WS-2020-D30-0100");
+  });
+}
+
+TEST_CASE("catalogue: closed files give back their number only when the scheme reuses numbers") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    json l = f.must(f.s.create_category(kArchivist, {{"code", "L"}, {"name", "低压"}}));
+    f.must(f.s.create_scheme(kArchivist, {{"code", "l"}, {"name", "低压客户"}, {"template", "L-{seq:04}"}, {"category_id", l["id"]}, {"reuse_numbers", true}}));
+    json a = f.record("客户甲", "open", {{"category", "L"}});
+    json b = f.record("客户乙", "open", {{"category", "L"}});
+    CHECK(a["reference_code"] == "L-0001");
+    auto closed = f.must(f.s.close_record(kArchivist, a["id"], "销户"));
+    CHECK(closed["status"] == "closed");
+    CHECK(closed["number_released"] == true);
+    json c = f.record("客户丙", "open", {{"category", "L"}});
+    CHECK(c["reference_code"] == "L-0001");  // reused
+    json d = f.record("客户丁", "open", {{"category", "L"}});
+    CHECK(d["reference_code"] == "L-0003");
+    // Traceable both ways: the code finds the holder now; the closed record keeps it.
+    CHECK(f.must(f.s.get_record_by_code(kArchivist, "L-0001"))["id"] == c["id"]);
+    CHECK(f.must(f.s.get_record(kArchivist, a["id"]))["reference_code"] == "L-0001");
+    auto tx = f.t.db().begin(store::TxMode::read);
+    REQUIRE(tx);
+    auto trace = (*tx)->one("SELECT released_by_record, reused_by_record FROM released_numbers WHERE reference_code = 'L-0001'", {}, "trace");
+    REQUIRE(trace);
+    CHECK(trace->i64(0) == a["id"].get<std::int64_t>());
+    CHECK(trace->i64(1) == c["id"].get<std::int64_t>());
+    // The default scheme does not reuse.
+    json e = f.record("普通");
+    f.must(f.s.close_record(kArchivist, e["id"], "移出"));
+    json g = f.record("普通二");
+    CHECK(g["reference_code"] != e["reference_code"]);
+    (void)b;
+  });
+}
+
+TEST_CASE("catalogue: who sees which record") {
+  CHECK(view_of(kArchivist, "secret") == RecordView::full);
+  CHECK(view_of(kManager, "secret") == RecordView::full);
+  CHECK(view_of(kAgent, "secret") == RecordView::none);
+  CHECK(view_of(kAgent, "controlled") == RecordView::full);
+  CHECK(view_of(actor(Role::patron, 9, 77), "open") == RecordView::full);
+  CHECK(view_of(actor(Role::patron, 9, 77), "controlled") == RecordView::entry);
+  CHECK(view_of(actor(Role::patron, 9, 77), "secret") == RecordView::none);
+  CHECK(view_of(kAuditor, "open") == RecordView::none);
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    json open = f.record("开放档案");
+    json controlled = f.record("控制档案", "controlled", {{"keywords", json::array({"土地", "房产"})}});
+    json secret = f.record("涉密档案", "secret");
+    Actor patron = actor(Role::patron, 9, 77);
+    CHECK(f.must(f.s.get_record(patron, open["id"]))["description"] == "说明 开放档案");
+    json entry = f.must(f.s.get_record(patron, controlled["id"]));
+    CHECK(entry["content_hidden"] == true);
+    CHECK_FALSE(entry.contains("description"));
+    CHECK(entry["keywords"] == json::array({"土地", "房产"}));
+    auto hidden = f.s.get_record(patron, secret["id"]);
+    REQUIRE_FALSE(hidden);
+    CHECK(hidden.error().code == ErrorCode::not_found);
+    auto agent = f.s.get_record(kAgent, secret["id"]);
+    REQUIRE_FALSE(agent);
+    CHECK(agent.error().code == ErrorCode::not_found);
+    CHECK(f.must(f.s.get_record(kManager, secret["id"]))["title"] == "涉密档案");
+    auto auditor = f.s.get_record(kAuditor, open["id"]);
+    REQUIRE_FALSE(auditor);
+    CHECK(auditor.error().code == ErrorCode::forbidden);
+    // Listing leaves secret records out for agents and keeps them for archivists.
+    RecordQuery q;
+    CHECK(f.must(f.s.list_records(kAgent, q))["items"].size() == 2);
+    CHECK(f.must(f.s.list_records(kArchivist, q))["items"].size() == 3);
+  });
+}
+
+TEST_CASE("catalogue: updates keep the code, check the version, and recompute retention") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    json r = f.record("题名", "open", {{"year", 2000}});
+    CHECK(r["retention_until"] == "2030-12-31");
+    json u = f.must(f.s.update_record(kArchivist, r["id"], {{"title", "新题名"}, {"retention", "D10"}}, r["version"].get<std::int64_t>()));
+    CHECK(u["title"] == "新题名");
+    CHECK(u["reference_code"] == r["reference_code"]);
+    CHECK(u["retention_until"] == "2010-12-31");
+    CHECK(u["version"] == r["version"].get<std::int64_t>() + 1);
+    auto stale = f.s.update_record(kArchivist, r["id"], {{"title", "x"}}, r["version"].get<std::int64_t>());
+    REQUIRE_FALSE(stale);
+    CHECK(stale.error().code == ErrorCode::conflict);
+    auto code = f.s.update_record(kArchivist, r["id"], {{"reference_code", "X-1"}}, std::nullopt);
+    REQUIRE_FALSE(code);
+    CHECK(code.error().field == "reference_code");
+    json perm = f.must(f.s.update_record(kArchivist, r["id"], {{"retention", "Y"}}, std::nullopt));
+    CHECK(perm["retention_until"].is_null());
+  });
+}
+
+TEST_CASE("catalogue: locations have capacity, a vacant-slot finder and a move history") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    json b = f.must(f.s.create_location(kArchivist, {{"kind", "building"}, {"code", "A"}, {"name", "一号库房楼"}}));
+    json room = f.must(f.s.create_location(kArchivist, {{"kind", "room"}, {"code", "101"}, {"parent_id", b["id"]}}));
+    json cab = f.must(f.s.create_location(kArchivist, {{"kind", "cabinet"}, {"code", "G03"}, {"parent_id", room["id"]}}));
+    json box1 = f.must(f.s.create_location(kArchivist, {{"kind", "box"}, {"code", "1"}, {"parent_id", cab["id"]}, {"capacity", 2}}));
+    json box2 = f.must(f.s.create_location(kArchivist, {{"kind", "box"}, {"code", "2"}, {"parent_id", cab["id"]}, {"capacity", 2}}));
+    CHECK(box1["label"] == "一号库房楼 / 101 / G03 / 1");
+    auto wrong = f.s.create_location(kArchivist, {{"kind", "room"}, {"code", "x"}, {"parent_id", box1["id"]}});
+    REQUIRE_FALSE(wrong);
+    CHECK(wrong.error().field == "kind");
+    // The utility scheme of seed 003: company — class — cabinet — file number.
+    json unit_fonds = f.must(f.s.create_fonds(kArchivist, {{"code", "GD"}, {"name", "供电"}}));
+    {
+      auto tx = f.t.db().begin(store::TxMode::write);
+      REQUIRE(tx);
+      REQUIRE((*tx)->exec("INSERT INTO units (code, name, created_at) VALUES ('0301', '城区供电所', '2026-01-01T00:00:00Z')"));
+      REQUIRE((*tx)->exec("UPDATE fonds SET unit_id = (SELECT id FROM units WHERE code = '0301') WHERE code = 'GD'"));
+      REQUIRE((*tx)->commit());
+    }
+    f.must(f.s.create_scheme(kArchivist, {{"code", "gd"}, {"name", "公司代号—类别号—柜号—案卷顺序号"}, {"template", "{unit}-{category}-{cabinet}-{seq:04}"}, {"fonds_id", unit_fonds["id"]}}));
+    json r1 = f.record("客户一", "open", {{"fonds", "GD"}, {"location_id", box1["id"]}});
+    CHECK(r1["reference_code"] == "0301-WS-G03-0001");
+    CHECK(r1["location"]["label"] == "一号库房楼 / 101 / G03 / 1");
+    auto no_cab = f.s.create_record(kArchivist, {{"title", "x"}, {"access_level", "open"}, {"fonds", "GD"}});
+    REQUIRE_FALSE(no_cab);
+    CHECK(no_cab.error().field == "location_id");
+    json r2 = f.record("客户二", "open", {{"location_id", box1["id"]}});
+    json r3 = f.record("客户三");
+    auto full = f.s.move_record(kArchivist, r3["id"], box1["id"], "上架");
+    REQUIRE_FALSE(full);
+    CHECK(full.error().code == ErrorCode::conflict);
+    json vacant = f.must(f.s.vacant_locations(kArchivist, cab["id"], 1));
+    REQUIRE(vacant["items"].size() == 1);
+    CHECK(vacant["items"][0]["id"] == box2["id"]);
+    f.must(f.s.move_record(kArchivist, r3["id"], box2["id"], "上架"));
+    // Closing frees the place (顶号换空间): the next file can take it.
+    f.must(f.s.close_record(kArchivist, r1["id"], "销户"));
+    json after = f.must(f.s.vacant_locations(kArchivist, cab["id"], 2));
+    CHECK(after["vacant"] == 2);
+    CHECK(after["items"][0]["id"] == box1["id"]);  // the fuller box first
+    f.must(f.s.move_record(kArchivist, r3["id"], box1["id"], "顶号"));
+    json moves = f.must(f.s.record_moves(kArchivist, r3["id"]));
+    REQUIRE(moves["items"].size() == 2);
+    CHECK(moves["items"][1]["from"]["id"] == box2["id"]);
+    CHECK(moves["items"][1]["to"]["id"] == box1["id"]);
+    (void)r2;
+  });
+}
+
+TEST_CASE("catalogue: appraisal due, proposals, decisions, legal hold and the disposal register") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    json old = f.record("1980年会议记录", "open", {{"year", 1980}, {"retention", "D10"}});
+    json held = f.record("1981年合同", "open", {{"year", 1981}, {"retention", "D10"}});
+    json keep = f.record("永久档案", "open", {{"year", 1950}, {"retention", "Y"}});
+    json due = f.must(f.s.appraisal_due(kArchivist, std::nullopt, std::nullopt, 50));
+    REQUIRE(due["items"].size() == 2);
+    CHECK(due["items"][0]["id"] == old["id"]);  // ended 1990-12-31, before 1991-12-31
+
+    f.must(f.s.set_legal_hold(kManager, held["id"], true, "诉讼"));
+    auto blocked = f.s.propose_appraisal(kArchivist, held["id"], {{"outcome", "dispose"}, {"reason", "到期"}});
+    REQUIRE_FALSE(blocked);
+    CHECK(blocked.error().code == ErrorCode::conflict);
+
+    json ws = {{"criteria", "无继续保存价值"}, {"appraisers", json::array({"张三", "李四"})}};
+    json p = f.must(f.s.propose_appraisal(kArchivist, old["id"], {{"outcome", "dispose"}, {"reason", "保管期满，无保存价值"}, {"worksheet", ws}}));
+    CHECK(p["status"] == "proposed");
+    CHECK(p["worksheet"]["appraisers"].size() == 2);
+    auto twice = f.s.propose_appraisal(kArchivist2, old["id"], {{"outcome", "keep"}, {"reason", "x"}});
+    REQUIRE_FALSE(twice);
+    CHECK(twice.error().code == ErrorCode::conflict);
+    // An archivist cannot decide; a manager can.
+    auto by_archivist = f.s.decide_appraisal(kArchivist2, p["id"], true, "");
+    REQUIRE_FALSE(by_archivist);
+    CHECK(by_archivist.error().code == ErrorCode::forbidden);
+    json decided = f.must(f.s.decide_appraisal(kManager, p["id"], true, "同意销毁"));
+    CHECK(decided["status"] == "approved");
+    json gone = f.must(f.s.get_record(kArchivist, old["id"]));
+    CHECK(gone["status"] == "disposed");
+    CHECK(gone["description"] == "");
+    CHECK(gone["reference_code"] == old["reference_code"]);
+    json reg = f.must(f.s.disposal_register(kAuditor, std::nullopt, 50));
+    REQUIRE(reg["items"].size() == 1);
+    CHECK(reg["items"][0]["reference_code"] == old["reference_code"]);
+    CHECK(reg["items"][0]["reason"] == "保管期满，无保存价值");
+    CHECK(reg["items"][0]["proposed_by"] == "archivist1");
+    CHECK(reg["items"][0]["approved_by"] == "manager3");
+    {  // The register refuses edits and deletions.
+      auto tx = f.t.db().begin(store::TxMode::write);
+      REQUIRE(tx);
+      CHECK_FALSE((*tx)->exec("UPDATE disposal_register SET reason = 'x'"));
+    }
+    {
+      auto tx = f.t.db().begin(store::TxMode::write);
+      REQUIRE(tx);
+      CHECK_FALSE((*tx)->exec("DELETE FROM disposal_register"));
+    }
+    // Other outcomes: extend moves the end of retention; change_access changes the level.
+    json p2 = f.must(f.s.propose_appraisal(kArchivist, keep["id"], {{"outcome", "change_access"}, {"reason", "解密"}, {"new_access_level", "controlled"}}));
+    f.must(f.s.decide_appraisal(kManager, p2["id"], true, ""));
+    CHECK(f.must(f.s.get_record(kArchivist, keep["id"]))["access_level"] == "controlled");
+    f.must(f.s.set_legal_hold(kManager, held["id"], false, "结案"));
+    json p3 = f.must(f.s.propose_appraisal(kArchivist, held["id"], {{"outcome", "extend"}, {"reason", "仍有利用"}, {"new_retention_code", "D30"}}));
+    json rejected = f.must(f.s.decide_appraisal(kManager, p3["id"], false, "不同意"));
+    CHECK(rejected["status"] == "rejected");
+    CHECK(f.must(f.s.get_record(kArchivist, held["id"]))["retention"]["code"] == "D10");
+    json p4 = f.must(f.s.propose_appraisal(kArchivist, held["id"], {{"outcome", "extend"}, {"reason", "仍有利用"}, {"new_retention_code", "D30"}}));
+    f.must(f.s.decide_appraisal(kManager, p4["id"], true, ""));
+    json extended = f.must(f.s.get_record(kArchivist, held["id"]));
+    CHECK(extended["retention"]["code"] == "D30");
+    CHECK(extended["retention_until"] == "2011-12-31");
+    // The proposer never decides their own proposal (a manager proposing is refused anyway).
+  });
+}
+
+}  // namespace
+}  // namespace dangan::catalogue
