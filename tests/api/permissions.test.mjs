@@ -28,6 +28,15 @@ after(async () => {
 });
 
 const fresh = () => createPatron(srv, person({ phones: [mobile()] }));
+// Catalogue fixtures, made by the archivist.
+const asArchivist = async (method, path, body) => {
+  const r = await srv.api(method, path, { as: 'archivist', body });
+  assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${r.text}`);
+  return r.json;
+};
+const record = (extra = {}) => asArchivist('POST', '/api/v1/records', { title: uniq('权限矩阵档案'), access_level: 'open', ...extra });
+const building = () => asArchivist('POST', '/api/v1/locations', { kind: 'building', code: uniq('B') });
+const category = () => asArchivist('POST', '/api/v1/categories', { code: uniq('C'), name: '测试类别' });
 const target = (role) => (role === 'patron' ? own : shared);
 const getAs = (id) => srv.api('GET', `/api/v1/patrons/${id}`, { as: 'manager' });
 
@@ -169,6 +178,85 @@ const CASES = {
   },
   'GET /api/v1/reports/data-quality': { ok: 200, make: () => ({ path: '/api/v1/reports/data-quality' }) },
   'GET /api/v1/contacts/due-for-verification': { ok: 200, make: () => ({ path: '/api/v1/contacts/due-for-verification?limit=5' }) },
+
+  'GET /api/v1/fonds': { ok: 200, make: () => ({ path: '/api/v1/fonds' }) },
+  'POST /api/v1/fonds': { ok: 201, make: () => ({ path: '/api/v1/fonds', body: { code: uniq('F'), name: '测试全宗' } }) },
+  'PATCH /api/v1/fonds/{id}': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/fonds/${(await asArchivist('POST', '/api/v1/fonds', { code: uniq('F'), name: '全宗' })).id}`, body: { name: '改名' } }),
+  },
+  'GET /api/v1/categories': { ok: 200, make: () => ({ path: '/api/v1/categories' }) },
+  'POST /api/v1/categories': { ok: 201, make: () => ({ path: '/api/v1/categories', body: { code: uniq('C'), name: '类别' } }) },
+  'PATCH /api/v1/categories/{id}': { ok: 200, make: async () => ({ path: `/api/v1/categories/${(await category()).id}`, body: { name: '改名' } }) },
+  'GET /api/v1/retention-periods': { ok: 200, make: () => ({ path: '/api/v1/retention-periods' }) },
+  'PUT /api/v1/retention-periods/{code}': { ok: 200, make: () => ({ path: `/api/v1/retention-periods/${uniq('R')}`, body: { name: '定期5年', years: 5 } }) },
+  'GET /api/v1/reference-schemes': { ok: 200, make: () => ({ path: '/api/v1/reference-schemes' }) },
+  'POST /api/v1/reference-schemes': {
+    ok: 201,
+    make: async () => ({ path: '/api/v1/reference-schemes', body: { code: uniq('s'), name: '方案', template: '{category}-{seq:04}', category_id: (await category()).id } }),
+  },
+  'POST /api/v1/reference-schemes/preview': { ok: 200, make: () => ({ path: '/api/v1/reference-schemes/preview', body: { year: 2024 } }) },
+  'PATCH /api/v1/reference-schemes/{id}': {
+    ok: 200,
+    make: async () => {
+      const s = await asArchivist('POST', '/api/v1/reference-schemes', { code: uniq('s'), name: '方案', template: '{seq}', category_id: (await category()).id });
+      return { path: `/api/v1/reference-schemes/${s.id}`, body: { name: '新名' } };
+    },
+  },
+  'GET /api/v1/records': { ok: 200, make: () => ({ path: '/api/v1/records?limit=2' }) },
+  'POST /api/v1/records': {
+    ok: 201,
+    make: () => ({ path: '/api/v1/records', body: { title: uniq('新档案'), description: '说明', access_level: 'open' } }),
+    denied: async (c) => {
+      const r = await srv.api('GET', '/api/v1/records?limit=200&sort=-id', { as: 'archivist' });
+      assert.ok(!r.json.items.some((x) => x.title === c.body.title), 'no record was made');
+    },
+  },
+  'GET /api/v1/records/by-code/{code}': { ok: 200, make: async () => ({ path: `/api/v1/records/by-code/${encodeURIComponent((await record()).reference_code)}` }) },
+  'GET /api/v1/records/{id}': { ok: 200, make: async () => ({ path: `/api/v1/records/${(await record()).id}` }) },
+  'PATCH /api/v1/records/{id}': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/records/${(await record()).id}`, body: { title: '新题名' } }),
+  },
+  'POST /api/v1/records/{id}/close': { ok: 200, make: async () => ({ path: `/api/v1/records/${(await record()).id}/close`, body: { reason: '销户' } }) },
+  'POST /api/v1/records/{id}/legal-hold': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/records/${(await record()).id}/legal-hold`, body: { hold: true, reason: '诉讼' } }),
+  },
+  'POST /api/v1/records/{id}/relations': {
+    ok: 201,
+    make: async () => ({ path: `/api/v1/records/${(await record()).id}/relations`, body: { related_id: (await record()).id, kind: 'cites' } }),
+  },
+  'DELETE /api/v1/records/{id}/relations/{relation_id}': {
+    ok: 204,
+    make: async () => {
+      const a = await record();
+      const rel = await asArchivist('POST', `/api/v1/records/${a.id}/relations`, { related_id: (await record()).id, kind: 'refers_to' });
+      return { path: `/api/v1/records/${a.id}/relations/${rel.id}` };
+    },
+  },
+  'POST /api/v1/records/{id}/move': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/records/${(await record()).id}/move`, body: { location_id: (await building()).id, reason: '上架' } }),
+  },
+  'GET /api/v1/records/{id}/moves': { ok: 200, make: async () => ({ path: `/api/v1/records/${(await record()).id}/moves` }) },
+  'GET /api/v1/locations': { ok: 200, make: () => ({ path: '/api/v1/locations' }) },
+  'POST /api/v1/locations': { ok: 201, make: () => ({ path: '/api/v1/locations', body: { kind: 'building', code: uniq('B'), name: '库房' } }) },
+  'GET /api/v1/locations/vacant': { ok: 200, make: () => ({ path: '/api/v1/locations/vacant?needed=1' }) },
+  'GET /api/v1/appraisal/due': { ok: 200, make: () => ({ path: '/api/v1/appraisal/due?limit=5' }) },
+  'GET /api/v1/appraisals': { ok: 200, make: () => ({ path: '/api/v1/appraisals?limit=5' }) },
+  'POST /api/v1/records/{id}/appraisals': {
+    ok: 201,
+    make: async () => ({ path: `/api/v1/records/${(await record()).id}/appraisals`, body: { outcome: 'keep', reason: '仍有价值' } }),
+  },
+  'POST /api/v1/appraisals/{id}/decision': {
+    ok: 200,
+    make: async () => {
+      const a = await asArchivist('POST', `/api/v1/records/${(await record()).id}/appraisals`, { outcome: 'keep', reason: '仍有价值' });
+      return { path: `/api/v1/appraisals/${a.id}/decision`, body: { approve: true, note: '同意' } };
+    },
+  },
+  'GET /api/v1/disposal-register': { ok: 200, make: () => ({ path: '/api/v1/disposal-register?limit=5' }) },
 };
 
 const TABLE = new Map(ROUTES.map((r) => [routeKey(r.method, r.path), r]));

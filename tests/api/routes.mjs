@@ -11,6 +11,11 @@ const DECIDE = ['archivist', 'manager']; // key_change_decide
 const ADMIN = ['administrator']; // user_admin, unit_admin
 const SIGNED_IN = ['administrator', 'archivist', 'agent', 'manager', 'analyst', 'auditor', 'patron'];
 const STAFF = ['administrator', 'archivist', 'agent', 'manager', 'analyst', 'auditor'];
+// The catalogue (src/auth/auth.cpp: record_read, catalogue_config, record_write, …).
+const RECORD_READ = ['administrator', 'archivist', 'agent', 'manager', 'analyst'];
+const CATALOGUE_READ = [...RECORD_READ, 'patron']; // portal patrons browse the catalogue
+const CONFIG = ['administrator', 'archivist'];
+const RECORD_WRITE = ['archivist'];
 
 // allow: roles that may call the route; anonymous: open to callers without a session.
 export const ROUTES = [
@@ -48,6 +53,37 @@ export const ROUTES = [
   { method: 'POST', path: '/api/v1/key-changes/{id}/reject', allow: DECIDE },
   { method: 'GET', path: '/api/v1/reports/data-quality', allow: READ },
   { method: 'GET', path: '/api/v1/contacts/due-for-verification', allow: WRITE },
+  { method: 'GET', path: '/api/v1/fonds', allow: CATALOGUE_READ },
+  { method: 'POST', path: '/api/v1/fonds', allow: CONFIG },
+  { method: 'PATCH', path: '/api/v1/fonds/{id}', allow: CONFIG },
+  { method: 'GET', path: '/api/v1/categories', allow: CATALOGUE_READ },
+  { method: 'POST', path: '/api/v1/categories', allow: CONFIG },
+  { method: 'PATCH', path: '/api/v1/categories/{id}', allow: CONFIG },
+  { method: 'GET', path: '/api/v1/retention-periods', allow: CATALOGUE_READ },
+  { method: 'PUT', path: '/api/v1/retention-periods/{code}', allow: CONFIG },
+  { method: 'GET', path: '/api/v1/reference-schemes', allow: RECORD_READ },
+  { method: 'POST', path: '/api/v1/reference-schemes', allow: CONFIG },
+  { method: 'POST', path: '/api/v1/reference-schemes/preview', allow: RECORD_WRITE },
+  { method: 'PATCH', path: '/api/v1/reference-schemes/{id}', allow: CONFIG },
+  { method: 'GET', path: '/api/v1/records', allow: CATALOGUE_READ },
+  { method: 'POST', path: '/api/v1/records', allow: RECORD_WRITE },
+  { method: 'GET', path: '/api/v1/records/by-code/{code}', allow: CATALOGUE_READ },
+  { method: 'GET', path: '/api/v1/records/{id}', allow: CATALOGUE_READ },
+  { method: 'PATCH', path: '/api/v1/records/{id}', allow: RECORD_WRITE },
+  { method: 'POST', path: '/api/v1/records/{id}/close', allow: RECORD_WRITE },
+  { method: 'POST', path: '/api/v1/records/{id}/legal-hold', allow: ['manager'] },
+  { method: 'POST', path: '/api/v1/records/{id}/relations', allow: RECORD_WRITE },
+  { method: 'DELETE', path: '/api/v1/records/{id}/relations/{relation_id}', allow: RECORD_WRITE },
+  { method: 'POST', path: '/api/v1/records/{id}/move', allow: RECORD_WRITE },
+  { method: 'GET', path: '/api/v1/records/{id}/moves', allow: RECORD_READ },
+  { method: 'GET', path: '/api/v1/locations', allow: RECORD_READ },
+  { method: 'POST', path: '/api/v1/locations', allow: CONFIG },
+  { method: 'GET', path: '/api/v1/locations/vacant', allow: RECORD_READ },
+  { method: 'GET', path: '/api/v1/appraisal/due', allow: ['archivist'] },
+  { method: 'GET', path: '/api/v1/appraisals', allow: ['archivist', 'manager'] },
+  { method: 'POST', path: '/api/v1/records/{id}/appraisals', allow: ['archivist'] },
+  { method: 'POST', path: '/api/v1/appraisals/{id}/decision', allow: ['manager'] },
+  { method: 'GET', path: '/api/v1/disposal-register', allow: ['archivist', 'manager', 'auditor'] },
 ];
 
 export const routeKey = (method, path) => `${method.toUpperCase()} ${path}`;
