@@ -77,7 +77,7 @@ const T& pick(std::mt19937& rng, const T (&a)[N]) {
 
 }  // namespace
 
-Result<std::string> load_demo(store::Database& db) {
+Result<std::string> load_demo(store::Database& db, const Config& config) {
   {
     auto tx = TRY(db.begin(store::TxMode::read));
     auto r = TRY(tx->maybe_one("SELECT id FROM users WHERE username = 'admin'", {}));
@@ -234,6 +234,9 @@ Result<std::string> load_demo(store::Database& db) {
     TRY(service.add_relation(sys, persons[1],
                              {{"related_id", persons[i]}, {"kind", "research_group"}}));
   reads.flush();
+  std::vector<std::int64_t> customers = orgs;
+  customers.insert(customers.end(), persons.begin(), persons.begin() + std::min<std::size_t>(persons.size(), 30));
+  TRY_STATUS(load_catalogue_demo(db, config, customers));
 
   std::filesystem::create_directories("data");
   std::string file = "data/demo-logins.txt";

@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (demo->parsed()) {
-      auto pw = app::load_demo(**db);
+      auto pw = app::load_demo(**db, config);
       if (!pw) return fail_with(pw.error());
       std::cout << (pw->empty() ? "demo data already loaded\n" : "demo data loaded\n");
       return 0;
