@@ -10,6 +10,7 @@
 #include "auth/auth_api.h"
 #include "catalogue/catalogue.h"
 #include "catalogue/catalogue_api.h"
+#include "catalogue/collection_api.h"
 #include "core/embedded.h"
 #include "http/api.h"
 #include "http/http.h"
@@ -157,6 +158,8 @@ int serve(const Config& config) {
   auth::register_routes(api, sessions, **db, config);
   patrons::register_routes(api, patrons);
   catalogue::register_routes(api, catalogue);
+  catalogue::Collection collection(**db);
+  catalogue::register_collection_routes(api, collection);
 
   api.open("GET", "/healthz", [](http::Request&) {
     return http::Response::json(200, {{"status", "ok"}});

@@ -236,10 +236,16 @@ TEST_CASE("catalogue: who sees which record") {
     auto auditor = f.s.get_record(kAuditor, open["id"]);
     REQUIRE_FALSE(auditor);
     CHECK(auditor.error().code == ErrorCode::forbidden);
+    // An embargo (D44) keeps an open record's content from patrons until it ends.
+    json embargoed = f.record("禁止公开至2099年", "open", {{"embargo_until", "2099-12-31"}});
+    CHECK(f.must(f.s.get_record(patron, embargoed["id"]))["content_hidden"] == true);
+    CHECK(f.must(f.s.get_record(kAgent, embargoed["id"]))["content_hidden"] == false);
+    json lifted = f.record("禁止公开至2000年", "open", {{"embargo_until", "2000-01-01"}});
+    CHECK(f.must(f.s.get_record(patron, lifted["id"]))["content_hidden"] == false);
     // Listing leaves secret records out for agents and keeps them for archivists.
     RecordQuery q;
-    CHECK(f.must(f.s.list_records(kAgent, q))["items"].size() == 2);
-    CHECK(f.must(f.s.list_records(kArchivist, q))["items"].size() == 3);
+    CHECK(f.must(f.s.list_records(kAgent, q))["items"].size() == 4);
+    CHECK(f.must(f.s.list_records(kArchivist, q))["items"].size() == 5);
   });
 }
 

@@ -113,11 +113,17 @@ json apply_view(json rec, RecordView view, const Actor& by) {
   return rec;
 }
 
-RecordView view_for_record(const Actor& by, const json& rec) {
+// `today`: an open record under embargo (D44) shows patrons its catalogue entry only
+// until the embargo ends.
+RecordView view_for_record(const Actor& by, const json& rec, const std::string& today) {
   if (by.role == Role::patron && by.patron_id && rec["patron_id"] == json(*by.patron_id) &&
       rec["access_level"] != "secret")
     return RecordView::full;
-  return view_of(by, rec["access_level"].get<std::string>());
+  RecordView v = view_of(by, rec["access_level"].get<std::string>());
+  if (v == RecordView::full && by.role == Role::patron && rec["embargo_until"].is_string() &&
+      rec["embargo_until"].get<std::string>() > today)
+    return RecordView::entry;
+  return v;
 }
 
 bool valid_date(const std::string& s) {
@@ -438,6 +444,11 @@ Result<search::Document> Service::document_of(store::Tx& tx, std::int64_t id) {
   d.category_path = TRY(category_path_ids(tx, d.category_id));
   if (rec["year"].is_number_integer()) d.year = rec["year"].get<int>();
   d.access_level = rec["access_level"];
+  // Under embargo an open record is, for patrons, a catalogue entry only: index it as
+  // controlled until then (its next change or `dangan reindex` after the date lifts it).
+  if (d.access_level == "open" && rec["embargo_until"].is_string() &&
+      rec["embargo_until"].get<std::string>() > today_text(clock_))
+    d.access_level = "controlled";
   d.carrier = rec["carrier"];
   d.important = rec["important"];
   d.use_count = rec["use_count"];
@@ -560,7 +571,7 @@ Result<json> Service::get_record(const Actor& by, std::int64_t id) {
   TRY_STATUS(may_read(by));
   auto tx = TRY(db_.begin(store::TxMode::read));
   json rec = TRY(load_full(*tx, id));
-  auto view = view_for_record(by, rec);
+  auto view = view_for_record(by, rec, today_text(clock_));
   if (view == RecordView::none) return not_found("no record with id " + std::to_string(id));
   if (view == RecordView::full) {
     auto rel = TRY(tx->query(
@@ -756,7 +767,7 @@ Result<json> Service::list_records(const Actor& by, const RecordQuery& q) {
   std::size_t n = std::min<std::size_t>(rows.size(), static_cast<std::size_t>(q.limit));
   for (std::size_t i = 0; i < n; ++i) {
     json rec = record_json(rows[i]);
-    auto view = view_for_record(by, rec);
+    auto view = view_for_record(by, rec, today_text(clock_));
     if (view == RecordView::none) continue;
     items.push_back(apply_view(std::move(rec), view, by));
   }

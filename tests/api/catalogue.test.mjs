@@ -252,3 +252,47 @@ describe('locations', () => {
     assert.equal(now.json.enough, true, 'closing freed the place');
   });
 });
+
+describe('accessions, storerooms and labels', () => {
+  test('an accession under a donor agreement, with records linked', async () => {
+    const donor = await as('archivist', 'POST', '/api/v1/donors', { kind: 'organisation', name: uniq('市规划局') });
+    assert.equal(donor.status, 201, donor.text);
+    const ag = await as('archivist', 'POST', '/api/v1/agreements', { donor_id: donor.json.id, kind: 'deposit', signed_on: '2024-05-01', expires_on: '2034-04-30', access_conditions: '寄存期内需经寄存单位同意方可利用' });
+    assert.equal(ag.status, 201, ag.text);
+    const bad = await as('archivist', 'POST', '/api/v1/accessions', { method: 'deposit', received_on: '2024-05-20', source: '规划局', item_count: 0 });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.field, 'item_count');
+    const acc = await as('archivist', 'POST', '/api/v1/accessions', { method: 'deposit', agreement_id: ag.json.id, received_on: '2024-05-20', source: '规划局寄存', item_count: 12, condition: '良好' });
+    assert.equal(acc.status, 201, acc.text);
+    assert.match(acc.json.accession_number, /^JS-2024-\d{4}$/);
+    const rec = await create({ title: '城市总体规划图（寄存）', access_level: 'controlled' });
+    const linked = await as('archivist', 'POST', `/api/v1/accessions/${acc.json.id}/records`, { record_ids: [rec.id] });
+    assert.equal(linked.status, 200, linked.text);
+    assert.deepEqual(linked.json.records.map((r) => r.id), [rec.id]);
+  });
+
+  test('readings out of range raise an alert that is acknowledged and resolved', async () => {
+    const b = await as('archivist', 'POST', '/api/v1/locations', { kind: 'building', code: uniq('E') });
+    const room = await as('archivist', 'POST', '/api/v1/locations', { kind: 'room', code: '201', parent_id: b.json.id });
+    const r = await as('archivist', 'POST', `/api/v1/locations/${room.json.id}/readings`, { temperature: 21, humidity: 72 });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(r.json.alerts_raised.map((a) => a.kind), ['humidity_high']);
+    const list = await as('agent', 'GET', '/api/v1/environment-alerts?status=active');
+    const alert = list.json.items.find((a) => a.id === r.json.alerts_raised[0].id);
+    assert.equal(alert.location.id, room.json.id);
+    assert.equal((await as('agent', 'POST', `/api/v1/environment-alerts/${alert.id}/acknowledge`, {})).status, 403);
+    assert.equal((await as('archivist', 'POST', `/api/v1/environment-alerts/${alert.id}/resolve`, { note: '除湿后恢复' })).json.status, 'resolved');
+    const readings = await as('agent', 'GET', `/api/v1/locations/${room.json.id}/readings`);
+    assert.equal(readings.json.items[0].humidity, 72);
+    assert.equal(readings.json.thresholds.humidity_max, 60);
+  });
+
+  test('a record label is an SVG with the reference code', async () => {
+    const rec = await create({ title: '标签测试', access_level: 'open' });
+    const label = await as('agent', 'GET', `/api/v1/records/${rec.id}/label`);
+    assert.equal(label.status, 200);
+    assert.match(label.headers.get('content-type'), /^image\/svg\+xml/);
+    assert.ok(label.text.includes(rec.reference_code));
+    assert.ok(label.text.includes('<rect'));
+  });
+});

@@ -37,6 +37,14 @@ const asArchivist = async (method, path, body) => {
 const record = (extra = {}) => asArchivist('POST', '/api/v1/records', { title: uniq('权限矩阵档案'), access_level: 'open', ...extra });
 const building = () => asArchivist('POST', '/api/v1/locations', { kind: 'building', code: uniq('B') });
 const category = () => asArchivist('POST', '/api/v1/categories', { code: uniq('C'), name: '测试类别' });
+const donor = () => asArchivist('POST', '/api/v1/donors', { kind: 'organisation', name: uniq('捐赠单位') });
+const accession = () => asArchivist('POST', '/api/v1/accessions', { method: 'transfer', received_on: '2025-02-03', source: uniq('移交'), item_count: 1 });
+// A fresh open climate alert: a reading far out of range in a new building.
+const alert = async () => {
+  const b = await building();
+  const r = await asArchivist('POST', `/api/v1/locations/${b.id}/readings`, { temperature: 35 });
+  return r.alerts_raised[0].id;
+};
 const target = (role) => (role === 'patron' ? own : shared);
 const getAs = (id) => srv.api('GET', `/api/v1/patrons/${id}`, { as: 'manager' });
 
@@ -257,6 +265,52 @@ const CASES = {
     },
   },
   'GET /api/v1/disposal-register': { ok: 200, make: () => ({ path: '/api/v1/disposal-register?limit=5' }) },
+  'GET /api/v1/donors': { ok: 200, make: () => ({ path: '/api/v1/donors' }) },
+  'POST /api/v1/donors': { ok: 201, make: () => ({ path: '/api/v1/donors', body: { kind: 'person', name: uniq('捐赠人') } }) },
+  'GET /api/v1/agreements': { ok: 200, make: () => ({ path: '/api/v1/agreements' }) },
+  'POST /api/v1/agreements': {
+    ok: 201,
+    make: async () => ({ path: '/api/v1/agreements', body: { donor_id: (await donor()).id, kind: 'donation', signed_on: '2024-01-02' } }),
+  },
+  'GET /api/v1/acquisition-plans': { ok: 200, make: () => ({ path: '/api/v1/acquisition-plans' }) },
+  'POST /api/v1/acquisition-plans': { ok: 201, make: () => ({ path: '/api/v1/acquisition-plans', body: { year: 2025, title: uniq('征集计划') } }) },
+  'GET /api/v1/accessions': { ok: 200, make: () => ({ path: '/api/v1/accessions?limit=5' }) },
+  'POST /api/v1/accessions': {
+    ok: 201,
+    make: () => ({ path: '/api/v1/accessions', body: { method: 'transfer', received_on: '2025-02-03', source: uniq('移交单位'), item_count: 2 } }),
+  },
+  'GET /api/v1/accessions/{id}': { ok: 200, make: async () => ({ path: `/api/v1/accessions/${(await accession()).id}` }) },
+  'POST /api/v1/accessions/{id}/records': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/accessions/${(await accession()).id}/records`, body: { record_ids: [(await record()).id] } }),
+  },
+  'GET /api/v1/locations/{id}/equipment': { ok: 200, make: async () => ({ path: `/api/v1/locations/${(await building()).id}/equipment` }) },
+  'POST /api/v1/locations/{id}/equipment': {
+    ok: 201,
+    make: async () => ({ path: `/api/v1/locations/${(await building()).id}/equipment`, body: { kind: 'dehumidifier', name: '除湿机' } }),
+  },
+  'PUT /api/v1/locations/{id}/environment-thresholds': {
+    ok: 200,
+    make: async () => ({
+      path: `/api/v1/locations/${(await building()).id}/environment-thresholds`,
+      body: { temperature_min: 14, temperature_max: 24, humidity_min: 45, humidity_max: 60 },
+    }),
+  },
+  'GET /api/v1/locations/{id}/readings': { ok: 200, make: async () => ({ path: `/api/v1/locations/${(await building()).id}/readings` }) },
+  'POST /api/v1/locations/{id}/readings': {
+    ok: 201,
+    make: async () => ({ path: `/api/v1/locations/${(await building()).id}/readings`, body: { temperature: 20, humidity: 50 } }),
+  },
+  'GET /api/v1/environment-alerts': { ok: 200, make: () => ({ path: '/api/v1/environment-alerts?status=active' }) },
+  'POST /api/v1/environment-alerts/{id}/acknowledge': { ok: 200, make: async () => ({ path: `/api/v1/environment-alerts/${await alert()}/acknowledge`, body: { note: '已处理' } }) },
+  'POST /api/v1/environment-alerts/{id}/resolve': { ok: 200, make: async () => ({ path: `/api/v1/environment-alerts/${await alert()}/resolve`, body: { note: '恢复正常' } }) },
+  'GET /api/v1/locations/{id}/inspections': { ok: 200, make: async () => ({ path: `/api/v1/locations/${(await building()).id}/inspections` }) },
+  'POST /api/v1/locations/{id}/inspections': {
+    ok: 201,
+    make: async () => ({ path: `/api/v1/locations/${(await building()).id}/inspections`, body: { inspector: '王', findings: '无异常' } }),
+  },
+  'GET /api/v1/records/{id}/label': { ok: 200, make: async () => ({ path: `/api/v1/records/${(await record()).id}/label` }) },
+  'GET /api/v1/locations/{id}/label': { ok: 200, make: async () => ({ path: `/api/v1/locations/${(await building()).id}/label` }) },
 };
 
 const TABLE = new Map(ROUTES.map((r) => [routeKey(r.method, r.path), r]));
