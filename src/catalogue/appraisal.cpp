@@ -12,6 +12,7 @@
 // The proposer never decides their own proposal; a legal hold blocks disposal, both at
 // proposal and at decision; one open proposal per record.
 #include "catalogue/internal.h"
+#include "core/crypto.h"
 #include "patrons/timeline.h"
 
 namespace dangan::catalogue {
@@ -333,6 +334,58 @@ Result<json> Service::disposal_register(const Actor& by, std::optional<std::stri
   json out = {{"items", items}, {"next_cursor", nullptr}};
   if (rows.size() > n && n > 0) out["next_cursor"] = json::array({rows[n - 1].i64(0)}).dump();
   return out;
+}
+
+}  // namespace dangan::catalogue
+
+namespace dangan::catalogue {
+
+Result<nlohmann::json> Service::disposal_evidence(const Actor& by, std::int64_t register_id) {
+  using json = nlohmann::json;
+  if (by.role == Role::patron) return forbidden("a portal account cannot do this");
+  if (by.role != Role::system && by.role != Role::auditor &&
+      !auth::allowed(by.role, auth::Permission::appraisal_decide))
+    return forbidden("your role (" + std::string(to_string(by.role)) + ") may not do this");
+  auto tx = TRY(db_.begin(store::TxMode::read));
+  auto d = TRY(tx->maybe_one(
+      "SELECT record_id, appraisal_id, reference_code, title, fonds_code, category_code, "
+      "retention_code, year, reason, proposed_by_name, proposed_at, approved_by_name, approved_at, "
+      "disposed_at, content_hashes FROM disposal_register WHERE id = ?",
+      {register_id}));
+  if (!d) return not_found("no disposal register entry " + std::to_string(register_id));
+  json hashes = json::parse(d->str(14), nullptr, false);
+  json entry = {{"id", register_id},          {"record_id", d->i64(0)},
+                {"appraisal_id", d->i64(1)},  {"reference_code", d->str(2)},
+                {"title", d->str(3)},         {"fonds_code", d->str(4)},
+                {"category_code", d->str(5)}, {"retention_code", d->str(6)},
+                {"year", d->opt_i64(7) ? json(d->i64(7)) : json()},
+                {"reason", d->str(8)},        {"proposed_by", d->str(9)},
+                {"proposed_at", d->str(10)},  {"approved_by", d->str(11)},
+                {"approved_at", d->str(12)},  {"disposed_at", d->str(13)},
+                {"content_hashes", hashes.is_array() ? hashes : json::array()}};
+  auto a = TRY(tx->one(
+      "SELECT outcome, reason, worksheet, status, proposed_by_name, proposed_at, decided_by_name, "
+      "decided_at, decision_note FROM appraisals WHERE id = ?",
+      {d->i64(1)}, "appraisal"));
+  json ws = json::parse(a.str(2), nullptr, false);
+  json appraisal = {{"id", d->i64(1)},          {"outcome", a.str(0)},
+                    {"reason", a.str(1)},       {"worksheet", ws.is_object() ? ws : json::object()},
+                    {"status", a.str(3)},       {"proposed_by", a.str(4)},
+                    {"proposed_at", a.str(5)},  {"decided_by", a.str(6)},
+                    {"decided_at", a.str(7)},   {"decision_note", a.str(8)}};
+  auto trail = TRY(tx->query(
+      "SELECT seq, at, actor_name, actor_role, action, reason, hash FROM audit_log WHERE "
+      "(entity_type = 'record' AND entity_id = ?) OR (entity_type = 'appraisal' AND entity_id = ?) "
+      "ORDER BY seq",
+      {std::to_string(d->i64(0)), std::to_string(d->i64(1))}));
+  json audit = json::array();
+  for (auto& r : trail)
+    audit.push_back({{"seq", r.i64(0)}, {"at", r.str(1)}, {"actor", r.str(2)}, {"role", r.str(3)},
+                     {"action", r.str(4)}, {"reason", r.str(5)}, {"hash", r.str(6)}});
+  json evidence = {{"disposal", entry}, {"appraisal", appraisal}, {"audit", audit}};
+  // nlohmann::json objects keep keys sorted, so dump() is canonical.
+  std::string digest = crypto::sha256_hex(evidence.dump());
+  return json{{"evidence", evidence}, {"sha256", digest}, {"generated_at", now_text(clock_)}};
 }
 
 }  // namespace dangan::catalogue

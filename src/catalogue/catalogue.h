@@ -160,6 +160,10 @@ class Service {
                                           bool approve, const std::string& note);
   Result<nlohmann::json> disposal_register(const Actor& by, std::optional<std::string> cursor,
                                            int limit);
+  // Evidence of one disposal (D18): the register entry, the appraisal with its worksheet
+  // and decision, the record's audit trail, and a SHA-256 over all of it (canonical
+  // JSON, keys sorted) so a copy handed to an inspector can be checked later.
+  Result<nlohmann::json> disposal_evidence(const Actor& by, std::int64_t register_id);
 
   // Rebuilds the search index from the records (dangan reindex); `progress(done, total)`.
   Result<std::int64_t> reindex(const std::function<void(std::int64_t, std::int64_t)>& progress);

@@ -235,6 +235,15 @@ void register_routes(http::Api& api, Service& s) {
                      auto note = TRY(http::string_field(body, "note", false));
                      return s.decide_appraisal(a, id, body["approve"].get<bool>(), note);
                    });
+  api.secured("GET", "/api/v1/disposal-register/{id}/evidence", [&s](Request& r, const Actor& a) {
+    auto id = http::id_path(r);
+    if (!id) return reply(id.error(), r);
+    Response resp = reply(s.disposal_evidence(a, *id), r);
+    if (resp.status == 200)
+      resp.set_header("Content-Disposition",
+                      "attachment; filename=\"disposal-" + std::to_string(*id) + "-evidence.json\"");
+    return resp;
+  });
   api.secured_json("GET", "/api/v1/disposal-register", [&s](Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"cursor", "limit"}));
     return s.disposal_register(a, http::text_param(r, "cursor"), TRY(http::limit_param(r)));

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "core/crypto.h"
 #include "store/test_databases.h"
 
 namespace dangan::catalogue {
@@ -359,6 +360,12 @@ TEST_CASE("catalogue: appraisal due, proposals, decisions, legal hold and the di
     CHECK(reg["items"][0]["reason"] == "保管期满，无保存价值");
     CHECK(reg["items"][0]["proposed_by"] == "archivist1");
     CHECK(reg["items"][0]["approved_by"] == "manager3");
+    json evidence = f.must(f.s.disposal_evidence(kAuditor, reg["items"][0]["id"]));
+    CHECK(evidence["sha256"].get<std::string>().size() == 64);
+    CHECK(evidence["evidence"]["appraisal"]["worksheet"]["criteria"] == "无继续保存价值");
+    CHECK(evidence["evidence"]["audit"].size() >= 3);  // create, propose, approve
+    CHECK(crypto::sha256_hex(evidence["evidence"].dump()) == evidence["sha256"]);
+    CHECK_FALSE(f.s.disposal_evidence(kArchivist, reg["items"][0]["id"]));
     {  // The register refuses edits and deletions.
       auto tx = f.t.db().begin(store::TxMode::write);
       REQUIRE(tx);

@@ -37,6 +37,7 @@ const asArchivist = async (method, path, body) => {
 const record = (extra = {}) => asArchivist('POST', '/api/v1/records', { title: uniq('权限矩阵档案'), access_level: 'open', ...extra });
 const building = () => asArchivist('POST', '/api/v1/locations', { kind: 'building', code: uniq('B') });
 const category = () => asArchivist('POST', '/api/v1/categories', { code: uniq('C'), name: '测试类别' });
+let disposed; // a disposal register entry, made once
 const donor = () => asArchivist('POST', '/api/v1/donors', { kind: 'organisation', name: uniq('捐赠单位') });
 const accession = () => asArchivist('POST', '/api/v1/accessions', { method: 'transfer', received_on: '2025-02-03', source: uniq('移交'), item_count: 1 });
 // A fresh open climate alert: a reading far out of range in a new building.
@@ -265,6 +266,20 @@ const CASES = {
     },
   },
   'GET /api/v1/disposal-register': { ok: 200, make: () => ({ path: '/api/v1/disposal-register?limit=5' }) },
+  'GET /api/v1/disposal-register/{id}/evidence': {
+    ok: 200,
+    make: async () => {
+      if (!disposed) {
+        const rec = await record({ year: 1970, retention: 'D10' });
+        const a = await asArchivist('POST', `/api/v1/records/${rec.id}/appraisals`, { outcome: 'dispose', reason: '期满' });
+        const d = await srv.api('POST', `/api/v1/appraisals/${a.id}/decision`, { as: 'manager', body: { approve: true } });
+        assert.equal(d.status, 200, d.text);
+        const reg = await srv.api('GET', '/api/v1/disposal-register?limit=1', { as: 'manager' });
+        disposed = reg.json.items[0].id;
+      }
+      return { path: `/api/v1/disposal-register/${disposed}/evidence` };
+    },
+  },
   'GET /api/v1/donors': { ok: 200, make: () => ({ path: '/api/v1/donors' }) },
   'POST /api/v1/donors': { ok: 201, make: () => ({ path: '/api/v1/donors', body: { kind: 'person', name: uniq('捐赠人') } }) },
   'GET /api/v1/agreements': { ok: 200, make: () => ({ path: '/api/v1/agreements' }) },

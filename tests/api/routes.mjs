@@ -84,6 +84,7 @@ export const ROUTES = [
   { method: 'POST', path: '/api/v1/records/{id}/appraisals', allow: ['archivist'] },
   { method: 'POST', path: '/api/v1/appraisals/{id}/decision', allow: ['manager'] },
   { method: 'GET', path: '/api/v1/disposal-register', allow: ['archivist', 'manager', 'auditor'] },
+  { method: 'GET', path: '/api/v1/disposal-register/{id}/evidence', allow: ['manager', 'auditor'] },
   { method: 'GET', path: '/api/v1/donors', allow: RECORD_READ },
   { method: 'POST', path: '/api/v1/donors', allow: RECORD_WRITE },
   { method: 'GET', path: '/api/v1/agreements', allow: RECORD_READ },
