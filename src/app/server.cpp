@@ -12,6 +12,7 @@
 #include "catalogue/catalogue_api.h"
 #include "catalogue/collection_api.h"
 #include "core/embedded.h"
+#include "sharing/oai_api.h"
 #include "http/api.h"
 #include "http/http.h"
 #include "patrons/patrons.h"
@@ -160,6 +161,8 @@ int serve(const Config& config) {
   catalogue::register_routes(api, catalogue);
   catalogue::Collection collection(**db);
   catalogue::register_collection_routes(api, collection);
+  sharing::OaiProvider oai(catalogue, config);
+  sharing::register_oai_routes(api, oai, config);
 
   api.open("GET", "/healthz", [](http::Request&) {
     return http::Response::json(200, {{"status", "ok"}});

@@ -80,6 +80,16 @@ struct RecordQuery {
   int limit = 50;
 };
 
+// What OAI-PMH harvesters may collect: open records not under embargo, and open records
+// that were disposed of (reported as deleted), ordered by (updated_at, id).
+struct HarvestQuery {
+  std::optional<std::string> from, until;  // inclusive, fixed-width ISO 8601 UTC
+  std::optional<std::int64_t> fonds_id, category_id;  // a category includes its subtree
+  std::optional<std::pair<std::string, std::int64_t>> after;  // (updated_at, id) cursor
+  std::optional<std::int64_t> id;                               // one record (GetRecord)
+  int limit = 100;
+};
+
 class Service {
  public:
   Service(store::Database& db, audit::ReadRecorder& reads, const Config& config,
@@ -164,6 +174,10 @@ class Service {
   // and decision, the record's audit trail, and a SHA-256 over all of it (canonical
   // JSON, keys sorted) so a copy handed to an inspector can be checked later.
   Result<nlohmann::json> disposal_evidence(const Actor& by, std::int64_t register_id);
+
+  // Records for harvesting (public, no actor): full records plus "deleted": true for the
+  // disposed ones; {"items", "more"}.
+  Result<nlohmann::json> harvest(const HarvestQuery& q);
 
   // Rebuilds the search index from the records (dangan reindex); `progress(done, total)`.
   Result<std::int64_t> reindex(const std::function<void(std::int64_t, std::int64_t)>& progress);

@@ -978,6 +978,47 @@ Result<json> Service::record_moves(const Actor& by, std::int64_t id) {
   return json{{"items", items}};
 }
 
+// ---- harvesting ------------------------------------------------------------------------
+
+Result<json> Service::harvest(const HarvestQuery& q) {
+  std::string where =
+      " WHERE r.access_level = 'open' AND (r.embargo_until IS NULL OR r.embargo_until <= ?)";
+  store::Params params{today_text(clock_)};
+  if (q.id) where += " AND r.id = ?", params.push_back(*q.id);
+  if (q.from) where += " AND r.updated_at >= ?", params.push_back(*q.from);
+  if (q.until) where += " AND r.updated_at <= ?", params.push_back(*q.until);
+  if (q.fonds_id) where += " AND r.fonds_id = ?", params.push_back(*q.fonds_id);
+  auto tx = TRY(db_.begin(store::TxMode::read));
+  if (q.category_id) {
+    auto c = TRY(tx->maybe_one("SELECT path FROM categories WHERE id = ?", {*q.category_id}));
+    if (!c) return json{{"items", json::array()}, {"more", false}};
+    where += " AND c.path LIKE ? ESCAPE '\\'";
+    params.push_back(like_escape(c->str(0)) + "%");
+  }
+  if (q.after) {
+    where += " AND (r.updated_at > ? OR (r.updated_at = ? AND r.id > ?))";
+    params.push_back(q.after->first);
+    params.push_back(q.after->first);
+    params.push_back(q.after->second);
+  }
+  params.push_back(static_cast<std::int64_t>(q.limit + 1));
+  auto rows = TRY(tx->query(std::string(kRecordSelect) + where + " ORDER BY r.updated_at, r.id LIMIT ?",
+                            params));
+  json items = json::array();
+  std::size_t n = std::min<std::size_t>(rows.size(), static_cast<std::size_t>(q.limit));
+  for (std::size_t i = 0; i < n; ++i) {
+    json rec = record_json(rows[i]);
+    rec["deleted"] = rec["status"] == "disposed";
+    auto path = TRY(category_path_ids(*tx, rec["category"]["id"].get<std::int64_t>()));
+    json codes = json::array();
+    for (auto cid : path)
+      codes.push_back(TRY(tx->one("SELECT code FROM categories WHERE id = ?", {cid}, "category")).str(0));
+    rec["category"]["path_codes"] = codes;
+    items.push_back(std::move(rec));
+  }
+  return json{{"items", items}, {"more", rows.size() > n}};
+}
+
 // ---- preview and reindex ---------------------------------------------------------------
 
 Result<json> Service::preview_code(const Actor& by, const json& fields) {

@@ -57,6 +57,10 @@ Result<Config> load_config(const std::string& path, Config c) {
     num("security", "login_rate_per_minute", c.login_rate_per_minute);
     num("security", "privacy_alert_reads_per_hour", c.privacy_alert_reads_per_hour);
     str("display", "timezone", c.timezone);
+    str("sharing", "oai_repository_name", c.oai_repository_name);
+    str("sharing", "oai_repository_id", c.oai_repository_id);
+    str("sharing", "oai_admin_email", c.oai_admin_email);
+    str("sharing", "public_base_url", c.public_base_url);
     str("catalogue", "default_fonds", c.default_fonds);
     str("catalogue", "default_category", c.default_category);
     str("catalogue", "default_retention", c.default_retention);
@@ -94,6 +98,10 @@ Result<Config> load_config(const std::string& path, Config c) {
   env_num("DANGAN_LOCKOUT_MINUTES", c.lockout_minutes);
   env_num("DANGAN_LOGIN_RATE_PER_MINUTE", c.login_rate_per_minute);
   env_num("DANGAN_PRIVACY_ALERT_READS_PER_HOUR", c.privacy_alert_reads_per_hour);
+  env_str("DANGAN_OAI_REPOSITORY_NAME", c.oai_repository_name);
+  env_str("DANGAN_OAI_REPOSITORY_ID", c.oai_repository_id);
+  env_str("DANGAN_OAI_ADMIN_EMAIL", c.oai_admin_email);
+  env_str("DANGAN_PUBLIC_BASE_URL", c.public_base_url);
   env_str("DANGAN_DEFAULT_FONDS", c.default_fonds);
   env_str("DANGAN_DEFAULT_CATEGORY", c.default_category);
   env_str("DANGAN_DEFAULT_RETENTION", c.default_retention);

@@ -47,6 +47,13 @@ struct Config {
   // a key file beside the blobs, created on first use with mode 0600).
   std::string blob_key;                     // DANGAN_BLOB_KEY (never logged)
 
+  // OAI-PMH ([sharing] section): how the repository names itself to harvesters.
+  std::string oai_repository_name = "dangan archive";  // DANGAN_OAI_REPOSITORY_NAME
+  std::string oai_repository_id = "dangan.local";      // DANGAN_OAI_REPOSITORY_ID
+  std::string oai_admin_email = "archives@example.org";  // DANGAN_OAI_ADMIN_EMAIL
+  // The public base URL (e.g. https://archives.example.org); "" = from the Host header.
+  std::string public_base_url;                         // DANGAN_PUBLIC_BASE_URL
+
   // Search ranking ([search] section; docs/search.md explains them).
   double search_weight_title = 4, search_weight_reference_code = 5, search_weight_keywords = 3,
          search_weight_creator = 2, search_weight_description = 1, search_weight_content = 0.5,
