@@ -165,7 +165,8 @@ std::string bytes_text(std::size_t n) {
 std::string content_disposition(const std::string& filename) {
   std::string ascii, encoded;
   for (unsigned char c : filename) {
-    ascii += (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
+    if ((c & 0xC0) != 0x80)  // one '_' per character that is not plain ASCII
+      ascii += (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
     if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
       encoded += static_cast<char>(c);
     } else {
@@ -470,6 +471,7 @@ Result<Download> Service::download(const Actor& by, std::int64_t attachment_id, 
                           std::to_string(record.id)},
                          clock_));
   TRY_STATUS(tx->commit());
+  tx.reset();  // a committed Tx still holds the SQLite writer until it goes
   if (hooks_.count_use) hooks_.count_use(record.id);
   return d;
 }

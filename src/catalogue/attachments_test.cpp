@@ -61,7 +61,15 @@ struct World {
       texts_seen.push_back(all);
       return {};
     };
-    hooks.count_use = [this](std::int64_t record_id) { used.push_back(record_id); };
+    // Like the catalogue's count_use: its own write transaction, after the download's
+    // (which must be gone by then, or this waits for the SQLite writer and fails).
+    hooks.count_use = [this](std::int64_t record_id) {
+      auto tx = tdb.db->begin(store::TxMode::write);
+      REQUIRE(tx);
+      REQUIRE((*tx)->exec("UPDATE records SET use_count = use_count + 1 WHERE id = ?", {record_id}));
+      REQUIRE((*tx)->commit());
+      used.push_back(record_id);
+    };
     service = std::make_unique<att::Service>(*tdb.db, config, hooks);
     REQUIRE(make_patron(*tdb.db, "Zhang Jianguo") == *kPatron.patron_id);
   }
@@ -314,6 +322,7 @@ TEST_CASE("catalogue:attachments downloads are audited, counted as uses and limi
           8);
     CHECK(count(w.db(), "SELECT COUNT(*) FROM attachment_downloads") == 8);
     CHECK(w.used.size() == 8);
+    CHECK(count(w.db(), "SELECT use_count FROM records WHERE id = ?", {controlled}) == 3);
     // HEAD: checks only, nothing counted.
     REQUIRE(w.service->download(kAgent, o["id"], true));
     CHECK(w.used.size() == 8);
