@@ -1,9 +1,10 @@
-// main.cpp — the `dangan` command: serve, migrate, demo, user, backup, restore, audit.
+// main.cpp — the `dangan` command: serve, migrate, demo, user, backup, restore, audit,
+// fixity.
 #include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "catalogue/catalogue.h"
+#include "catalogue/attachments.h"
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -100,6 +102,17 @@ int main(int argc, char** argv) {
 
   auto* reindex = cli.add_subcommand("reindex", "rebuild the search index from the catalogue");
   db_option(reindex);
+  auto* fixity = cli.add_subcommand(
+      "fixity", "re-hash attachment content, repair a bad copy from the replica, report");
+  bool fixity_all = false;
+  int fixity_days = 30;
+  auto* fixity_all_flag = fixity->add_flag("--all", fixity_all, "check every blob");
+  fixity
+      ->add_option("--older-than", fixity_days,
+                   "check blobs not checked for DAYS days, and new ones (default 30)")
+      ->check(CLI::Range(0, 36500))
+      ->excludes(fixity_all_flag);
+  db_option(fixity);
 
   try {
     cli.parse(argc, argv);
@@ -206,6 +219,27 @@ int main(int argc, char** argv) {
       if (!n) return fail_with(n.error());
       std::cout << "search index rebuilt: " << *n << " records\n";
       return 0;
+    }
+    if (fixity->parsed()) {
+      catalogue::attachments::FixityOptions opt;
+      opt.all = fixity_all;
+      opt.older_than_days = fixity_days;
+      opt.scope_label = fixity_all ? "--all" : "--older-than " + std::to_string(fixity_days);
+      bool tty = isatty(STDERR_FILENO) != 0;
+      auto run = catalogue::attachments::run_fixity(
+          **db, config, opt, [tty](std::int64_t done, std::int64_t total) {
+            if (tty) std::cerr << "\rchecked " << done << " of " << total << std::flush;
+          });
+      if (tty) std::cerr << "\n";
+      if (!run) return fail_with(run.error());
+      for (auto& p : run->problems)
+        std::cout << p.sha256 << "\t" << p.copy << "\t" << p.problem
+                  << (p.repaired ? "\trepaired" : "\tNOT REPAIRED") << "\n";
+      std::cout << "fixity run " << run->id << ": " << run->checked << " checked, " << run->ok
+                << " ok, " << run->failed << " failed, " << run->repaired << " repaired, "
+                << run->encrypted << " encrypted, " << run->swept
+                << " stale temporary files removed\n";
+      return run->failed > 0 ? 1 : 0;
     }
     if (verify->parsed()) {
       auto report = audit::verify(**db);

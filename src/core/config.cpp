@@ -2,6 +2,8 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <string_view>
@@ -67,6 +69,12 @@ Result<Config> load_config(const std::string& path, Config c) {
     str("catalogue", "blob_dir", c.blob_dir);
     str("catalogue", "blob_key", c.blob_key);
     num("catalogue", "max_attachment_bytes", c.max_attachment_bytes);
+    str("catalogue", "blob_replica_dir", c.blob_replica_dir);
+    str("catalogue", "clamav_db", c.clamav_db);
+    str("catalogue", "scan_unavailable", c.scan_unavailable);
+    num("catalogue", "download_limit_open", c.download_limit_open);
+    num("catalogue", "download_limit_controlled", c.download_limit_controlled);
+    num("catalogue", "download_limit_secret", c.download_limit_secret);
     auto dbl = [&](std::string_view key, double& out) {
       if (auto v = t["search"][key].value<double>()) out = *v;
     };
@@ -108,9 +116,24 @@ Result<Config> load_config(const std::string& path, Config c) {
   env_str("DANGAN_BLOB_DIR", c.blob_dir);
   env_str("DANGAN_BLOB_KEY", c.blob_key);
   env_num("DANGAN_MAX_ATTACHMENT_BYTES", c.max_attachment_bytes);
+  env_str("DANGAN_BLOB_REPLICA_DIR", c.blob_replica_dir);
+  env_str("DANGAN_CLAMAV_DB", c.clamav_db);
+  env_str("DANGAN_SCAN_UNAVAILABLE", c.scan_unavailable);
+  env_num("DANGAN_DOWNLOAD_LIMIT_OPEN", c.download_limit_open);
+  env_num("DANGAN_DOWNLOAD_LIMIT_CONTROLLED", c.download_limit_controlled);
+  env_num("DANGAN_DOWNLOAD_LIMIT_SECRET", c.download_limit_secret);
   if (const char* v = std::getenv("DANGAN_TRUST_PROXY"); v && *v)
     c.trust_proxy = std::string_view(v) == "1" || std::string_view(v) == "true";
   if (c.io_threads < 1 || c.io_threads > 64) return invalid("io_threads", "must be 1 to 64");
+  // The key itself is never echoed.
+  if (!c.blob_key.empty() &&
+      (c.blob_key.size() != 64 ||
+       !std::all_of(c.blob_key.begin(), c.blob_key.end(),
+                    [](unsigned char ch) { return std::isxdigit(ch) != 0; })))
+    return invalid("blob_key", "must be 64 hexadecimal digits (32 bytes)");
+  if (c.scan_unavailable != "refuse" && c.scan_unavailable != "accept")
+    return invalid("scan_unavailable", "must be refuse or accept");
+  if (c.max_attachment_bytes < 1) return invalid("max_attachment_bytes", "must be at least 1");
   if (c.worker_threads < 0 || c.worker_threads > 512)
     return invalid("worker_threads", "must be 0 (automatic) to 512");
   return c;

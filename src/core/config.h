@@ -46,6 +46,19 @@ struct Config {
   // A 64-hex-digit key that encrypts controlled and secret attachments at rest ("" =
   // a key file beside the blobs, created on first use with mode 0600).
   std::string blob_key;                     // DANGAN_BLOB_KEY (never logged)
+  // A second directory every blob is also written to (D41); fixity repairs either copy
+  // from the other. "" = no replica.
+  std::string blob_replica_dir;             // DANGAN_BLOB_REPLICA_DIR
+  // ClamAV signature directory (freshclam keeps /var/lib/clamav current), scanned
+  // in-process with libclamav; and what an upload gets when the scanner cannot run (no
+  // signatures, still loading): "refuse" (503) or "accept" (stored as "unscanned").
+  std::string clamav_db = "/var/lib/clamav";  // DANGAN_CLAMAV_DB
+  std::string scan_unavailable = "refuse";    // DANGAN_SCAN_UNAVAILABLE
+  // Attachment downloads per user in any 24 hours, by the record's access level (D42);
+  // 0 = no limit.
+  int download_limit_open = 0;          // DANGAN_DOWNLOAD_LIMIT_OPEN
+  int download_limit_controlled = 50;   // DANGAN_DOWNLOAD_LIMIT_CONTROLLED
+  int download_limit_secret = 20;       // DANGAN_DOWNLOAD_LIMIT_SECRET
 
   // OAI-PMH ([sharing] section): how the repository names itself to harvesters.
   std::string oai_repository_name = "dangan archive";  // DANGAN_OAI_REPOSITORY_NAME

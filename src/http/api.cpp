@@ -1,5 +1,6 @@
 #include "http/api.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/crypto.h"
@@ -182,9 +183,15 @@ void add_security_headers(Response& resp, bool api, bool tls) {
   resp.set_header("Referrer-Policy", "no-referrer");
   resp.set_header("Cross-Origin-Opener-Policy", "same-origin");
   resp.set_header("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-  resp.set_header("Content-Security-Policy",
-                  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                  "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+  // A handler may send a stricter policy of its own (downloads: "sandbox").
+  bool has_csp = std::any_of(resp.headers.begin(), resp.headers.end(), [](const auto& h) {
+    return h.first == "Content-Security-Policy";
+  });
+  if (!has_csp)
+    resp.set_header(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
   if (tls) resp.set_header("Strict-Transport-Security", "max-age=31536000");
   if (api) resp.set_header("Cache-Control", "no-store");
 }

@@ -27,11 +27,13 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "store/db.h"
 
@@ -54,9 +56,9 @@ struct Document {
   // Importance signals.
   bool important = false;
   std::int64_t use_count = 0;
-  std::int64_t cited_by = 0;       // typed relations pointing at it (D43)
-  int source_authority = 0;        // 0..10 (D43)
-  std::string updated_at;          // ISO 8601 UTC; recency
+  std::int64_t cited_by = 0;  // typed relations pointing at it (D43)
+  int source_authority = 0;   // 0..10 (D43)
+  std::string updated_at;     // ISO 8601 UTC; recency
 };
 
 // Inserts or replaces the document, inside the caller's write transaction.
@@ -67,12 +69,39 @@ Status remove(store::Tx& tx, const std::string& kind, std::int64_t id);
 Status update_signals(store::Tx& tx, const std::string& kind, std::int64_t id,
                       std::int64_t use_count, std::int64_t cited_by, bool important);
 
+// Rebuilding (dangan reindex): empties the index (every kind) inside the caller's
+// transaction; then add every document again, best through Bulk.
+Status clear(store::Tx& tx);
+
+// Many upserts in one transaction, with the text prepared on `threads` threads (0: one
+// per core) while the caller's thread writes, in the order added. `fresh`: the documents
+// are not in the index (after clear()), which saves a lookup each. The Tx is used only
+// from the caller's thread. Measured rates are in BENCHMARKS.md.
+class Bulk {
+ public:
+  explicit Bulk(store::Tx& tx, int threads = 0, bool fresh = false);
+  ~Bulk();
+  Bulk(const Bulk&) = delete;
+  Bulk& operator=(const Bulk&) = delete;
+  Status add(Document doc);
+  // Writes what is still queued; call before commit.
+  Status finish();
+  std::int64_t written() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 enum class Audience { staff_all, staff_open_controlled, patron };
 
 struct Weights {
   // Field weights for BM25 (D43).
-  double title = 4, reference_code = 5, keywords = 3, creator = 2, description = 1,
-         content = 0.5, pinyin = 1.5;
+  double title = 4, reference_code = 5, keywords = 3, creator = 2, description = 1, content = 0.5,
+         pinyin = 1.5;
+  // The character-bigram fallback columns count this share of their fields' weight
+  // (entry grams: title's; content grams: description's).
+  double grams = 0.5;
   // Importance: score = relevance * (1 + importance), importance =
   //   w_important * important + w_use * log1p(use_count) + w_cited * log1p(cited_by)
   //   + w_authority * source_authority/10 + w_recency * exp(-age_days / recency_days)
@@ -90,7 +119,15 @@ struct Query {
   std::vector<std::int64_t> content_allowed;  // patron: controlled records they may read
   int limit = 20, offset = 0;
   bool facets = true;
+  // How many matches are ranked at most (0: kDefaultCandidates). Matches are taken in
+  // candidate order (important and much-used records first, then newest); when there
+  // are more, the rest are not ranked, counted only up to kTotalCap, and left out of
+  // facets (Results says so).
+  int candidates = 0;
 };
+constexpr int kDefaultCandidates = 1000;
+constexpr std::int64_t kTotalCap = 10000;
+constexpr int kMaxQueryChars = 200;
 
 struct Hit {
   std::int64_t id = 0;
@@ -101,6 +138,9 @@ struct Hit {
   std::optional<int> year;
   std::int64_t fonds_id = 0, category_id = 0;
   bool content_hidden = false;  // a controlled record shown by its catalogue entry only
+  std::string kind = "record";
+  // Why it is where it is: "code" (its reference code is the query), "code_prefix", "text".
+  std::string match = "text";
 };
 
 struct Results {
@@ -110,9 +150,44 @@ struct Results {
   //  "access_level": […], "carrier": […]}
   nlohmann::json facets = nlohmann::json::object();
   std::optional<std::string> suggestion;  // a query that would find something
+  // false when there were more matches than the candidates: `total` then counts them up to
+  // kTotalCap (total_exact false past it) and facets count the candidates only.
+  bool total_exact = true;
+  bool facets_exact = true;
+  std::string normalized;  // the query as prepared (folded), for the search log
 };
 
 // Fails with `invalid` (field "q") for an empty or over-long query.
 Result<Results> run(store::Tx& tx, const Query& q, const Weights& w);
+
+// ---------------------------------------------------------------- search log
+// Every search is logged (seed 000 5.2.2 (1)): who, what was typed, what it was prepared
+// to, how many it found, and later whether a result was opened. Searches that found
+// nothing, or nothing anyone opened, are unmet demand: terms the collection may lack.
+struct LogEntry {
+  std::int64_t user_id = 0;
+  std::optional<std::int64_t> patron_id;  // portal accounts
+  Audience audience = Audience::staff_open_controlled;
+  std::string query, normalized;
+  std::int64_t total = 0;
+};
+Result<std::int64_t> log_search(store::Tx& tx, const LogEntry& e, const Clock& clock);
+// Marks a logged search as having led to opening `record_id`; only the user who searched
+// may (not_found otherwise, so ids of others' searches tell nothing). The first open
+// counts; later ones change nothing.
+Status mark_opened(store::Tx& tx, std::int64_t search_id, std::int64_t user_id,
+                   std::int64_t record_id, const Clock& clock);
+
+struct DemandQuery {
+  std::string from, to;  // ISO 8601 times or dates; empty: unbounded
+  int limit = 50;
+};
+// {"items": [{"term", "searches", "found_nothing", "not_opened", "last_searched_at",
+//             "weekly": [{"week": "2026-11-23", "count": n}]}]}, most searched first;
+// weeks start on Monday (UTC).
+Result<nlohmann::json> unmet_demand(store::Tx& tx, const DemandQuery& q);
+// Erasure of a person (PIPL): their searches stay for the report, without who made them.
+Status forget_searcher(store::Tx& tx, std::optional<std::int64_t> user_id,
+                       std::optional<std::int64_t> patron_id);
 
 }  // namespace dangan::search

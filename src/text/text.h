@@ -11,6 +11,8 @@
 namespace dangan::text {
 
 std::string fold(std::string_view utf8);
+// The same result as fold() without its fast paths (for tests that check they agree).
+std::string fold_slow(std::string_view utf8);
 std::string pinyin(std::string_view utf8);           // lower case, words separated by spaces
 std::string pinyin_initials(std::string_view utf8);  // first letter of each syllable
 // Text to match a patron or record name against: folded text, full pinyin without

@@ -97,18 +97,36 @@ export async function createDatabase() {
   const u = new URL(PG_URL);
   u.pathname = `/${name}`;
   const url = u.toString();
+  // Attachment content: beside the SQLite file by default; for PostgreSQL a directory of
+  // its own, shared by every process on this database.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dangan-api-blobs-'));
   return {
     backend: 'postgres',
     url,
     name,
+    blobDir: path.join(dir, 'blobs'),
     sql: (text) => psql(url, text),
-    drop: () => psql(PG_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: async () => {
+      await psql(PG_URL, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
 // `dangan ARGS --database URL`, the password (or other input) on stdin.
 export function cli(db, args, input, env) {
-  return run(BIN, [...args, '--database', db.url], { input, env });
+  return run(BIN, [...args, '--database', db.url], { input, env: { ...storageEnv(db), ...env } });
+}
+
+// Where the server keeps attachment content, and the test ClamAV signatures (EICAR and
+// a test pattern) so uploads are scanned without freshclam's database.
+export const CLAMAV_TEST_DB = path.resolve(here, '../fixtures/clamav');
+function storageEnv(db) {
+  return { DANGAN_CLAMAV_DB: CLAMAV_TEST_DB, ...(db.blobDir ? { DANGAN_BLOB_DIR: db.blobDir } : {}) };
+}
+// The blob directory of a database's servers.
+export function blobDir(db) {
+  return db.blobDir ?? path.join(path.dirname(db.file), 'blobs');
 }
 
 export async function addUser(db, username, role, { patron, unit, password } = {}) {
@@ -138,6 +156,7 @@ export async function startServer(options = {}) {
       // Every test logs in from 127.0.0.1; the per-address limit has its own test.
       DANGAN_LOGIN_RATE_PER_MINUTE: '10000',
       DANGAN_LOG_LEVEL: 'info',
+      ...storageEnv(db),
       ...options.env,
     };
     const proc = spawn(BIN, ['serve', '--database', db.url, '--listen', '127.0.0.1:0'], {

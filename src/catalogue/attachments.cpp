@@ -1,0 +1,568 @@
+#include "catalogue/attachments.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "catalogue/attachments_internal.h"
+#include "catalogue/content.h"
+#include "catalogue/watermark.h"
+#include "patrons/timeline.h"
+#include "text/text.h"
+
+namespace dangan::catalogue::attachments {
+
+using json = nlohmann::json;
+using auth::Permission;
+
+namespace detail {
+
+Status lock_blob(store::Tx& tx, std::string_view sha256) {
+  if (tx.backend() != store::Backend::postgres) return {};
+  constexpr std::int64_t kBlobSpace = 0x626c6f62;  // "blob"
+  auto first32 =
+      static_cast<std::uint32_t>(std::stoul(std::string(sha256.substr(0, 8)), nullptr, 16));
+  TRY(tx.query("SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), CAST(? AS INTEGER))",
+               {kBlobSpace, static_cast<std::int64_t>(static_cast<std::int32_t>(first32))}));
+  return {};
+}
+
+Access read_access(const Actor& by, const std::string& level) {
+  if (by.role == Role::system) return Access::allowed;
+  if (by.role == Role::patron) {
+    if (level == "open") return Access::allowed;
+    // Controlled content opens to a patron through an approved request; there is no
+    // request module yet, so it stays closed.
+    return level == "controlled" ? Access::forbidden : Access::hidden;
+  }
+  if (level == "secret")
+    return auth::allowed(by.role, Permission::record_secret) ? Access::allowed : Access::hidden;
+  return auth::allowed(by.role, Permission::record_read) ? Access::allowed : Access::forbidden;
+}
+
+Result<bool> drop_blob_if_unused(store::Tx& tx, const std::string& sha256) {
+  auto used = TRY(tx.one("SELECT COUNT(*) FROM attachments WHERE sha256 = ? AND removed = 0",
+                         {sha256}, "blob use"));
+  if (used.i64(0) > 0) return false;
+  TRY(tx.exec("UPDATE attachments SET removed_sha256 = sha256, sha256 = NULL WHERE sha256 = ?",
+              {sha256}));
+  return TRY(tx.exec("DELETE FROM blobs WHERE sha256 = ?", {sha256})) > 0;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Access;
+
+struct RecordInfo {
+  std::int64_t id = 0;
+  std::string reference_code, access_level, status;
+  std::optional<std::int64_t> patron_id;
+  bool legal_hold = false;
+};
+
+Result<std::optional<RecordInfo>> find_record(store::Tx& tx, std::int64_t id) {
+  auto row = TRY(tx.maybe_one(
+      "SELECT id, reference_code, access_level, status, patron_id, legal_hold FROM records "
+      "WHERE id = ?",
+      {id}));
+  if (!row) return std::optional<RecordInfo>{};
+  return std::optional<RecordInfo>{RecordInfo{row->i64(0), row->str(1), row->str(2), row->str(3),
+                                              row->opt_i64(4), row->i64(5) != 0}};
+}
+
+// Staff with `p` (system too); patrons never.
+Status staff_may(const Actor& by, Permission p) {
+  if (by.role == Role::patron) return forbidden("portal accounts may not change attachments");
+  return auth::require(by, p);
+}
+
+// The record as `by` may see it for reading attachments.
+Result<RecordInfo> readable_record(store::Tx& tx, const Actor& by, std::int64_t id) {
+  if (by.role != Role::patron && by.role != Role::system &&
+      !auth::allowed(by.role, Permission::record_read) &&
+      !auth::allowed(by.role, Permission::record_secret))
+    return forbidden("your role (" + std::string(to_string(by.role)) + ") may not read records");
+  auto r = TRY(find_record(tx, id));
+  if (!r) return not_found("no such record");
+  switch (detail::read_access(by, r->access_level)) {
+    case Access::allowed:
+      return *r;
+    case Access::forbidden:
+      return forbidden(
+          by.role == Role::patron
+              ? "this record is controlled: its attachments open after an approved request"
+              : "your role may not read this record's attachments");
+    case Access::hidden:
+      break;
+  }
+  return not_found("no such record");
+}
+
+// The record for a change by `by` (record_write, and record_secret for secret records).
+Result<RecordInfo> writable_record(store::Tx& tx, const Actor& by, std::int64_t id) {
+  TRY_STATUS(staff_may(by, Permission::record_write));
+  auto r = TRY(find_record(tx, id));
+  if (!r || detail::read_access(by, r->access_level) == Access::hidden)
+    return not_found("no such record");
+  return *r;
+}
+
+const char* kColumns =
+    "a.id, a.record_id, a.filename, a.mime, a.size, a.sha256, a.removed, a.created_by, "
+    "a.created_at, a.removed_at, a.removed_by, a.removed_sha256, b.format, b.encrypted, "
+    "b.scan_status, b.scanned_at, b.text_status, b.fixity_checked_at, b.fixity_ok, b.charset";
+
+json to_json(const store::Row& r, const Actor& by) {
+  json j = {{"id", r.i64(0)},         {"record_id", r.i64(1)},   {"filename", r.str(2)},
+            {"mime", r.str(3)},       {"size", r.i64(4)},        {"format", r.str(12)},
+            {"created_at", r.str(8)}, {"removed", r.i64(6) != 0}};
+  if (by.role == Role::patron) return j;
+  auto opt_text = [&](std::size_t i) { return r.is_null(i) ? json() : json(r.str(i)); };
+  auto opt_int = [&](std::size_t i) { return r.is_null(i) ? json() : json(r.i64(i)); };
+  j["sha256"] = r.is_null(5) ? opt_text(11) : opt_text(5);
+  j["content_destroyed"] = r.is_null(5);
+  j["created_by"] = opt_int(7);
+  j["removed_at"] = opt_text(9);
+  j["removed_by"] = opt_int(10);
+  j["encrypted"] = r.is_null(13) ? json() : json(r.i64(13) != 0);
+  j["scan_status"] = opt_text(14);
+  j["scanned_at"] = opt_text(15);
+  j["text_status"] = opt_text(16);
+  j["fixity"] = {{"checked_at", opt_text(17)},
+                 {"ok", r.is_null(18) ? json() : json(r.i64(18) != 0)}};
+  return j;
+}
+
+Result<json> attachment_json(store::Tx& tx, std::int64_t id, const Actor& by) {
+  auto row = TRY(tx.one(std::string("SELECT ") + kColumns +
+                            " FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.sha256 "
+                            "WHERE a.id = ?",
+                        {id}, "attachment"));
+  return to_json(row, by);
+}
+
+Result<std::string> check_filename(const std::string& name) {
+  if (name.empty()) return invalid("filename", "give the file's name: ?filename=report.pdf");
+  if (name.size() > 255) return invalid("filename", "at most 255 bytes");
+  if (!text::valid_utf8(name)) return invalid("filename", "must be valid UTF-8");
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7F || c == '/' || c == '\\')
+      return invalid("filename", "a file name without folders or control characters");
+  if (name == "." || name == "..") return invalid("filename", "not a file name");
+  return name;
+}
+
+std::string bytes_text(std::size_t n) {
+  if (n >= (1u << 20) && n % (1u << 20) == 0) return std::to_string(n >> 20) + " MiB";
+  return std::to_string(n) + " bytes";
+}
+
+// RFC 6266: an ASCII fallback and the UTF-8 name percent-encoded.
+std::string content_disposition(const std::string& filename) {
+  std::string ascii, encoded;
+  for (unsigned char c : filename) {
+    if ((c & 0xC0) != 0x80)  // one '_' per character that is not plain ASCII
+      ascii += (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
+      encoded += static_cast<char>(c);
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      encoded += '%';
+      encoded += hex[c >> 4];
+      encoded += hex[c & 15];
+    }
+  }
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+int limit_for(const Config& c, const std::string& level) {
+  if (level == "secret") return c.download_limit_secret;
+  if (level == "controlled") return c.download_limit_controlled;
+  return c.download_limit_open;
+}
+
+}  // namespace
+
+Service::Service(store::Database& db, const Config& config, Hooks hooks, const Clock& clock)
+    : db_(db),
+      config_(config),
+      hooks_(std::move(hooks)),
+      clock_(clock),
+      blobs_(std::make_unique<BlobStore>(blob_store_config(config))),
+      scanner_(std::make_unique<VirusScanner>(config.clamav_db, config.max_attachment_bytes)) {}
+
+Service::~Service() = default;
+
+Result<json> Service::upload(const Actor& by, std::int64_t record_id, const std::string& raw_name,
+                             std::string_view content) {
+  TRY_STATUS(staff_may(by, Permission::record_write));
+  std::string filename = TRY(check_filename(raw_name));
+  if (content.empty()) return invalid("file", "the file is empty");
+  if (content.size() > config_.max_attachment_bytes)
+    return invalid(
+        "file", "the file is larger than the limit of " + bytes_text(config_.max_attachment_bytes));
+
+  Sha256 hasher;
+  hasher.update(content);
+  std::string sha = hasher.hex();
+
+  RecordInfo record;
+  std::optional<store::Row> existing;  // encrypted, text_status, file present
+  {
+    auto tx = TRY(db_.begin(store::TxMode::read));
+    record = TRY(writable_record(*tx, by, record_id));
+    existing =
+        TRY(tx->maybe_one("SELECT encrypted, text_status FROM blobs WHERE sha256 = ?", {sha}));
+  }
+  if (record.status == "disposed")
+    return conflict("the record was disposed; it takes no attachments");
+
+  Identification id = identify(content);
+  ScanVerdict verdict = scanner_->scan(content);
+  if (verdict.kind == ScanVerdict::Kind::infected) {
+    spdlog::warn("event=attachment_infected record_id={} sha256={} signature=\"{}\" request_id={}",
+                 record_id, sha, ascii_line(verdict.signature), by.request_id);
+    auto tx = TRY(db_.begin(store::TxMode::write));
+    TRY_STATUS(audit::append(*tx, by,
+                             {"attachment.refused",
+                              "record",
+                              std::to_string(record_id),
+                              record.patron_id,
+                              "virus found",
+                              {{"record_id", record_id},
+                               {"sha256", sha},
+                               {"size", content.size()},
+                               {"mime", id.mime},
+                               {"signature", verdict.signature},
+                               {"engine", verdict.engine}}},
+                             clock_));
+    TRY_STATUS(tx->commit());
+    return invalid(
+        "file", std::string(kInfectedMessage) + " (" + verdict.signature + ") and was not stored");
+  }
+  std::string scan_status = "clean";
+  if (verdict.kind == ScanVerdict::Kind::unavailable) {
+    spdlog::warn("event=virus_scanner_unavailable policy={} message=\"{}\" request_id={}",
+                 config_.scan_unavailable, verdict.message, by.request_id);
+    if (config_.scan_unavailable != "accept")
+      return fail(ErrorCode::unavailable,
+                  "the virus scanner is not available, so the file was not stored; try again "
+                  "later or ask an administrator (see the server log)");
+    scan_status = "unscanned";
+  }
+
+  bool have_text = existing && existing->str(1) != "none";
+  ExtractedText extracted;
+  if (!have_text) extracted = extract_text(content, id);
+
+  bool protect = record.access_level != "open";
+  bool blob_encrypted = existing && existing->i64(0) != 0;
+  bool encrypt = protect || blob_encrypted;
+  BlobStore::Staged staged;
+  // An existing file that is as protected as this record needs stays as it is.
+  if (!existing || !blobs_->exists(sha) || (encrypt && !blob_encrypted))
+    staged = TRY(blobs_->stage(sha, content, encrypt));
+
+  auto tx = TRY(db_.begin(store::TxMode::write));
+  TRY_STATUS(detail::lock_blob(*tx, sha));
+  record = TRY(writable_record(*tx, by, record_id));
+  if (record.status == "disposed")
+    return conflict("the record was disposed; it takes no attachments");
+  if (record.access_level != "open" && !encrypt)
+    return conflict("the record's access level changed during the upload; send the file again");
+  std::string now = format_time(clock_.now());
+  auto row = TRY(tx->maybe_one("SELECT encrypted, text_status FROM blobs WHERE sha256 = ?", {sha}));
+  bool file_present = blobs_->exists(sha);
+  if (!row || !file_present || (encrypt && row->i64(0) == 0)) {
+    // The file must be in place before the row is committed; it may have been deleted
+    // since we looked (its last attachment removed), so stage now if we did not.
+    if (staged.sha256().empty()) staged = TRY(blobs_->stage(sha, content, encrypt));
+    TRY_STATUS(blobs_->publish(staged));
+  }
+  if (!row) {
+    TRY(tx->exec(
+        "INSERT INTO blobs (sha256, size, mime, encrypted, key_id, text, text_status, format, "
+        "format_detail, charset, scan_status, scan_engine, scanned_at, created_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        {sha, static_cast<std::int64_t>(content.size()), id.mime, std::int64_t{encrypt ? 1 : 0},
+         encrypt ? store::Value(staged.key_id()) : store::null_value(),
+         extracted.status == ExtractedText::Status::extracted ? store::Value(extracted.text)
+                                                              : store::null_value(),
+         std::string(to_string(extracted.status)), id.format, id.description,
+         id.charset.empty() ? store::null_value() : store::Value(id.charset), scan_status,
+         verdict.engine.empty() ? store::null_value() : store::Value(verdict.engine),
+         scan_status == "clean" ? store::Value(now) : store::null_value(), now}));
+  } else {
+    if (encrypt && row->i64(0) == 0)
+      TRY(tx->exec("UPDATE blobs SET encrypted = 1, key_id = ? WHERE sha256 = ?",
+                   {staged.key_id(), sha}));
+    if (scan_status == "clean")
+      TRY(
+          tx->exec("UPDATE blobs SET scan_status = 'clean', scan_engine = ?, scanned_at = ? "
+                   "WHERE sha256 = ?",
+                   {verdict.engine, now, sha}));
+    if (row->str(1) == "none" && extracted.status != ExtractedText::Status::none)
+      TRY(tx->exec(
+          "UPDATE blobs SET text = ?, text_status = ? WHERE sha256 = ?",
+          {extracted.status == ExtractedText::Status::extracted ? store::Value(extracted.text)
+                                                                : store::null_value(),
+           std::string(to_string(extracted.status)), sha}));
+  }
+  auto inserted = TRY(tx->one(
+      "INSERT INTO attachments (record_id, sha256, filename, mime, size, removed, created_by, "
+      "created_at) VALUES (?,?,?,?,?,0,?,?) RETURNING id",
+      {record_id, sha, filename, id.mime, static_cast<std::int64_t>(content.size()),
+       by.user_id ? store::Value(by.user_id) : store::null_value(), now},
+      "attachment"));
+  std::int64_t attachment_id = inserted.i64(0);
+  if (hooks_.reindex) TRY_STATUS(hooks_.reindex(*tx, record_id));
+  TRY_STATUS(audit::append(*tx, by,
+                           {"attachment.create",
+                            "attachment",
+                            std::to_string(attachment_id),
+                            record.patron_id,
+                            "",
+                            {{"record_id", record_id},
+                             {"sha256", sha},
+                             {"size", content.size()},
+                             {"mime", id.mime},
+                             {"format", id.format},
+                             {"encrypted", encrypt},
+                             {"scan_status", scan_status},
+                             {"deduplicated", row.has_value()}}},
+                           clock_));
+  if (record.patron_id)
+    TRY(timeline::append(*tx, by,
+                         {*record.patron_id,
+                          "record.attachment_added",
+                          "Attachment " + filename + " added to record " + record.reference_code,
+                          {{"record_id", record_id}, {"attachment_id", attachment_id}},
+                          "record",
+                          std::to_string(record_id)},
+                         clock_));
+  json out = TRY(attachment_json(*tx, attachment_id, by));
+  TRY_STATUS(tx->commit());
+  if (!extracted.note.empty())
+    spdlog::info("event=attachment_text attachment_id={} status={} note=\"{}\"", attachment_id,
+                 to_string(extracted.status), extracted.note);
+  return out;
+}
+
+Result<json> Service::list(const Actor& by, std::int64_t record_id, bool include_removed) {
+  auto tx = TRY(db_.begin(store::TxMode::read));
+  TRY(readable_record(*tx, by, record_id));
+  if (include_removed && by.role == Role::patron) include_removed = false;
+  auto rows = TRY(tx->query(std::string("SELECT ") + kColumns +
+                                " FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.sha256 "
+                                "WHERE a.record_id = ?" +
+                                (include_removed ? "" : " AND a.removed = 0") + " ORDER BY a.id",
+                            {record_id}));
+  json items = json::array();
+  for (auto& r : rows) items.push_back(to_json(r, by));
+  return json{{"items", items}, {"next_cursor", nullptr}};
+}
+
+Result<json> Service::get(const Actor& by, std::int64_t attachment_id) {
+  auto tx = TRY(db_.begin(store::TxMode::read));
+  auto rec = TRY(
+      tx->maybe_one("SELECT record_id, removed FROM attachments WHERE id = ?", {attachment_id}));
+  if (!rec) return not_found("no such attachment");
+  auto record = readable_record(*tx, by, rec->i64(0));
+  if (!record) {
+    if (record.error().code == ErrorCode::not_found) return not_found("no such attachment");
+    return std::unexpected(record.error());
+  }
+  if (rec->i64(1) != 0 && by.role == Role::patron) return not_found("no such attachment");
+  return attachment_json(*tx, attachment_id, by);
+}
+
+Result<Download> Service::download(const Actor& by, std::int64_t attachment_id, bool head_only) {
+  std::string sha, filename, mime, charset;
+  RecordInfo record;
+  {
+    auto tx = TRY(db_.begin(store::TxMode::read));
+    auto a = TRY(
+        tx->maybe_one("SELECT a.record_id, a.sha256, a.filename, a.mime, a.removed, b.charset "
+                      "FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.sha256 WHERE a.id = ?",
+                      {attachment_id}));
+    if (!a) return not_found("no such attachment");
+    auto r = readable_record(*tx, by, a->i64(0));
+    if (!r) {
+      if (r.error().code == ErrorCode::not_found) return not_found("no such attachment");
+      return std::unexpected(r.error());
+    }
+    record = *r;
+    if (a->i64(4) != 0 || a->is_null(1)) return not_found("this attachment was removed");
+    sha = a->str(1);
+    filename = a->str(2);
+    mime = a->str(3);
+    charset = a->str(5);
+  }
+  Download d;
+  d.attachment_id = attachment_id;
+  d.filename = content_disposition(filename);
+  d.content_type = mime;
+  if (head_only) return d;
+
+  auto plaintext = blobs_->read(sha);
+  if (!plaintext) {
+    spdlog::error("event=attachment_content_unreadable attachment_id={} sha256={} error=\"{}\"",
+                  attachment_id, sha, plaintext.error().message);
+    return fail(ErrorCode::internal, plaintext.error().message);
+  }
+  TimePoint now = clock_.now();
+  std::string now_text = format_time(now);
+  d.watermark = "dangan: downloaded by " + by.username + " (user " + std::to_string(by.user_id) +
+                ") at " + now_text.substr(0, 19) + "Z, attachment " +
+                std::to_string(attachment_id) + " of record " + std::to_string(record.id);
+  d.watermark = ascii_line(d.watermark);
+
+  auto tx = TRY(db_.begin(store::TxMode::write));
+  if (int limit = limit_for(config_, record.access_level); limit > 0) {
+    if (tx->backend() == store::Backend::postgres)
+      TRY(tx->query("SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), CAST(? AS INTEGER))",
+                    {std::int64_t{0x646e6c64} /* "dnld" */,
+                     static_cast<std::int64_t>(static_cast<std::int32_t>(by.user_id))}));
+    std::string since = format_time(now - std::chrono::hours(24));
+    auto used = TRY(tx->one(
+        "SELECT COUNT(*), MIN(downloaded_at) FROM attachment_downloads WHERE user_id = ? AND "
+        "access_level = ? AND downloaded_at > ?",
+        {by.user_id, record.access_level, since}, "downloads"));
+    if (used.i64(0) >= limit) {
+      auto oldest = parse_time(used.str(1));
+      std::string next =
+          oldest ? format_time(*oldest + std::chrono::hours(24)).substr(0, 19) + "Z" : "later";
+      return fail(ErrorCode::too_many_requests,
+                  "you have downloaded " + std::to_string(limit) + " " + record.access_level +
+                      " attachments in the last 24 hours, the limit; the next is possible at " +
+                      next);
+    }
+  }
+  TRY(
+      tx->exec("INSERT INTO attachment_downloads (attachment_id, record_id, user_id, access_level, "
+               "downloaded_at) VALUES (?,?,?,?,?)",
+               {attachment_id, record.id, by.user_id, record.access_level, now_text}));
+  Watermarked marked = watermark(std::move(*plaintext), mime, charset, d.watermark);
+  d.body = std::move(marked.body);
+  d.content_type = marked.content_type;
+  d.watermark_method = marked.method;
+  TRY_STATUS(audit::append(*tx, by,
+                           {"attachment.download",
+                            "attachment",
+                            std::to_string(attachment_id),
+                            record.patron_id,
+                            "",
+                            {{"record_id", record.id},
+                             {"access_level", record.access_level},
+                             {"sha256", sha},
+                             {"watermark", d.watermark_method}}},
+                           clock_));
+  if (by.role == Role::patron && by.patron_id)
+    TRY(timeline::append(*tx, by,
+                         {*by.patron_id,
+                          "record.attachment_downloaded",
+                          "Downloaded " + filename + " of record " + record.reference_code,
+                          {{"record_id", record.id}, {"attachment_id", attachment_id}},
+                          "record",
+                          std::to_string(record.id)},
+                         clock_));
+  TRY_STATUS(tx->commit());
+  tx.reset();  // a committed Tx still holds the SQLite writer until it goes
+  if (hooks_.count_use) hooks_.count_use(record.id);
+  return d;
+}
+
+Status Service::remove(const Actor& by, std::int64_t attachment_id, const std::string& reason) {
+  std::string sha;
+  bool destroyed = false;
+  {
+    auto tx = TRY(db_.begin(store::TxMode::write));
+    auto a = TRY(
+        tx->maybe_one("SELECT record_id, sha256, removed, filename FROM attachments WHERE id = ?",
+                      {attachment_id}));
+    TRY_STATUS(staff_may(by, Permission::record_write));
+    if (!a) return not_found("no such attachment");
+    auto record = writable_record(*tx, by, a->i64(0));
+    if (!record) {
+      if (record.error().code == ErrorCode::not_found) return not_found("no such attachment");
+      return std::unexpected(record.error());
+    }
+    if (a->i64(2) != 0) return not_found("this attachment was already removed");
+    if (record->legal_hold)
+      return conflict("the record is under legal hold; its attachments cannot be removed");
+    sha = a->str(1);
+    if (!sha.empty()) TRY_STATUS(detail::lock_blob(*tx, sha));
+    std::string now = format_time(clock_.now());
+    TRY(tx->exec(
+        "UPDATE attachments SET removed = 1, removed_at = ?, removed_by = ? WHERE id = ?",
+        {now, by.user_id ? store::Value(by.user_id) : store::null_value(), attachment_id}));
+    if (!sha.empty()) destroyed = TRY(detail::drop_blob_if_unused(*tx, sha));
+    if (hooks_.reindex) TRY_STATUS(hooks_.reindex(*tx, record->id));
+    TRY_STATUS(audit::append(
+        *tx, by,
+        {"attachment.remove",
+         "attachment",
+         std::to_string(attachment_id),
+         record->patron_id,
+         reason,
+         {{"record_id", record->id}, {"sha256", sha}, {"content_destroyed", destroyed}}},
+        clock_));
+    if (record->patron_id)
+      TRY(timeline::append(
+          *tx, by,
+          {*record->patron_id,
+           "record.attachment_removed",
+           "Attachment " + a->str(3) + " removed from record " + record->reference_code,
+           {{"record_id", record->id}, {"attachment_id", attachment_id}},
+           "record",
+           std::to_string(record->id)},
+          clock_));
+    TRY_STATUS(tx->commit());
+  }
+  if (destroyed) delete_blob_files(db_, config_, {sha});
+  return {};
+}
+
+Result<std::vector<std::string>> purge_record(store::Tx& tx, std::int64_t record_id,
+                                              std::int64_t by_user, const Clock& clock) {
+  auto rows = TRY(tx.query(
+      "SELECT DISTINCT sha256 FROM attachments WHERE record_id = ? AND removed = 0 AND sha256 IS "
+      "NOT NULL ORDER BY sha256",
+      {record_id}));
+  TRY(tx.exec(
+      "UPDATE attachments SET removed = 1, removed_at = ?, removed_by = ? WHERE record_id = ? AND "
+      "removed = 0",
+      {format_time(clock.now()), by_user ? store::Value(by_user) : store::null_value(),
+       record_id}));
+  std::vector<std::string> gone;
+  for (auto& r : rows) {
+    std::string sha = r.str(0);
+    TRY_STATUS(detail::lock_blob(tx, sha));
+    if (TRY(detail::drop_blob_if_unused(tx, sha))) gone.push_back(sha);
+  }
+  return gone;
+}
+
+void delete_blob_files(store::Database& db, const Config& config,
+                       const std::vector<std::string>& hashes) {
+  BlobStore store(blob_store_config(config));
+  for (const auto& sha : hashes) {
+    if (!valid_sha256(sha)) continue;
+    auto done = [&]() -> Status {
+      auto tx = TRY(db.begin(store::TxMode::write));
+      TRY_STATUS(detail::lock_blob(*tx, sha));
+      // Uploaded again since the row was deleted: the file is in use.
+      if (TRY(tx->maybe_one("SELECT 1 FROM blobs WHERE sha256 = ?", {sha}))) return {};
+      store.remove(sha);
+      return {};
+    }();
+    if (!done)
+      spdlog::warn("event=blob_delete_failed sha256={} error=\"{}\"", sha, done.error().message);
+  }
+}
+
+}  // namespace dangan::catalogue::attachments

@@ -1,0 +1,345 @@
+// index.cpp — keeping the index in step with documents: upsert, remove, update_signals,
+// inside the caller's transaction, on SQLite (FTS5, external content) and PostgreSQL
+// (a tsvector column with a GIN index).
+//
+// SQLite: FTS5 deletes an external-content row only when given the terms it was indexed
+// with. search_docs keeps the raw text, and re-preparing it gives the same terms as long
+// as the analyzer has not changed; terms_hash checks that. When it has (a new ICU or
+// OpenCC), the old entry is left in place (it can only add false matches on that one
+// document, which disappear at the next `dangan reindex`) rather than corrupt the index.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+#include <map>
+
+#include "search/search_internal.h"
+#include "text/text.h"
+
+namespace dangan::search {
+
+using json = nlohmann::json;
+using store::Backend;
+using store::Params;
+using store::Row;
+using store::Value;
+
+namespace detail {
+
+int tier_of(bool important, std::int64_t use_count, std::int64_t cited_by, int authority) {
+  if (important) return 3;
+  if (use_count >= 10 || cited_by >= 3 || authority >= 7) return 2;
+  if (use_count >= 1 || cited_by >= 1 || authority >= 4) return 1;
+  return 0;
+}
+
+Result<int> kind_code(const std::string& kind) {
+  if (kind == "record") return 0;
+  if (kind == "faq") return 1;
+  return invalid("kind", "unknown document kind");
+}
+
+std::int64_t make_srowid(int tier, int kind, std::int64_t id) {
+  return (static_cast<std::int64_t>(tier) << 40) | (static_cast<std::int64_t>(kind) << 36) | id;
+}
+
+std::string path_text(const std::vector<std::int64_t>& path) {
+  std::string out = "/";
+  for (auto id : path) out += std::to_string(id) + "/";
+  return path.empty() ? std::string() : out;
+}
+
+namespace {
+
+std::vector<std::int64_t> parse_path(const std::string& s) {
+  std::vector<std::int64_t> out;
+  std::int64_t v = 0;
+  bool any = false;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') {
+      v = v * 10 + (c - '0');
+      any = true;
+    } else {
+      if (any) out.push_back(v);
+      v = 0;
+      any = false;
+    }
+  }
+  if (any) out.push_back(v);
+  return out;
+}
+
+}  // namespace
+
+Document document_from_row(const Row& r) {
+  Document d;
+  d.kind = r.str(1);
+  d.id = r.i64(2);
+  d.reference_code = r.str(3);
+  d.title = r.str(4);
+  d.description = r.str(5);
+  d.creator = r.str(6);
+  auto kw = json::parse(r.str(7), nullptr, false);
+  if (kw.is_array())
+    for (auto& k : kw)
+      if (k.is_string()) d.keywords.push_back(k.get<std::string>());
+  d.content = r.str(8);
+  d.access_level = r.str(9);
+  d.carrier = r.str(10);
+  d.fonds_id = r.i64(11);
+  d.category_id = r.i64(12);
+  d.category_path = parse_path(r.str(13));
+  if (!r.is_null(14)) d.year = static_cast<int>(r.i64(14));
+  d.important = r.i64(15) != 0;
+  d.use_count = r.i64(16);
+  d.cited_by = r.i64(17);
+  d.source_authority = static_cast<int>(r.i64(18));
+  d.updated_at = r.str(19);
+  return d;
+}
+
+std::string tsvector_text(const analysis::Prepared& p) {
+  using analysis::Column;
+  static constexpr char kWeight[analysis::kColumnCount] = {'A', 'A', 'A', 'B', 'D',
+                                                           'D', 'B', 'C', 'D', 'D'};
+  // lexeme → positions with their weight letter, in order.
+  std::map<std::string_view, std::string> lexemes;
+  std::map<std::string_view, int> counts;
+  int pos = 1;
+  for (int c = 0; c < analysis::kColumnCount; ++c) {
+    std::string_view col(p.columns[static_cast<std::size_t>(c)]);
+    std::size_t i = 0;
+    while (i < col.size()) {
+      std::size_t j = col.find(' ', i);
+      if (j == std::string_view::npos) j = col.size();
+      std::string_view term = col.substr(i, j - i);
+      i = j + 1;
+      if (term.empty() || term.size() > 2000) continue;
+      int& n = counts[term];
+      if (n < 256) {
+        std::string& s = lexemes[term];
+        if (!s.empty()) s.push_back(',');
+        s += std::to_string(std::min(pos, 16383));
+        s.push_back(kWeight[c]);
+        ++n;
+      }
+      ++pos;
+    }
+    pos += 2;  // a phrase never runs from one column into the next
+  }
+  std::string out;
+  for (auto& [lex, positions] : lexemes) {
+    if (!out.empty()) out.push_back(' ');
+    out.push_back('\'');
+    for (char ch : lex) {
+      if (ch == '\'' || ch == '\\') out.push_back(ch);
+      out.push_back(ch);
+    }
+    out += "':";
+    out += positions;
+  }
+  return out;
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr const char* kFtsColumns =
+    "title, refcode, keywords, creator, description, content, pinyin, egrams, cgrams, meta";
+
+Status check_document(const Document& d) {
+  TRY(detail::kind_code(d.kind));
+  if (d.id <= 0 || d.id > detail::kMaxId) return invalid("id", "document id out of range");
+  if (d.access_level != "open" && d.access_level != "controlled" && d.access_level != "secret")
+    return invalid("access_level", "must be open, controlled or secret");
+  return {};
+}
+
+Params fts_params(std::int64_t srowid, const analysis::Prepared& p) {
+  Params params;
+  params.reserve(analysis::kColumnCount + 1);
+  params.emplace_back(srowid);
+  for (const auto& c : p.columns) params.emplace_back(c);
+  return params;
+}
+
+Status fts_insert(store::Tx& tx, std::int64_t srowid, const analysis::Prepared& p) {
+  static const std::string sql = std::string("INSERT INTO search_fts(rowid, ") + kFtsColumns +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  TRY(tx.exec(sql, fts_params(srowid, p)));
+  return {};
+}
+
+// Removes the FTS entry of a stored document, re-preparing its terms (see the top).
+Status fts_delete(store::Tx& tx, const Row& row) {
+  Document old = detail::document_from_row(row);
+  analysis::Prepared p = analysis::prepare(old);
+  auto stored = static_cast<std::uint64_t>(row.i64(21));
+  if (p.hash() != stored) {
+    spdlog::warn(
+        "event=search_index_stale kind={} id={} message=\"terms changed since indexing; run "
+        "dangan reindex\"",
+        old.kind, old.id);
+    return {};
+  }
+  static const std::string sql = std::string("INSERT INTO search_fts(search_fts, rowid, ") +
+                                 kFtsColumns +
+                                 ") VALUES ('delete', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  TRY(tx.exec(sql, fts_params(row.i64(0), p)));
+  return {};
+}
+
+Result<std::optional<Row>> load_row(store::Tx& tx, const std::string& kind, std::int64_t id) {
+  static const std::string sql =
+      std::string("SELECT ") + detail::kDocColumns + " FROM search_docs WHERE kind = ? AND id = ?";
+  return tx.maybe_one(sql, {kind, id});
+}
+
+std::string keywords_json(const std::vector<std::string>& keywords) {
+  return json(keywords).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string capped_content(const std::string& content) {
+  if (content.size() <= analysis::kMaxContentBytes) return content;
+  std::size_t cut = analysis::kMaxContentBytes;
+  while (cut > 0 && (static_cast<unsigned char>(content[cut]) & 0xC0) == 0x80) --cut;
+  return content.substr(0, cut);
+}
+
+// Writes the search_docs row (insert or replace by kind and id).
+Status write_doc(store::Tx& tx, const Document& d, std::int64_t srowid, int tier,
+                 std::uint64_t hash, const std::string* tsv) {
+  Params p = {srowid,
+              d.kind,
+              d.id,
+              d.reference_code,
+              analysis::normalize_code(d.reference_code),
+              d.title,
+              d.description,
+              d.creator,
+              keywords_json(d.keywords),
+              capped_content(d.content),
+              d.access_level,
+              d.carrier,
+              d.fonds_id,
+              d.category_id,
+              detail::path_text(d.category_path),
+              store::opt(d.year ? std::optional<std::int64_t>(*d.year) : std::nullopt),
+              std::int64_t{d.important ? 1 : 0},
+              d.use_count,
+              d.cited_by,
+              std::int64_t{d.source_authority},
+              d.updated_at,
+              std::int64_t{tier},
+              static_cast<std::int64_t>(hash)};
+  if (tsv) {
+    p.emplace_back(*tsv);
+    static const std::string sql =
+        "INSERT INTO search_docs (srowid, kind, id, reference_code, code_key, title, "
+        "description, creator, keywords, content, access_level, carrier, fonds_id, category_id, "
+        "category_path, year, important, use_count, cited_by, source_authority, updated_at, tier, "
+        "terms_hash, tsv) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, "
+        "?, CAST(? AS tsvector)) ON CONFLICT (kind, id) DO UPDATE SET srowid = excluded.srowid, "
+        "reference_code = excluded.reference_code, code_key = excluded.code_key, "
+        "title = excluded.title, description = excluded.description, "
+        "creator = excluded.creator, keywords = excluded.keywords, content = excluded.content, "
+        "access_level = excluded.access_level, carrier = excluded.carrier, "
+        "fonds_id = excluded.fonds_id, category_id = excluded.category_id, "
+        "category_path = excluded.category_path, year = excluded.year, "
+        "important = excluded.important, use_count = excluded.use_count, "
+        "cited_by = excluded.cited_by, source_authority = excluded.source_authority, "
+        "updated_at = excluded.updated_at, tier = excluded.tier, "
+        "terms_hash = excluded.terms_hash, tsv = excluded.tsv";
+    TRY(tx.exec(sql, p));
+    return {};
+  }
+  // A plain INSERT: a statement that may need a statement journal (OR REPLACE, UPDATE,
+  // DELETE) makes SQLite open a savepoint, at which FTS5 writes out the terms it holds in
+  // memory; in a bulk load that would make a new index segment per document (measured: 3×
+  // slower). Callers delete the old row first.
+  static const std::string sql =
+      "INSERT INTO search_docs (srowid, kind, id, reference_code, code_key, title, "
+      "description, creator, keywords, content, access_level, carrier, fonds_id, category_id, "
+      "category_path, year, important, use_count, cited_by, source_authority, updated_at, tier, "
+      "terms_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  TRY(tx.exec(sql, p));
+  return {};
+}
+
+}  // namespace
+
+Status upsert_prepared(store::Tx& tx, const Document& doc, const analysis::Prepared& p,
+                       bool known_new) {
+  TRY_STATUS(check_document(doc));
+  const int kind = TRY(detail::kind_code(doc.kind));
+  const int tier =
+      detail::tier_of(doc.important, doc.use_count, doc.cited_by, doc.source_authority);
+  const std::int64_t srowid = detail::make_srowid(tier, kind, doc.id);
+  const std::uint64_t hash = p.hash();
+  if (tx.backend() == Backend::postgres) {
+    std::string tsv = detail::tsvector_text(p);
+    return write_doc(tx, doc, srowid, tier, hash, &tsv);
+  }
+  if (!known_new) {
+    auto old = TRY(load_row(tx, doc.kind, doc.id));
+    if (old) {
+      bool same_terms = static_cast<std::uint64_t>(old->i64(21)) == hash;
+      TRY(tx.exec("DELETE FROM search_docs WHERE srowid = ?", {old->i64(0)}));
+      if (same_terms && old->i64(0) == srowid)
+        return write_doc(tx, doc, srowid, tier, hash, nullptr);
+      TRY_STATUS(fts_delete(tx, *old));
+    }
+  }
+  TRY_STATUS(write_doc(tx, doc, srowid, tier, hash, nullptr));
+  return fts_insert(tx, srowid, p);
+}
+
+Status upsert(store::Tx& tx, const Document& doc) {
+  TRY_STATUS(check_document(doc));
+  return upsert_prepared(tx, doc, analysis::prepare(doc), false);
+}
+
+Status remove(store::Tx& tx, const std::string& kind, std::int64_t id) {
+  if (tx.backend() == Backend::postgres) {
+    TRY(tx.exec("DELETE FROM search_docs WHERE kind = ? AND id = ?", {kind, id}));
+    return {};
+  }
+  auto old = TRY(load_row(tx, kind, id));
+  if (!old) return {};
+  TRY_STATUS(fts_delete(tx, *old));
+  TRY(tx.exec("DELETE FROM search_docs WHERE srowid = ?", {old->i64(0)}));
+  return {};
+}
+
+Status update_signals(store::Tx& tx, const std::string& kind, std::int64_t id,
+                      std::int64_t use_count, std::int64_t cited_by, bool important) {
+  auto old = TRY(load_row(tx, kind, id));
+  if (!old) return {};
+  const int kc = TRY(detail::kind_code(kind));
+  const int tier = detail::tier_of(important, use_count, cited_by, static_cast<int>(old->i64(18)));
+  const std::int64_t srowid = detail::make_srowid(tier, kc, id);
+  if (srowid != old->i64(0) && tx.backend() == Backend::sqlite) {
+    // The candidate order changed: the FTS entry moves to the new rowid.
+    Document d = detail::document_from_row(*old);
+    d.use_count = use_count;
+    d.cited_by = cited_by;
+    d.important = important;
+    analysis::Prepared p = analysis::prepare(d);
+    TRY_STATUS(fts_delete(tx, *old));
+    TRY(tx.exec("DELETE FROM search_docs WHERE srowid = ?", {old->i64(0)}));
+    TRY_STATUS(write_doc(tx, d, srowid, tier, p.hash(), nullptr));
+    return fts_insert(tx, srowid, p);
+  }
+  TRY(tx.exec(
+      "UPDATE search_docs SET use_count = ?, cited_by = ?, important = ?, tier = ?, srowid = ? "
+      "WHERE kind = ? AND id = ?",
+      {use_count, cited_by, std::int64_t{important ? 1 : 0}, std::int64_t{tier}, srowid, kind,
+       id}));
+  return {};
+}
+
+}  // namespace dangan::search
