@@ -8,6 +8,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "auth/auth_api.h"
+#include "catalogue/attachments.h"
 #include "catalogue/catalogue.h"
 #include "catalogue/catalogue_api.h"
 #include "catalogue/collection_api.h"
@@ -159,6 +160,10 @@ int serve(const Config& config) {
   auth::register_routes(api, sessions, **db, config);
   patrons::register_routes(api, patrons);
   catalogue::register_routes(api, catalogue);
+  // A disposal removes content: the files of blobs nothing uses any more go after commit.
+  catalogue.on_content_removed([&db, &config](const std::vector<std::string>& hashes) {
+    catalogue::attachments::delete_blob_files(**db, config, hashes);
+  });
   catalogue::Collection collection(**db);
   catalogue::register_collection_routes(api, collection);
   sharing::OaiProvider oai(catalogue, config);

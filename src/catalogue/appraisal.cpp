@@ -11,6 +11,7 @@
 // record kept as a tombstone with its code and title, one disposal-register entry).
 // The proposer never decides their own proposal; a legal hold blocks disposal, both at
 // proposal and at decision; one open proposal per record.
+#include "catalogue/attachments.h"
 #include "catalogue/internal.h"
 #include "core/crypto.h"
 #include "patrons/timeline.h"
@@ -214,23 +215,16 @@ Result<json> Service::decide_appraisal(const Actor& by, std::int64_t appraisal_i
     if (outcome == "dispose") {
       if (rec.i64(1) != 0)
         return conflict("the record is under legal hold and cannot be disposed of");
-      // Content goes; the register and the record's code and title stay.
+      // Content goes; the register and the record's code and title stay. The hashes of
+      // everything the record held go into the register; the files of content nothing
+      // else uses are deleted after the commit (on_content_removed).
       auto hashes = TRY(tx->query(
           "SELECT DISTINCT sha256 FROM attachments WHERE record_id = ? AND removed = 0 AND sha256 "
-          "IS NOT NULL",
+          "IS NOT NULL ORDER BY sha256",
           {record_id}));
       json content_hashes = json::array();
       for (auto& h : hashes) content_hashes.push_back(h.str(0));
-      TRY(tx->exec("UPDATE attachments SET removed = 1 WHERE record_id = ?", {record_id}));
-      for (auto& h : hashes) {
-        auto still = TRY(tx->one(
-            "SELECT COUNT(*) FROM attachments WHERE sha256 = ? AND removed = 0", {h.str(0)}, "count"));
-        if (still.i64(0) == 0) {
-          TRY(tx->exec("UPDATE blobs SET text = NULL, text_status = 'none' WHERE sha256 = ?",
-                       {h.str(0)}));
-          orphaned.push_back(h.str(0));
-        }
-      }
+      orphaned = TRY(attachments::purge_record(*tx, record_id, by.user_id, clock_));
       TRY(tx->exec("UPDATE records SET status = 'disposed', disposed_at = ?, description = '', "
                    "keywords = '[]', location_id = NULL, updated_at = ?, version = version + 1 "
                    "WHERE id = ?",

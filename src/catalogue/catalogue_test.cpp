@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "catalogue/attachments.h"
+#include "catalogue/attachments_testing.h"
 #include "core/crypto.h"
 #include "store/test_databases.h"
 
@@ -15,8 +17,8 @@ namespace dangan::catalogue {
 namespace {
 
 using json = nlohmann::json;
-using testing::each_backend;
-using testing::TestDatabase;
+using ::dangan::testing::each_backend;
+using ::dangan::testing::TestDatabase;
 
 Actor actor(Role role, std::int64_t id, std::optional<std::int64_t> patron = std::nullopt) {
   Actor a;
@@ -391,6 +393,60 @@ TEST_CASE("catalogue: appraisal due, proposals, decisions, legal hold and the di
     CHECK(extended["retention"]["code"] == "D30");
     CHECK(extended["retention_until"] == "2011-12-31");
     // The proposer never decides their own proposal (a manager proposing is refused anyway).
+  });
+}
+
+TEST_CASE("catalogue: attachment text is searchable, and disposal destroys the content") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    catalogue::testing::TempDir dir;
+    catalogue::testing::write_test_signatures(dir.path / "clamav");
+    f.config.blob_dir = (dir.path / "blobs").string();
+    f.config.clamav_db = (dir.path / "clamav").string();
+    attachments::Hooks hooks;
+    hooks.reindex = [&f](store::Tx& tx, std::int64_t id) -> Status {
+      auto doc = TRY(f.s.document_of(tx, id));
+      return search::upsert(tx, doc);
+    };
+    hooks.count_use = [&f](std::int64_t id) { (void)f.s.count_use(id); };
+    attachments::Service files(f.t.db(), f.config, hooks);
+    std::vector<std::string> removed;
+    f.s.on_content_removed([&](const std::vector<std::string>& h) {
+      removed = h;
+      attachments::delete_blob_files(f.t.db(), f.config, h);
+    });
+    json rec = f.record("会议记录", "open", {{"year", 1985}, {"retention", "D10"}});
+    json att = f.must(files.upload(kArchivist, rec["id"], "minutes.txt", "本次会议讨论了水库移民安置补偿标准。"));
+    auto find = [&](const std::string& q) {
+      auto tx = f.t.db().begin(store::TxMode::read);
+      REQUIRE(tx);
+      search::Query query;
+      query.q = q;
+      query.audience = search::Audience::staff_all;
+      auto r = search::run(**tx, query, f.s.weights());
+      REQUIRE(r);
+      return r->total;
+    };
+    CHECK(find("移民安置") == 1);  // only in the attachment's text
+    json p = f.must(f.s.propose_appraisal(kArchivist, rec["id"], {{"outcome", "dispose"}, {"reason", "期满"}}));
+    f.must(f.s.decide_appraisal(kManager, p["id"], true, "同意"));
+    REQUIRE(removed.size() == 1);
+    CHECK(removed[0] == att["sha256"]);
+    CHECK(find("移民安置") == 0);
+    CHECK(find("会议记录") == 0);  // the disposed record leaves the index
+    json reg = f.must(f.s.disposal_register(kManager, std::nullopt, 10));
+    CHECK(reg["items"][0]["content_hashes"] == json::array({att["sha256"]}));
+    auto tx = f.t.db().begin(store::TxMode::read);
+    REQUIRE(tx);
+    auto blob = (*tx)->maybe_one("SELECT 1 FROM blobs WHERE sha256 = ?", {att["sha256"].get<std::string>()});
+    REQUIRE(blob);
+    CHECK_FALSE(*blob);
+    std::string sha = att["sha256"];
+    CHECK_FALSE(std::filesystem::exists(dir.path / "blobs" / sha.substr(0, 2) / sha.substr(2, 2) / sha));
+    bool any_file = false;
+    for (auto& e : std::filesystem::recursive_directory_iterator(dir.path / "blobs"))
+      any_file = any_file || (e.is_regular_file() && e.path().filename().string().find(sha) != std::string::npos);
+    CHECK_FALSE(any_file);
   });
 }
 

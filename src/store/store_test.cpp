@@ -238,6 +238,29 @@ TEST_CASE("store: a Tx destroyed without commit rolls back; read Tx cannot write
   });
 }
 
+TEST_CASE("store: commit ends the transaction at once, before the Tx is dropped") {
+  for_each_backend([](const std::string& url) {
+    OpenOptions o;
+    o.pool_size = 1;
+    o.busy_timeout_ms = 200;
+    auto db = must_open(url, o);
+    TestTable t(*db, "commit_releases", "id BIGINT PRIMARY KEY");
+    auto first = db->begin(TxMode::write);
+    REQUIRE(first);
+    REQUIRE((*first)->exec("INSERT INTO " + t.name + " VALUES (?)", {std::int64_t{1}}));
+    REQUIRE((*first)->commit());
+    // `first` is still alive: the writer lock (SQLite) and the only pooled connection
+    // (PostgreSQL) must already be free for the next transaction.
+    auto second = db->begin(TxMode::write);
+    REQUIRE(second);
+    REQUIRE((*second)->exec("INSERT INTO " + t.name + " VALUES (?)", {std::int64_t{2}}));
+    REQUIRE((*second)->commit());
+    auto read = db->begin(TxMode::read);
+    REQUIRE(read);
+    CHECK((*read)->one("SELECT COUNT(*) FROM " + t.name, {}, "count")->i64(0) == 2);
+  });
+}
+
 TEST_CASE("store: read Tx sees committed data, as one snapshot") {
   for_each_backend([](const std::string& url) {
     auto db = must_open(url);

@@ -240,7 +240,7 @@ class PgTx final : public Tx {
 
   ~PgTx() override {
     tx_.reset();  // rolls back unless committed; pqxx swallows errors here
-    shared_->release(std::move(conn_));
+    if (conn_) shared_->release(std::move(conn_));
   }
 
   Result<Rows> query(std::string_view sql, const Params& params) override {
@@ -292,6 +292,9 @@ class PgTx final : public Tx {
     try {
       tx_->commit();
       done_ = true;
+      // The connection goes back to the pool now, not when the caller drops the Tx.
+      tx_.reset();
+      shared_->release(std::move(conn_));
       return {};
     } catch (...) {
       return std::unexpected(record({}));

@@ -325,6 +325,11 @@ class SqliteTx final : public Tx {
       return st;
     }
     done_ = true;
+    // The transaction is over: let the next writer in (and the reader back into the
+    // pool) now, not when the caller happens to drop the Tx — code that commits and then
+    // starts another write transaction would otherwise wait for itself.
+    if (lock_.owns_lock()) lock_.unlock();
+    if (reader_) shared_->release_reader(std::move(reader_));
     return {};
   }
 
