@@ -92,25 +92,29 @@ export function statusBadge(status) {
 
 // ------------------------------------------------------------------ snippets
 
-// A search snippet is HTML-escaped by the server except for <mark>…</mark>. It is
-// parsed (never inserted as HTML) and rebuilt from its text, keeping only <mark>: any
-// other element the server might let through becomes its plain text.
+// A search snippet is HTML-escaped by the server except for <mark>…</mark>. It is never
+// parsed as HTML (even an inert parse may fetch an <img>): it is split at the <mark>
+// tags, and the rest is unescaped into text nodes, so any other tag shows as text.
+const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+function unescapeHtml(s) {
+  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e) => {
+    if (e[0] !== '#') return ENTITIES[e.toLowerCase()] ?? m;
+    const n = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return n > 0 && n <= 0x10ffff ? String.fromCodePoint(n) : m;
+  });
+}
+
 export function snippet(html) {
-  const doc = new DOMParser().parseFromString(`<body>${html || ''}</body>`, 'text/html');
   const out = h('span', { class: 'snippet' });
-  const walk = (node, into) => {
-    for (const n of node.childNodes) {
-      if (n.nodeType === Node.TEXT_NODE) into.append(document.createTextNode(n.nodeValue));
-      else if (n.nodeType === Node.ELEMENT_NODE) {
-        if (n.tagName === 'MARK') {
-          const m = document.createElement('mark');
-          walk(n, m);
-          into.append(m);
-        } else walk(n, into);
-      }
+  let marked = false;
+  for (const part of String(html || '').split(/(<mark>|<\/mark>)/i)) {
+    if (/^<mark>$/i.test(part)) marked = true;
+    else if (/^<\/mark>$/i.test(part)) marked = false;
+    else if (part) {
+      const text = document.createTextNode(unescapeHtml(part));
+      out.append(marked ? h('mark', null, text) : text);
     }
-  };
-  walk(doc.body, out);
+  }
   return out;
 }
 

@@ -119,6 +119,7 @@ export async function recordsView({ query, root, portal = false }) {
 
   const showList = async () => {
     facets.hidden = true;
+    layout.classList.remove('with-facets');
     mount(summary);
     const tbody = h('tbody');
     const table = h('table', { class: 'grid records-table', 'aria-label': '档案列表 Record list' }, h('thead', null, h('tr', null, heads.map((t) => h('th', { scope: 'col' }, t)))), tbody);
@@ -201,8 +202,9 @@ export async function recordsView({ query, root, portal = false }) {
         ),
       );
     }
-    mount(facets, groups.length ? groups : h('p', { class: 'muted small' }, '无分面 No facets'));
-    facets.hidden = false;
+    mount(facets, groups);
+    facets.hidden = !groups.length;
+    layout.classList.toggle('with-facets', groups.length > 0);
   };
 
   const hitItem = (hit, searchId) => {
@@ -249,6 +251,8 @@ export async function recordsView({ query, root, portal = false }) {
           data = await get('/api/v1/search', { ...p, limit: SEARCH_LIMIT, ...extra });
         } catch (e) {
           showError(form, e);
+          facets.hidden = true;
+          layout.classList.remove('with-facets');
           mount(summary, notice('error', e.status === 404 ? '检索服务暂不可用。Search is not available yet.' : e.message));
           throw e;
         }
@@ -311,7 +315,6 @@ export async function recordsView({ query, root, portal = false }) {
     const searching = !!p.q;
     sortField.hidden = searching;
     statusField.hidden = searching;
-    layout.classList.toggle('searching', searching);
     return searching ? showSearch() : showList();
   };
   form.addEventListener('submit', run);
