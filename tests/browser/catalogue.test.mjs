@@ -4,6 +4,7 @@
 // disposed record; what a portal patron sees (no secret records, controlled ones as
 // their catalogue entry only); search when the search API is there; axe on every new page.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import { apiAs, axe, expectClean, login, newPage, shot, useServer } from './harness.mjs';
 
@@ -80,6 +81,15 @@ describe('catalogue screens', () => {
     await page.locator('.moves li').first().waitFor();
     assert.match(await page.locator('.moves').textContent(), /filed|入库/);
     await shot(page, 'cat-03-record');
+    // The code stamp to print opens as an SVG with the code in it.
+    const labelHref = await page.getByRole('link', { name: '档号标签 Label' }).getAttribute('href');
+    const label = await page.evaluate(async (u) => {
+      const r = await fetch(u);
+      return { status: r.status, type: r.headers.get('content-type'), body: await r.text() };
+    }, labelHref);
+    assert.equal(label.status, 200);
+    assert.match(label.type, /svg/);
+    assert.ok(label.body.includes(promised), 'the label carries the code');
     created = { id: Number(new URL(page.url()).pathname.split('/').pop()), reference_code: code };
     expectClean(page, assert);
     await page.context().close();
@@ -280,6 +290,10 @@ describe('catalogue screens', () => {
     assert.match(await reg.textContent(), /archivist/);
     assert.match(await reg.textContent(), /manager/);
     await shot(mgr, 'cat-12-disposal-register');
+    const [evidence] = await Promise.all([mgr.waitForEvent('download'), reg.getByRole('button', { name: /下载证据/ }).click()]);
+    const ev = JSON.parse(await readFile(await evidence.path(), 'utf8'));
+    assert.match(JSON.stringify(ev), new RegExp(code.replace(/\./g, '\\.')));
+    assert.match(JSON.stringify(ev), /"sha256"/);
 
     await reg.getByRole('link').click();
     await mgr.waitForURL(`**/records/${recordId}`);

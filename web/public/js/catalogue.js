@@ -136,9 +136,10 @@ export function occupancy(loc) {
 }
 
 // A lazily loaded location tree. `onPick(loc)` (optional) puts a 选择 button on each
-// node; `onSelect(loc)` marks a node as the current one (e.g. a parent for a new place).
+// node; `onSelect(loc)` marks a node as the current one (e.g. a parent for a new place);
+// `extra(loc)` adds nodes to a row.
 // Returns {el, reload()}.
-export function locationTree({ onPick, onSelect, pickable = () => true } = {}) {
+export function locationTree({ onPick, onSelect, pickable = () => true, extra = () => null } = {}) {
   const root = h('ul', { class: 'loc-tree' });
   let selected = null;
   const nodes = new Map();
@@ -191,6 +192,7 @@ export function locationTree({ onPick, onSelect, pickable = () => true } = {}) {
       onPick && pickable(loc)
         ? h('button', { type: 'button', class: 'btn tiny', onclick: () => onPick(loc), 'aria-label': `选择 Choose ${loc.label}` }, bi('选择', 'Choose'))
         : null,
+      extra(loc),
     );
     return h('li', null, row, children);
   };

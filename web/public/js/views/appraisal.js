@@ -2,12 +2,12 @@
 // proposes an outcome), proposals waiting for a manager (who is not the proposer), the
 // decided ones, and the disposal register (销毁登记), which is never changed, only added to.
 
-import { get, post } from '../api.js';
+import { download, get, post } from '../api.js';
 import { bi, h, mount } from '../dom.js';
 import { fmtDay, fmtTime } from '../format.js';
 import { ACCESS_LEVELS, APPRAISAL_OUTCOMES, APPRAISAL_STATUS, label, zh } from '../labels.js';
 import { can, session } from '../session.js';
-import { badge, dialog, field, notice, pageHeader, pager, select, textarea, toast } from '../ui.js';
+import { badge, busy, dialog, field, notice, pageHeader, pager, select, textarea, toast } from '../ui.js';
 import { accessBadge, reference, retentionSelect, statusBadge } from '../catalogue.js';
 
 // Asks for an outcome and a reason, then proposes it. Resolves with the appraisal or null.
@@ -210,11 +210,13 @@ function proposalsTab(root, status) {
 }
 
 function registerTab(root) {
+  // The evidence of a disposal (D18): entry, appraisal, audit entries and their hash.
+  const evidence = can('appraisal_decide') || can('audit_read');
   const tbody = h('tbody');
   const table = h(
     'table',
     { class: 'grid disposal-register' },
-    h('thead', null, h('tr', null, ['登记号 #', '档号 Code', '题名 Title', '全宗/类别 Fonds/category', '年度 Year', '保管期限 Retention', '销毁理由 Reason', '提交 Proposed', '批准 Approved', '销毁时间 Disposed', '内容摘要 Content hashes'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('thead', null, h('tr', null, ['登记号 #', '档号 Code', '题名 Title', '全宗/类别 Fonds/category', '年度 Year', '保管期限 Retention', '销毁理由 Reason', '提交 Proposed', '批准 Approved', '销毁时间 Disposed', '内容摘要 Content hashes', evidence ? '证据 Evidence' : null].filter(Boolean).map((t) => h('th', { scope: 'col' }, t)))),
     tbody,
   );
   const list = pager(
@@ -237,6 +239,22 @@ function registerTab(root) {
             h('td', null, d.approved_by, h('div', { class: 'sub' }, fmtDay(d.approved_at))),
             h('td', { class: 'nowrap' }, fmtTime(d.disposed_at)),
             h('td', { class: 'mono small wrap' }, (d.content_hashes || []).length ? d.content_hashes.map((x) => h('div', { title: x }, `${x.slice(0, 12)}…`)) : '—'),
+            evidence
+              ? h(
+                  'td',
+                  null,
+                  h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'btn tiny',
+                      'aria-label': `下载证据 Download the evidence of ${d.reference_code}`,
+                      onclick: (e) => busy(e.currentTarget, () => download(`/api/v1/disposal-register/${d.id}/evidence`, `disposal-${d.id}-evidence.json`)),
+                    },
+                    bi('下载', 'Download'),
+                  ),
+                )
+              : null,
           ),
         ),
       );

@@ -14,7 +14,11 @@ export async function locationsView({ root }) {
   let parent = null;
 
   const parentText = h('span', { class: 'loc-chosen', 'data-testid': 'selected-location' });
-  const tree = locationTree({ onSelect: (loc) => setParent(loc) });
+  const tree = locationTree({
+    onSelect: (loc) => setParent(loc),
+    // A box's spine label (D36): one customer's file, or the range of file numbers.
+    extra: (loc) => (loc.kind === 'box' ? h('a', { class: 'small', href: `/api/v1/locations/${loc.id}/label`, target: '_blank', rel: 'noopener', 'aria-label': `盒脊标签 Spine label ${loc.label}` }, '标签 label') : null),
+  });
 
   // New place.
   const kind = h('select', { id: 'new-location-kind' });

@@ -69,6 +69,8 @@ export async function recordView({ params, query, state, root }) {
       if (can('appraisal_decide') && record.status !== 'disposed')
         actions.push(h('button', { type: 'button', class: 'btn', onclick: legalHoldDialog }, record.legal_hold ? bi('解除保全', 'Release hold') : bi('法律保全', 'Legal hold')));
       if (write() && record.status === 'active') actions.push(h('button', { type: 'button', class: 'btn danger', onclick: closeDialog }, bi('销户', 'Close')));
+      // The code stamp with its barcode (D36), an SVG to print.
+      actions.push(h('a', { class: 'btn', href: `/api/v1/records/${record.id}/label`, target: '_blank', rel: 'noopener' }, bi('档号标签', 'Label')));
     }
     mount(
       header,
@@ -94,10 +96,15 @@ export async function recordView({ params, query, state, root }) {
       ),
     );
     mount(notices, ...[...notices.querySelectorAll('.notice.ok')]);
-    if (record.content_hidden)
+    if (record.content_hidden) {
+      // An open record under embargo (D44) is a catalogue entry until the embargo ends.
+      const embargoed = record.access_level === 'open' && record.embargo_until;
       notices.append(
-        notice('info', h('strong', { 'data-testid': 'content-hidden' }, '目录信息，内容需申请。'), ' This is the catalogue entry of a controlled record; its content is available on request.'),
+        embargoed
+          ? notice('info', h('strong', { 'data-testid': 'content-hidden' }, `目录信息，内容限制利用至 ${record.embargo_until}。`), ` Catalogue entry only: the content is under embargo until ${record.embargo_until}.`)
+          : notice('info', h('strong', { 'data-testid': 'content-hidden' }, '目录信息，内容需申请。'), ' This is the catalogue entry of a controlled record; its content is available on request.'),
       );
+    }
     if (record.status === 'disposed') notices.append(notice('warn', `此档案已于 ${fmtDay(record.disposed_at)} 销毁，内容和附件已删除，档号与题名保留在销毁登记中。Disposed: content removed; the register keeps the entry.`));
     if (record.status === 'closed') notices.append(notice('info', `此档案已于 ${fmtDay(record.closed_at)} 销户。Closed.${record.number_released ? ' 档号已释放，可被复用。Its number was released for reuse.' : ''}`));
   };
