@@ -199,7 +199,7 @@ int serve(const Config& config) {
   api.open("GET", "/", serve_file);
   for (auto* page : {"/login", "/patrons", "/patrons/{id}", "/audit", "/users", "/key-changes",
                      "/portal", "/portal/search", "/records", "/records/{id}", "/appraisal",
-                     "/locations", "/catalogue-settings"})
+                     "/locations", "/catalogue-settings", "/search-demand"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;

@@ -143,6 +143,36 @@ describe('catalogue screens', () => {
     await page.context().close();
   });
 
+  test('attachments: the archivist uploads a file, it is listed and downloads; an infected file is refused', async (t) => {
+    const page = await newPage(ctx);
+    await login(page, 'archivist', ctx.server.password);
+    if ((await apiAs(page, 'GET', `/api/v1/records/${created.id}/attachments`)).status === 404) {
+      await page.context().close();
+      return t.skip('the attachments API is not in this build');
+    }
+    await page.goto(`/records/${created.id}`);
+    const card = page.locator('.card', { has: page.getByRole('heading', { name: '附件 Attachments' }) });
+    await card.getByText('暂无附件').waitFor();
+    const text = '变电站扩建工程立项请示正文。Substation extension request.';
+    await card.getByLabel('上传附件').setInputFiles({ name: '立项请示.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    await card.getByRole('button', { name: '上传 Upload' }).click();
+    const row = card.locator('tbody tr', { hasText: '立项请示.txt' });
+    await row.waitFor();
+    assert.match(await row.textContent(), /text\/plain/);
+    const href = await row.getByRole('link').getAttribute('href');
+    const body = await page.evaluate(async (u) => (await fetch(u)).text(), href);
+    assert.ok(body.includes('变电站扩建工程'), 'the download is the file');
+    await shot(page, 'cat-05b-attachments');
+
+    const eicar = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
+    await card.getByLabel('上传附件').setInputFiles({ name: 'eicar.txt', mimeType: 'text/plain', buffer: Buffer.from(eicar) });
+    await card.getByRole('button', { name: '上传 Upload' }).click();
+    await card.locator('.field[data-field="file"] .field-error').waitFor({ state: 'visible' });
+    assert.equal(await card.locator('tbody tr', { hasText: 'eicar.txt' }).count(), 0);
+    expectClean(page, assert);
+    await page.context().close();
+  });
+
   test('an agent reads records but has nothing to change', async () => {
     const page = await newPage(ctx);
     await login(page, 'agent', ctx.server.password);
@@ -416,6 +446,14 @@ describe('catalogue screens', () => {
     if (req) assert.match(req.postData(), /"record_id":\d+/);
     await page.goto('/records?q=dianwang%20gaizao%20xyzzyq');
     await page.locator('.search-summary').getByText(/共 \d+/).waitFor();
+    // A search that found nothing is unmet demand.
+    await page.goto('/records?q=%E6%BD%AE%E6%B1%90%E5%8F%91%E7%94%B5%E7%AB%99%E6%A1%A3%E6%A1%88');
+    await page.locator('.search-summary').getByText(/共 0/).waitFor();
+    await page.getByRole('link', { name: /检索需求/ }).click();
+    await page.locator('.demand-table tr[data-term]').first().waitFor();
+    assert.ok((await page.locator('.demand-table tbody').textContent()).includes('潮汐发电站档案'));
+    await shot(page, 'cat-17-unmet-demand');
+    assert.deepEqual((await axe(page)) ?? [], [], 'unmet demand: no serious accessibility violations');
     expectClean(page, assert);
     await page.context().close();
 

@@ -37,7 +37,10 @@ export async function startServer() {
   const logins = await readFile(path.join(dir, 'data', 'demo-logins.txt'), 'utf8');
   const password = logins.trim().split(': ').pop();
 
-  const child = spawn(BIN, ['serve', '--database', db, '--listen', '127.0.0.1:0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Uploads are virus-scanned: the test signatures (EICAR and a test pattern) stand in for
+  // freshclam's database.
+  const env = { ...process.env, DANGAN_CLAMAV_DB: path.resolve(here, '../fixtures/clamav') };
+  const child = spawn(BIN, ['serve', '--database', db, '--listen', '127.0.0.1:0'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 20000);

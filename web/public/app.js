@@ -9,6 +9,7 @@ import { errorPage, toast } from './js/ui.js';
 import { appraisalView } from './js/views/appraisal.js';
 import { auditView } from './js/views/audit.js';
 import { catalogueSettingsView } from './js/views/catalogue-settings.js';
+import { demandView } from './js/views/demand.js';
 import { keyChangesView } from './js/views/key-changes.js';
 import { locationsView } from './js/views/locations.js';
 import { loginView } from './js/views/login.js';
@@ -43,6 +44,7 @@ route('/appraisal', {
   title: '鉴定 Appraisal',
 });
 route('/locations', { view: locationsView, allow: staff('record_read'), title: '库房 Locations' });
+route('/search-demand', { view: demandView, allow: staff('search_demand'), title: '检索需求 Unmet demand' });
 route('/catalogue-settings', { view: catalogueSettingsView, allow: staff('catalogue_config'), title: '目录设置 Catalogue settings' });
 route('/portal/search', { view: (ctx) => recordsView({ ...ctx, portal: true }), allow: () => isPortal(), title: '档案检索 Search' });
 

@@ -159,6 +159,7 @@ export const EVENT_KINDS = {
   'patron.erased': ['删除个人信息', 'Personal data erased'],
   'patron.exported': ['导出个人信息', 'Data exported'],
   'record.created': ['建立档案', 'Record created'],
+  search: ['检索档案', 'Searched the catalogue'],
   'record.closed': ['档案销户', 'Record closed'],
   'record.disposed': ['档案销毁', 'Record disposed'],
 };

@@ -13,6 +13,7 @@ const NAV = [
   { path: '/records/new', label: ['新建档案', 'New record'], icon: '＋', show: () => can('record_write'), group: ['馆藏', 'Catalogue'] },
   { path: '/appraisal', label: ['鉴定', 'Appraisal'], icon: '◷', show: () => can('appraisal_propose') || can('appraisal_decide') || can('audit_read'), group: ['馆藏', 'Catalogue'] },
   { path: '/locations', label: ['库房', 'Locations'], icon: '▦', show: () => can('record_read'), group: ['馆藏', 'Catalogue'] },
+  { path: '/search-demand', label: ['检索需求', 'Unmet demand'], icon: '∅', show: () => can('search_demand'), group: ['馆藏', 'Catalogue'] },
   { path: '/catalogue-settings', label: ['目录设置', 'Catalogue settings'], icon: '☷', show: () => can('catalogue_config'), group: ['馆藏', 'Catalogue'] },
   { path: '/audit', label: ['审计日志', 'Audit trail'], icon: '⚖', show: () => can('audit_read'), group: ['管理', 'Administration'] },
   { path: '/users', label: ['账号管理', 'Users'], icon: '⚙', show: () => can('user_admin'), group: ['管理', 'Administration'] },

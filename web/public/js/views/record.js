@@ -336,7 +336,7 @@ export async function recordView({ params, query, state, root }) {
       : h('p', { class: 'muted' }, '暂无附件。No attachments.');
     let upload = null;
     if (!portal && write()) {
-      const file = h('input', { type: 'file', id: `upload-${record.id}`, 'aria-label': '选择文件 Choose a file' });
+      const file = h('input', { type: 'file', id: `upload-${record.id}` });
       const send = h('button', { type: 'submit', class: 'btn' }, bi('上传', 'Upload'));
       upload = h('form', { class: 'upload-form', novalidate: true }, formError(), h('div', { class: 'field', dataset: { field: 'file' } }, h('label', { for: file.id }, bi('上传附件', 'Upload an attachment')), file, h('div', { class: 'field-error' })), send);
       upload.addEventListener('submit', (e) => {
@@ -347,6 +347,7 @@ export async function recordView({ params, query, state, root }) {
           send,
           async () => {
             await uploadFile(record.id, f);
+            file.value = '';
             toast(`已上传 ${f.name}。Uploaded.`);
             await loadAttachments();
           },

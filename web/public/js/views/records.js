@@ -193,7 +193,7 @@ export async function recordsView({ query, root, portal = false }) {
                       run();
                     },
                   },
-                  h('span', { class: 'facet-label' }, facetName(key, v.value)),
+                  h('span', { class: 'facet-label' }, v.label ?? facetName(key, v.value)),
                   h('span', { class: 'facet-count' }, String(v.count)),
                 ),
               );
