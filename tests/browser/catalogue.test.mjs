@@ -443,7 +443,8 @@ describe('catalogue screens', () => {
     await hits.first().locator('a.hit-title').click();
     await page.waitForURL(/\/records\/\d+$/);
     const req = await opened;
-    if (req) assert.match(req.postData(), /"record_id":\d+/);
+    assert.ok(req, 'opening a hit tells the search log');
+    assert.match(req.postData(), /"record_id":\d+/);
     await page.goto('/records?q=dianwang%20gaizao%20xyzzyq');
     await page.locator('.search-summary').getByText(/共 \d+/).waitFor();
     // A search that found nothing is unmet demand.
