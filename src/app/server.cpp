@@ -202,8 +202,9 @@ int serve(const Config& config) {
   };
   for (auto& [path, data] : files) api.open("GET", path, serve_file);
   api.open("GET", "/", serve_file);
-  for (auto* page :
-       {"/login", "/patrons", "/patrons/{id}", "/audit", "/users", "/key-changes", "/portal"})
+  for (auto* page : {"/login", "/patrons", "/patrons/{id}", "/audit", "/users", "/key-changes",
+                     "/portal", "/portal/search", "/records", "/records/{id}", "/appraisal",
+                     "/locations", "/catalogue-settings", "/search-demand"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;

@@ -2,26 +2,17 @@
 // and corrects its own record and nothing else.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
-import { apiAs, axe, expectClean, launch, login, newPage, shot, startServer } from './harness.mjs';
+import { describe, test } from 'node:test';
+import { apiAs, axe, expectClean, login, newPage, shot, useServer } from './harness.mjs';
 
-let server;
-let browser;
 const PORTAL_PASSWORD = 'Portal-Pass-2024!x';
 
 describe('administrator and portal', () => {
-  before(async () => {
-    server = await startServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ctx = useServer();
 
   test('the administrator creates, disables and enables accounts', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'admin', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'admin', ctx.server.password);
     await page.getByRole('link', { name: /账号管理/ }).click();
     await page.waitForURL('**/users');
     await page.locator('tr[data-username="agent"]').waitFor();
@@ -60,8 +51,8 @@ describe('administrator and portal', () => {
   });
 
   test('a portal user sees their own record unmasked, edits contacts, exports, and cannot open another patron', async () => {
-    await server.addUser('reader.zhang', 'patron', { patron: 14, password: PORTAL_PASSWORD });
-    const page = await newPage(browser, server);
+    await ctx.server.addUser('reader.zhang', 'patron', { patron: 14, password: PORTAL_PASSWORD });
+    const page = await newPage(ctx);
     await login(page, 'reader.zhang', PORTAL_PASSWORD);
     assert.equal(new URL(page.url()).pathname, '/portal');
     await page.getByRole('heading', { name: /我的档案/ }).waitFor();

@@ -2,27 +2,18 @@
 // the page says it waits for approval, the manager approves, the name changes; and the
 // manager's export, merge and erase.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { apiAs, expectClean, launch, login, newPage, shot, startServer } from './harness.mjs';
+import { describe, test } from 'node:test';
+import { apiAs, expectClean, login, newPage, shot, useServer } from './harness.mjs';
 
-let server;
-let browser;
 let patronId;
 let oldName;
 
 describe('key-field corrections and manager actions', () => {
-  before(async () => {
-    server = await startServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ctx = useServer();
 
   test('the archivist requests a name correction; it waits for approval', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'archivist', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'archivist', ctx.server.password);
     const list = await apiAs(page, 'GET', '/api/v1/patrons?q=%E7%8E%8B&type=person&limit=1');
     patronId = list.body.items[0].id;
     oldName = list.body.items[0].name;
@@ -54,8 +45,8 @@ describe('key-field corrections and manager actions', () => {
   });
 
   test('the manager approves it and the patron carries the new name', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'manager', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'manager', ctx.server.password);
     await page.getByRole('link', { name: /关键字段更正/ }).click();
     await page.waitForURL('**/key-changes');
     const row = page.locator(`tr:has(a[href="/patrons/${patronId}"])`).first();
@@ -81,8 +72,8 @@ describe('key-field corrections and manager actions', () => {
   });
 
   test('the manager sees everything unmasked, exports, merges and erases', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'manager', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'manager', ctx.server.password);
     await page.goto(`/patrons/${patronId}`);
     await page.locator('.timeline .event').first().waitFor();
     assert.equal(await page.locator('.badge.mask').count(), 0, 'a manager sees no masks');

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -36,7 +37,10 @@ export async function startServer() {
   const logins = await readFile(path.join(dir, 'data', 'demo-logins.txt'), 'utf8');
   const password = logins.trim().split(': ').pop();
 
-  const child = spawn(BIN, ['serve', '--database', db, '--listen', '127.0.0.1:0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Uploads are virus-scanned: the test signatures (EICAR and a test pattern) stand in for
+  // freshclam's database.
+  const env = { ...process.env, DANGAN_CLAMAV_DB: path.resolve(here, '../fixtures/clamav') };
+  const child = spawn(BIN, ['serve', '--database', db, '--listen', '127.0.0.1:0'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 20000);
@@ -73,6 +77,21 @@ export async function startServer() {
   };
 }
 
+// One server and one browser for a test file: started before its first test, stopped
+// after its last. Call inside describe(); use ctx.server and ctx.browser in the tests.
+export function useServer() {
+  const ctx = { server: null, browser: null };
+  before(async () => {
+    ctx.server = await startServer();
+    ctx.browser = await launch();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    await ctx.server?.stop();
+  });
+  return ctx;
+}
+
 export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -82,8 +101,10 @@ export async function launch() {
 }
 
 // A fresh browser context and page that records script errors, failed requests to
-// our own files and CSP violations: a test ends with expectClean(page).
+// our own files and CSP violations: a test ends with expectClean(page). Takes
+// (browser, server) or the ctx of useServer().
 export async function newPage(browser, server) {
+  if (!server && browser?.browser) ({ browser, server } = browser);
   const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true });
   const page = await context.newPage();
   page.problems = [];

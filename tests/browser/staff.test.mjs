@@ -1,8 +1,8 @@
 // staff.test.mjs — the agent's day (search, masked values, reveal, create, edit),
 // log-in errors, log-out, and the auditor's view of it.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { apiAs, axe, expectClean, launch, login, newPage, shot, startServer } from './harness.mjs';
+import { describe, test } from 'node:test';
+import { apiAs, axe, expectClean, login, newPage, shot, useServer } from './harness.mjs';
 
 // A valid resident ID number (GB 11643 check digit) for a given 17-digit body.
 function residentId(body17) {
@@ -16,22 +16,13 @@ function badResidentId(body17) {
   return body17 + (good.endsWith('0') ? '1' : '0');
 }
 
-let server;
-let browser;
 let revealedPatron;
 
 describe('staff console', () => {
-  before(async () => {
-    server = await startServer();
-    browser = await launch();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ctx = useServer();
 
   test('wrong password and lock-out are explained on the log-in page', async () => {
-    const page = await newPage(browser, server);
+    const page = await newPage(ctx);
     await page.goto('/patrons');
     await page.waitForURL(/\/login\?next=%2Fpatrons/);
     await shot(page, '01-login');
@@ -42,7 +33,7 @@ describe('staff console', () => {
       await assert.doesNotReject(page.getByTestId('login-error').getByText('用户名或密码错误').waitFor());
       await page.getByTestId('login-error').evaluate((el) => (el.hidden = true));
     }
-    await page.getByLabel('密码').fill(server.password);
+    await page.getByLabel('密码').fill(ctx.server.password);
     await page.getByRole('button', { name: '登录 Log in' }).click();
     const err = page.getByTestId('login-error');
     await err.getByText('锁定').waitFor();
@@ -53,8 +44,8 @@ describe('staff console', () => {
   });
 
   test('agent searches 张, sees masked phones, opens a patron and reveals the phone with a reason', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'agent', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'agent', ctx.server.password);
     assert.equal(new URL(page.url()).pathname, '/patrons');
     assert.match(await page.getByTestId('current-role').textContent(), /受理员/);
     await page.locator('.patrons-table tbody tr').first().waitFor();
@@ -118,8 +109,8 @@ describe('staff console', () => {
   });
 
   test('a bad resident ID is shown under its field; fixed, the new patron page opens', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'agent', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'agent', ctx.server.password);
     await page.getByRole('link', { name: '新建用户 New patron' }).first().click();
     await page.waitForURL('**/patrons/new');
     await page.getByLabel('姓名 / 名称').fill('欧阳测试');
@@ -159,8 +150,8 @@ describe('staff console', () => {
   });
 
   test('editing a non-key field shows on the page and on the timeline', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'agent', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'agent', ctx.server.password);
     await page.goto(`/patrons/${revealedPatron}`);
     await page.locator('.timeline .event').first().waitFor();
     await page.getByRole('button', { name: '编辑 Edit' }).click();
@@ -178,8 +169,8 @@ describe('staff console', () => {
   });
 
   test('relations: add by patron id and kind, then remove', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'agent', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'agent', ctx.server.password);
     await page.goto(`/patrons/${revealedPatron}`);
     const card = page.locator('.card', { has: page.getByRole('heading', { name: '关系 Relations' }) });
     await card.waitFor();
@@ -202,8 +193,8 @@ describe('staff console', () => {
   });
 
   test('the analyst sees patrons de-identified, with nothing to reveal or edit', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'analyst', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'analyst', ctx.server.password);
     await page.locator('.patrons-table tbody tr').first().waitFor();
     const person = page.locator('.patrons-table tbody tr', { hasText: '个人' }).first();
     assert.match(await person.textContent(), /已去标识/);
@@ -219,8 +210,8 @@ describe('staff console', () => {
   });
 
   test('a reload keeps the session; log-out ends it', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'agent', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'agent', ctx.server.password);
     await page.reload();
     await page.getByTestId('current-user').waitFor();
     assert.equal(new URL(page.url()).pathname, '/patrons');
@@ -235,8 +226,8 @@ describe('staff console', () => {
   });
 
   test('the auditor sees the reveal in the audit trail and cannot open the patron list', async () => {
-    const page = await newPage(browser, server);
-    await login(page, 'auditor', server.password);
+    const page = await newPage(ctx);
+    await login(page, 'auditor', ctx.server.password);
     assert.equal(new URL(page.url()).pathname, '/audit');
     assert.equal(await page.getByRole('link', { name: '用户 Patrons' }).count(), 0, 'no patron list in the navigation');
     await page.getByLabel('用户编号').fill(String(revealedPatron));
@@ -262,12 +253,12 @@ describe('staff console', () => {
   });
 
   test('main screens have no serious accessibility violations (axe-core)', async (t) => {
-    const page = await newPage(browser, server);
+    const page = await newPage(ctx);
     await page.goto('/login');
     await page.getByLabel('用户名').waitFor();
     const results = { login: await axe(page) };
     if (results.login === null) return t.skip('axe-core is not installed');
-    await login(page, 'manager', server.password);
+    await login(page, 'manager', ctx.server.password);
     await page.locator('.patrons-table tbody tr').first().waitFor();
     results.patrons = await axe(page);
     await page.goto(`/patrons/${revealedPatron}`);

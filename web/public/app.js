@@ -6,13 +6,20 @@ import { current, match, navigate, route, start } from './js/router.js';
 import { forget, homePath, isPortal, loadMe, logout, session } from './js/session.js';
 import { markNav, resetShell, shell } from './js/shell.js';
 import { errorPage, toast } from './js/ui.js';
+import { appraisalView } from './js/views/appraisal.js';
 import { auditView } from './js/views/audit.js';
+import { catalogueSettingsView } from './js/views/catalogue-settings.js';
+import { demandView } from './js/views/demand.js';
 import { keyChangesView } from './js/views/key-changes.js';
+import { locationsView } from './js/views/locations.js';
 import { loginView } from './js/views/login.js';
 import { newPatronView } from './js/views/patron-form.js';
 import { patronView } from './js/views/patron.js';
 import { patronsView } from './js/views/patrons.js';
 import { portalView } from './js/views/portal.js';
+import { newRecordView } from './js/views/record-form.js';
+import { recordView } from './js/views/record.js';
+import { recordsView } from './js/views/records.js';
 import { usersView } from './js/views/users.js';
 
 // Each route: the view and who may open it (checked again by the server).
@@ -27,6 +34,19 @@ route('/key-changes', { view: keyChangesView, allow: staff('patron_write'), titl
 route('/audit', { view: auditView, allow: staff('audit_read'), title: '审计日志 Audit trail' });
 route('/users', { view: usersView, allow: staff('user_admin'), title: '账号管理 Users' });
 route('/portal', { view: portalView, allow: () => isPortal(), title: '我的档案 My record' });
+route('/records', { view: recordsView, allow: staff('record_read'), title: '档案 Records' });
+route('/records/new', { view: newRecordView, allow: staff('record_write'), title: '新建档案 New record' });
+// Portal accounts read records too; the server shows them what their access allows.
+route('/records/:id', { view: recordView, allow: () => isPortal() || session.permissions.has('record_read'), title: '档案 Record' });
+route('/appraisal', {
+  view: appraisalView,
+  allow: () => !isPortal() && ['appraisal_propose', 'appraisal_decide', 'audit_read'].some((p) => session.permissions.has(p)),
+  title: '鉴定 Appraisal',
+});
+route('/locations', { view: locationsView, allow: staff('record_read'), title: '库房 Locations' });
+route('/search-demand', { view: demandView, allow: staff('search_demand'), title: '检索需求 Unmet demand' });
+route('/catalogue-settings', { view: catalogueSettingsView, allow: staff('catalogue_config'), title: '目录设置 Catalogue settings' });
+route('/portal/search', { view: (ctx) => recordsView({ ...ctx, portal: true }), allow: () => isPortal(), title: '档案检索 Search' });
 
 let loaded = false;
 let generation = 0;

@@ -40,7 +40,8 @@ export function buildUrl(path, query) {
   return s ? `${path}?${s}` : path;
 }
 
-// Returns {data, res}. `opts`: body (sent as JSON), query (object), headers.
+// Returns {data, res}. `opts`: body (sent as JSON) or raw (a Blob or File, with
+// contentType), query (object), headers.
 export async function request(method, path, opts = {}) {
   const headers = { Accept: 'application/json', ...(opts.headers || {}) };
   const init = { method, headers, credentials: 'same-origin' };
@@ -49,7 +50,11 @@ export async function request(method, path, opts = {}) {
     // A merged patron answers 301; a browser would replay a POST as a GET there.
     init.redirect = 'manual';
   }
-  if (opts.body !== undefined) {
+  if (opts.raw !== undefined) {
+    // A file sent as it is (attachments, imports).
+    headers['Content-Type'] = opts.contentType || 'application/octet-stream';
+    init.body = opts.raw;
+  } else if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(opts.body);
   }

@@ -48,6 +48,38 @@ export const FIELDS = {
   version: ['版本', 'Version'],
   created_at: ['建档时间', 'Created'],
   updated_at: ['更新时间', 'Updated'],
+  // The catalogue.
+  title: ['题名', 'Title'],
+  description: ['内容描述', 'Description'],
+  keywords: ['主题词', 'Keywords'],
+  creator: ['责任者', 'Creator'],
+  year: ['年度', 'Year'],
+  date_from: ['起始日期', 'Date from'],
+  date_to: ['截止日期', 'Date to'],
+  fonds: ['全宗', 'Fonds'],
+  fonds_id: ['全宗', 'Fonds'],
+  category: ['类别', 'Category'],
+  category_id: ['类别', 'Category'],
+  retention: ['保管期限', 'Retention'],
+  retention_code: ['保管期限', 'Retention'],
+  access_level: ['密级', 'Access level'],
+  carrier: ['载体', 'Carrier'],
+  pages: ['页数', 'Pages'],
+  location_id: ['存放位置', 'Location'],
+  patron_id: ['关联用户编号', 'Linked patron id'],
+  reference_code: ['档号', 'Reference code'],
+  important: ['重要档案', 'Important'],
+  rights: ['权利', 'Rights'],
+  embargo_until: ['限制利用至', 'Embargo until'],
+  source_authority: ['来源权威度', 'Source authority'],
+  template: ['档号模板', 'Template'],
+  code: ['代码', 'Code'],
+  capacity: ['容量', 'Capacity'],
+  outcome: ['鉴定结论', 'Outcome'],
+  new_retention_code: ['新保管期限', 'New retention'],
+  new_access_level: ['新密级', 'New access level'],
+  related_id: ['关联档案编号', 'Related record id'],
+  years: ['年限', 'Years'],
 };
 
 export const PATRON_TYPES = { person: ['个人', 'Person'], organisation: ['机构', 'Organisation'] };
@@ -126,6 +158,10 @@ export const EVENT_KINDS = {
   'patron.merged': ['合并记录', 'Merged'],
   'patron.erased': ['删除个人信息', 'Personal data erased'],
   'patron.exported': ['导出个人信息', 'Data exported'],
+  'record.created': ['建立档案', 'Record created'],
+  search: ['检索档案', 'Searched the catalogue'],
+  'record.closed': ['档案销户', 'Record closed'],
+  'record.disposed': ['档案销毁', 'Record disposed'],
 };
 
 export const AUDIT_ACTIONS = {
@@ -154,7 +190,73 @@ export const AUDIT_ACTIONS = {
   'user.password_changed': ['修改密码', 'Password changed'],
   'user.locked': ['账号锁定', 'Account locked'],
   'unit.create': ['新建单位', 'Unit created'],
+  'record.create': ['新建档案', 'Record created'],
+  'record.read': ['查看客户档案', 'Customer file read'],
+  'record.update': ['修改档案', 'Record updated'],
+  'record.close': ['档案销户', 'Record closed'],
+  'record.move': ['移动档案', 'Record moved'],
+  'record.relate': ['添加档案关联', 'Relation added'],
+  'record.unrelate': ['移除档案关联', 'Relation removed'],
+  'record.legal_hold': ['法律保全', 'Legal hold'],
+  'record.legal_hold_release': ['解除法律保全', 'Legal hold released'],
+  'appraisal.propose': ['提交鉴定', 'Appraisal proposed'],
+  'appraisal.approve': ['批准鉴定', 'Appraisal approved'],
+  'appraisal.reject': ['驳回鉴定', 'Appraisal rejected'],
+  'fonds.create': ['新建全宗', 'Fonds created'],
+  'fonds.update': ['修改全宗', 'Fonds updated'],
+  'category.create': ['新建类别', 'Category created'],
+  'category.update': ['修改类别', 'Category updated'],
+  'retention_period.put': ['设置保管期限', 'Retention period set'],
+  'scheme.create': ['新建档号方案', 'Scheme created'],
+  'scheme.update': ['修改档号方案', 'Scheme updated'],
+  'location.create': ['新建存放位置', 'Location created'],
 };
+
+// ---------------------------------------------------------------- the catalogue
+
+export const ACCESS_LEVELS = {
+  open: ['开放', 'Open'],
+  controlled: ['控制', 'Controlled'],
+  secret: ['涉密', 'Secret'],
+};
+export const CARRIERS = {
+  paper: ['纸质', 'Paper'],
+  electronic: ['电子', 'Electronic'],
+  photo: ['照片', 'Photo'],
+  audio: ['录音', 'Audio'],
+  video: ['录像', 'Video'],
+  other: ['其他', 'Other'],
+};
+export const RECORD_STATUS = {
+  active: ['在库', 'Active'],
+  closed: ['已销户', 'Closed'],
+  disposed: ['已销毁', 'Disposed'],
+};
+export const RECORD_RELATION_KINDS = {
+  cites: ['引用', 'Cites'],
+  refers_to: ['参见', 'Refers to'],
+  part_of: ['组成部分', 'Part of'],
+};
+export const APPRAISAL_OUTCOMES = {
+  keep: ['继续保存', 'Keep'],
+  extend: ['延长保管期限', 'Extend retention'],
+  change_access: ['调整密级', 'Change access'],
+  dispose: ['销毁', 'Dispose'],
+};
+export const APPRAISAL_STATUS = {
+  proposed: ['待审批', 'Proposed'],
+  approved: ['已批准', 'Approved'],
+  rejected: ['已驳回', 'Rejected'],
+};
+export const LOCATION_KINDS = {
+  building: ['楼', 'Building'],
+  room: ['库房', 'Room'],
+  cabinet: ['柜', 'Cabinet'],
+  shelf: ['架', 'Shelf'],
+  box: ['盒', 'Box'],
+};
+// Which kind may sit inside which (building > room > cabinet > shelf > box).
+export const LOCATION_ORDER = ['building', 'room', 'cabinet', 'shelf', 'box'];
 
 // "中文 English" for `value` in `table`, or the value itself when unknown.
 export function label(table, value) {

@@ -9,12 +9,33 @@ const NAV = [
   { path: '/patrons', label: ['用户', 'Patrons'], icon: '☰', show: () => can('patron_read') },
   { path: '/patrons/new', label: ['新建用户', 'New patron'], icon: '＋', show: () => can('patron_write') },
   { path: '/key-changes', label: ['关键字段更正', 'Key changes'], icon: '✎', show: () => can('patron_write') },
-  { path: '/audit', label: ['审计日志', 'Audit trail'], icon: '⚖', show: () => can('audit_read') },
-  { path: '/users', label: ['账号管理', 'Users'], icon: '⚙', show: () => can('user_admin') },
+  { path: '/records', label: ['档案', 'Records'], icon: '▤', show: () => can('record_read'), group: ['馆藏', 'Catalogue'] },
+  { path: '/records/new', label: ['新建档案', 'New record'], icon: '＋', show: () => can('record_write'), group: ['馆藏', 'Catalogue'] },
+  { path: '/appraisal', label: ['鉴定', 'Appraisal'], icon: '◷', show: () => can('appraisal_propose') || can('appraisal_decide') || can('audit_read'), group: ['馆藏', 'Catalogue'] },
+  { path: '/locations', label: ['库房', 'Locations'], icon: '▦', show: () => can('record_read'), group: ['馆藏', 'Catalogue'] },
+  { path: '/search-demand', label: ['检索需求', 'Unmet demand'], icon: '∅', show: () => can('search_demand'), group: ['馆藏', 'Catalogue'] },
+  { path: '/catalogue-settings', label: ['目录设置', 'Catalogue settings'], icon: '☷', show: () => can('catalogue_config'), group: ['馆藏', 'Catalogue'] },
+  { path: '/audit', label: ['审计日志', 'Audit trail'], icon: '⚖', show: () => can('audit_read'), group: ['管理', 'Administration'] },
+  { path: '/users', label: ['账号管理', 'Users'], icon: '⚙', show: () => can('user_admin'), group: ['管理', 'Administration'] },
   { path: '/portal', label: ['我的档案', 'My record'], icon: '⌂', show: () => isPortal() },
+  { path: '/portal/search', label: ['档案检索', 'Search the catalogue'], icon: '▤', show: () => isPortal() },
 ];
 
 let frame = null;
+
+// The entries the role may open, with a group heading where a group starts (the
+// patron entries, first, have none).
+function navItems() {
+  const out = [];
+  let group = null;
+  for (const n of NAV.filter((x) => x.show())) {
+    const g = n.group ? n.group[1] : null;
+    if (g && g !== group) out.push(h('li', { class: 'nav-group', 'aria-hidden': 'true' }, bi(...n.group)));
+    group = g;
+    out.push(h('li', null, h('a', { href: n.path, dataset: { nav: n.path } }, h('span', { class: 'icon', 'aria-hidden': 'true' }, n.icon), bi(...n.label))));
+  }
+  return out;
+}
 
 // Builds the frame once per sign-in and returns the element views render into.
 export function shell({ onLogout }) {
@@ -27,9 +48,7 @@ export function shell({ onLogout }) {
     h(
       'ul',
       null,
-      NAV.filter((n) => n.show()).map((n) =>
-        h('li', null, h('a', { href: n.path, dataset: { nav: n.path } }, h('span', { class: 'icon', 'aria-hidden': 'true' }, n.icon), bi(...n.label))),
-      ),
+      navItems(),
     ),
   );
   const logout = h('button', { type: 'button', class: 'btn small ghost', onclick: onLogout }, bi('退出', 'Log out'));
@@ -63,7 +82,9 @@ export function markNav(pathname) {
   let best = null;
   for (const a of frame.nav.querySelectorAll('a')) {
     const p = a.dataset.nav;
-    const hit = pathname === p || (p !== '/patrons/new' && pathname.startsWith(`${p}/`) && pathname !== '/patrons/new');
+    // The longest entry that is the path or a parent of it: /records/12 is under 档案,
+    // /records/new is 新建档案.
+    const hit = pathname === p || (!p.endsWith('/new') && pathname.startsWith(`${p}/`));
     if (hit && (!best || p.length > best.dataset.nav.length)) best = a;
   }
   for (const a of frame.nav.querySelectorAll('a')) {

@@ -151,11 +151,13 @@ export function chips(list, kind = 'tag') {
 // A modal form. `fields` are nodes made with field(); `onSubmit(form)` may throw an
 // ApiError, shown next to its field. Resolves with onSubmit's result, or null when
 // cancelled.
-export function dialog({ title, intro, fields = [], submit = ['确定', 'OK'], danger = false, onSubmit }) {
+// `submit: null` leaves only a close button; `wide` makes room for a tree or a table;
+// `onOpen(close)` hands over a function that closes the dialog (resolving with null).
+export function dialog({ title, intro, fields = [], submit = ['确定', 'OK'], danger = false, wide = false, onSubmit, onOpen }) {
   return new Promise((resolve) => {
     const err = formError();
-    const ok = h('button', { type: 'submit', class: ['btn', danger ? 'danger' : 'primary'] }, bi(...submit));
-    const cancel = h('button', { type: 'button', class: 'btn', value: 'cancel' }, bi('取消', 'Cancel'));
+    const ok = submit ? h('button', { type: 'submit', class: ['btn', danger ? 'danger' : 'primary'] }, bi(...submit)) : null;
+    const cancel = h('button', { type: 'button', class: 'btn', value: 'cancel' }, submit ? bi('取消', 'Cancel') : bi('关闭', 'Close'));
     const titleId = nextId('dlg');
     const form = h(
       'form',
@@ -166,7 +168,7 @@ export function dialog({ title, intro, fields = [], submit = ['确定', 'OK'], d
       h('div', { class: 'dialog-fields' }, fields),
       h('div', { class: 'dialog-actions' }, cancel, ok),
     );
-    const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': titleId }, form);
+    const dlg = h('dialog', { class: ['dialog', wide && 'wide'], 'aria-labelledby': titleId }, form);
     let result = null;
     const close = () => {
       dlg.close();
@@ -180,6 +182,7 @@ export function dialog({ title, intro, fields = [], submit = ['确定', 'OK'], d
     });
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      if (!ok) return;
       clearErrors(form);
       ok.disabled = true;
       try {
@@ -194,8 +197,11 @@ export function dialog({ title, intro, fields = [], submit = ['确定', 'OK'], d
     });
     document.body.appendChild(dlg);
     dlg.showModal();
-    const first = form.querySelector('.dialog-fields input, .dialog-fields select, .dialog-fields textarea');
-    (first || ok).focus();
+    onOpen?.(() => {
+      if (dlg.open) close();
+    });
+    const first = form.querySelector('.dialog-fields input, .dialog-fields select, .dialog-fields textarea, .dialog-fields button');
+    (first || ok || cancel).focus();
   });
 }
 

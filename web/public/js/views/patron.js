@@ -8,6 +8,7 @@ import { FIELDS, KEY_CHANGE_STATUS, PATRON_STATUS, PATRON_TYPES, RELATION_KINDS,
 import { navigate, setQuery } from '../router.js';
 import { can, isPortal } from '../session.js';
 import { askReason, badge, busy, chips, dialog, errorPage, field, formError, input, loading, notice, section, select, showError, toast } from '../ui.js';
+import { customerFiles } from '../catalogue.js';
 import { patronForm } from './patron-form.js';
 import { descriptiveSections, timelineBlock } from './patron-parts.js';
 import { patronName } from './patrons.js';
@@ -77,6 +78,7 @@ export async function patronView({ params, query, state, root }) {
   const body = h('div', { class: 'patron-body' });
   const timeline = timelineBlock(pid);
   const relations = h('div');
+  const files = can('record_read') ? customerFiles(pid) : null;
 
   const renderHeader = () => {
     const actions = [];
@@ -143,7 +145,7 @@ export async function patronView({ params, query, state, root }) {
       onReveal: can('patron_reveal') ? reveal : null,
       contactActions: can('patron_write') && patron.status === 'active' ? contactActions : null,
     });
-    mount(body, h('div', { class: 'sections' }, s.identity, s.contacts, s.address, s.profile, s.organisation, s.consents), relations);
+    mount(body, h('div', { class: 'sections' }, s.identity, s.contacts, s.address, s.profile, s.organisation, s.consents), relations, files?.el);
   };
 
   const setEditing = (on) => {
@@ -385,7 +387,7 @@ export async function patronView({ params, query, state, root }) {
   renderHeader();
   renderBody();
   mount(root, header, notices, pending, h('div', { class: 'patron-layout' }, body, h('aside', { class: 'patron-side' }, timeline.el)));
-  await Promise.all([loadRelations(), loadPending(), timeline.reload()]);
+  await Promise.all([loadRelations(), loadPending(), timeline.reload(), files?.load()]);
 }
 
 function showValue(v) {

@@ -6,6 +6,7 @@ import { download, request } from '../api.js';
 import { bi, h, mount } from '../dom.js';
 import { session } from '../session.js';
 import { busy, errorPage, loading, notice, pageHeader, section, toast } from '../ui.js';
+import { customerFiles } from '../catalogue.js';
 import { patronForm } from './patron-form.js';
 import { descriptiveSections, timelineBlock } from './patron-parts.js';
 
@@ -24,6 +25,7 @@ export async function portalView({ root }) {
     return;
   }
   const timeline = timelineBlock(patron.id);
+  const files = customerFiles(patron.id);
   const body = h('div', { class: 'patron-body' });
   let editing = false;
 
@@ -47,7 +49,7 @@ export async function portalView({ root }) {
       return;
     }
     const s = descriptiveSections(patron, { links: false });
-    mount(body, h('div', { class: 'sections' }, s.identity, s.contacts, s.address, s.consents, s.profile, patron.type === 'organisation' ? s.organisation : null));
+    mount(body, h('div', { class: 'sections' }, s.identity, s.contacts, s.address, s.consents, s.profile, patron.type === 'organisation' ? s.organisation : null), files.el);
   };
 
   const edit = h('button', { type: 'button', class: 'btn primary', onclick: () => ((editing = true), render()) }, bi('修改联系信息', 'Edit my details'));
@@ -72,5 +74,5 @@ export async function portalView({ root }) {
     notice('info', `您好，${patron.name ?? ''}。这里是本馆保存的您的全部资料；姓名和证件的更正请联系工作人员。Name and ID corrections: please ask the staff.`),
     h('div', { class: 'patron-layout' }, body, h('aside', { class: 'patron-side' }, timeline.el)),
   );
-  await timeline.reload();
+  await Promise.all([timeline.reload(), files.load()]);
 }
