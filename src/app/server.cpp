@@ -9,10 +9,12 @@
 #include "auth/auth.h"
 #include "auth/auth_api.h"
 #include "catalogue/attachments.h"
+#include "catalogue/attachments_api.h"
 #include "catalogue/catalogue.h"
 #include "catalogue/catalogue_api.h"
 #include "catalogue/collection_api.h"
 #include "core/embedded.h"
+#include "search/search_api.h"
 #include "sharing/oai_api.h"
 #include "http/api.h"
 #include "http/http.h"
@@ -165,6 +167,27 @@ int serve(const Config& config) {
   catalogue.on_content_removed([&db, &config](const std::vector<std::string>& hashes) {
     catalogue::attachments::delete_blob_files(**db, config, hashes);
   });
+  // Search facets show names, not ids: the catalogue names its fonds and categories.
+  search::register_search_routes(
+      api, **db, config,
+      [&catalogue](const std::string& facet, const std::vector<std::int64_t>& ids) -> json {
+        auto list = facet == "fonds" ? catalogue.list_fonds(system_actor())
+                                     : catalogue.list_categories(system_actor());
+        json names = json::object();
+        if (!list) return names;
+        for (auto& item : (*list)["items"])
+          if (std::find(ids.begin(), ids.end(), item["id"].get<std::int64_t>()) != ids.end())
+            names[std::to_string(item["id"].get<std::int64_t>())] = item["name"];
+        return names;
+      });
+  catalogue::attachments::Hooks hooks;
+  hooks.reindex = [&catalogue](store::Tx& tx, std::int64_t record_id) -> Status {
+    auto doc = TRY(catalogue.document_of(tx, record_id));
+    return search::upsert(tx, doc);
+  };
+  hooks.count_use = [&catalogue](std::int64_t record_id) { (void)catalogue.count_use(record_id); };
+  catalogue::attachments::Service attachments(**db, config, hooks);
+  catalogue::register_attachment_routes(api, attachments, config);
   catalogue::Collection collection(**db);
   catalogue::register_collection_routes(api, collection);
   sharing::OaiProvider oai(catalogue, config);

@@ -225,6 +225,13 @@ Result<json> Service::decide_appraisal(const Actor& by, std::int64_t appraisal_i
       json content_hashes = json::array();
       for (auto& h : hashes) content_hashes.push_back(h.str(0));
       orphaned = TRY(attachments::purge_record(*tx, record_id, by.user_id, clock_));
+      // The box is emptied: the move history says where the file was last.
+      auto loc = TRY(tx->one("SELECT location_id FROM records WHERE id = ?", {record_id}, "record"));
+      if (auto from = loc.opt_i64(0))
+        TRY(tx->exec("INSERT INTO record_moves (record_id, from_location_id, to_location_id, "
+                     "reason, moved_by, moved_at) VALUES (?, ?, NULL, 'disposed', ?, ?)",
+                     {record_id, *from, by.user_id ? store::Value(by.user_id) : store::null_value(),
+                      now}));
       TRY(tx->exec("UPDATE records SET status = 'disposed', disposed_at = ?, description = '', "
                    "keywords = '[]', location_id = NULL, updated_at = ?, version = version + 1 "
                    "WHERE id = ?",

@@ -771,6 +771,15 @@ Result<json> Service::list_records(const Actor& by, const RecordQuery& q) {
     if (view == RecordView::none) continue;
     items.push_back(apply_view(std::move(rec), view, by));
   }
+  // Customer files are personal data of their patrons: a list of them is audited as a
+  // read of each patron listed (once per patron per page).
+  if (by.role != Role::patron) {
+    std::set<std::int64_t> patrons_seen;
+    for (auto& item : items)
+      if (item.contains("patron_id") && item["patron_id"].is_number_integer())
+        patrons_seen.insert(item["patron_id"].get<std::int64_t>());
+    for (auto p : patrons_seen) reads_.record(by, {"record.list", "patron", std::to_string(p), p});
+  }
   json out = {{"items", items}, {"next_cursor", nullptr}};
   if (rows.size() > n && n > 0) {
     auto& last = rows[n - 1];
