@@ -121,12 +121,14 @@ std::optional<std::int64_t> whole_number(const Cell& c, std::string_view suffixe
   return v;
 }
 
-// "YYYY-MM-DD" from the ways people write dates (2023-04-05, 2023/4/5, 2023.4.5,
-// 2023年4月5日, 20230405, an Excel serial number); nullopt when it is not one.
+// "YYYY-MM-DD", or "YYYY-MM" / "YYYY" for a month or a year, from the ways people
+// write dates (2023-04-05, 2023/4/5, 2023.4.5, 2023年4月5日, 20230405, 2023年4月, an Excel
+// serial number); nullopt when it is not one.
 std::optional<std::string> parse_date(const Cell& c) {
   if (c.is_number()) {
     auto n = whole_number(c);
     if (!n) return std::nullopt;
+    if (*n >= 1000 && *n <= 9999) return std::to_string(*n);  // a year, not 1902's serial
     if (*n >= 10000101 && *n <= 99991231) return parse_date(Cell(std::to_string(*n)));
     if (*n >= 1 && *n < 2958466) return excel_serial_to_iso(static_cast<double>(*n)).substr(0, 10);
     return std::nullopt;
@@ -140,7 +142,7 @@ std::optional<std::string> parse_date(const Cell& c) {
   std::string norm;
   for (std::size_t i = 0; i < s.size();) {
     if (s.compare(i, 3, "年") == 0 || s.compare(i, 3, "月") == 0) {
-      norm += '-';
+      if (i + 3 < s.size()) norm += '-';
       i += 3;
     } else if (s.compare(i, 3, "日") == 0 && i + 3 == s.size()) {
       i += 3;
@@ -151,19 +153,32 @@ std::optional<std::string> parse_date(const Cell& c) {
       norm += s[i++];
     }
   }
-  int parts[3];
+  int parts[3] = {0, 0, 0};
+  int count = 0;
   std::size_t at = 0;
-  for (int k = 0; k < 3; ++k) {
-    std::size_t end = k < 2 ? norm.find('-', at) : norm.size();
-    if (end == std::string::npos) return std::nullopt;
+  while (count < 3) {
+    std::size_t end = norm.find('-', at);
+    if (end == std::string::npos) end = norm.size();
     std::string_view part(norm.data() + at, end - at);
-    std::size_t want = k == 0 ? 4 : 2;
-    if (part.empty() || part.size() > want || (k == 0 && part.size() != 4)) return std::nullopt;
-    auto r = std::from_chars(part.data(), part.data() + part.size(), parts[k]);
+    if (part.empty() || (count == 0 && part.size() != 4) || (count > 0 && part.size() > 2))
+      return std::nullopt;
+    auto r = std::from_chars(part.data(), part.data() + part.size(), parts[count]);
     if (r.ec != std::errc() || r.ptr != part.data() + part.size()) return std::nullopt;
+    ++count;
+    if (end == norm.size()) break;
     at = end + 1;
+    if (count == 3) return std::nullopt;  // something after the day
   }
   char buf[32];
+  if (count == 1) {
+    std::snprintf(buf, sizeof buf, "%04d", parts[0]);
+    return std::string(buf);
+  }
+  if (count == 2) {
+    if (parts[1] < 1 || parts[1] > 12) return std::nullopt;
+    std::snprintf(buf, sizeof buf, "%04d-%02d", parts[0], parts[1]);
+    return std::string(buf);
+  }
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", parts[0], parts[1], parts[2]);
   if (!valid_date(buf)) return std::nullopt;
   return std::string(buf);
@@ -373,7 +388,7 @@ static std::string convert(const std::string& field, const Cell& c, const Lookup
     body[field] = *y;
   } else if (field == "date_from" || field == "date_to") {
     auto d = parse_date(c);
-    if (!d) return "must be a date (YYYY-MM-DD, 2023/4/5 or 2023年4月5日)";
+    if (!d) return "must be a date (YYYY-MM-DD, 2023/4/5, 2023年4月5日; or YYYY-MM, YYYY)";
     body[field] = *d;
   } else if (field == "date") {
     auto y = whole_number(c, "年");
@@ -381,7 +396,7 @@ static std::string convert(const std::string& field, const Cell& c, const Lookup
       body[field] = *y;
     } else {
       auto d = parse_date(c);
-      if (!d) return "must be a date (YYYY-MM-DD, 2023/4/5 or 2023年4月5日) or a year";
+      if (!d) return "must be a date (YYYY-MM-DD, 2023/4/5, 2023年4月5日; or YYYY-MM, YYYY)";
       body[field] = *d;
     }
   } else if (field == "fonds") {

@@ -113,6 +113,15 @@ TEST_CASE("mapping: cells become the record body the catalogue takes") {
   CHECK((*body)["category"] == "KJ");  // not a known name: passed on as a code
   CHECK((*body)["description"] == "提要");
   CHECK_FALSE(body->contains("reference_code"));
+
+  // Months and years alone, as finding aids often give them.
+  auto range = Plan::make({"题名", "密级", "起始日期", "终止日期"}, {});
+  REQUIRE(range);
+  body = range->to_record(row(4, {"C", "开放", "2001年3月", 2003}), {}, lookups, errors);
+  CHECK(errors.empty());
+  REQUIRE(body);
+  CHECK((*body)["date_from"] == "2001-03");
+  CHECK((*body)["date_to"] == "2003");
 }
 
 TEST_CASE("mapping: every bad cell of a row is reported with its row and column") {
@@ -129,7 +138,8 @@ TEST_CASE("mapping: every bad cell of a row is reported with its row and column"
       "row 12, column 密级: must be open, controlled or secret (开放, 控制, 涉密)",
       "row 12, column 载体: must be paper, electronic, photo, audio, video or other (纸质, 电子, "
       "照片, 录音, 录像, 其他)",
-      "row 12, column 起始日期: must be a date (YYYY-MM-DD, 2023/4/5 or 2023年4月5日)",
+      "row 12, column 起始日期: must be a date (YYYY-MM-DD, 2023/4/5, 2023年4月5日; or YYYY-MM, "
+      "YYYY)",
       "row 12, column 重要: must be yes or no (是/否, true/false, 1/0)",
       "row 12, column 页数: must be a whole number of pages (0 or more)",
       "row 12, column patron_id: must be a positive whole number (an id)",

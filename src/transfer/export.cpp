@@ -1,0 +1,308 @@
+#include "transfer/export.h"
+
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+
+namespace dangan::transfer {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr int kPage = 1000;
+
+// How a category is named in a file: its code path from the root ("WS.BG").
+using CategoryPaths = std::map<std::int64_t, std::string>;
+
+Result<CategoryPaths> category_paths(catalogue::Service& catalogue, const Actor& by) {
+  auto cats = TRY(catalogue.list_categories(by));
+  std::map<std::int64_t, std::pair<std::optional<std::int64_t>, std::string>> by_id;
+  for (auto& c : cats["items"])
+    by_id[c["id"].get<std::int64_t>()] = {
+        c["parent_id"].is_null() ? std::nullopt
+                                 : std::optional<std::int64_t>(c["parent_id"].get<std::int64_t>()),
+        c["code"].get<std::string>()};
+  CategoryPaths out;
+  for (auto& [id, entry] : by_id) {
+    std::string path = entry.second;
+    auto parent = entry.first;
+    for (int guard = 0; parent && guard < 64; ++guard) {
+      auto it = by_id.find(*parent);
+      if (it == by_id.end()) break;
+      path = it->second.second + "." + path;
+      parent = it->second.first;
+    }
+    out[id] = path;
+  }
+  return out;
+}
+
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual Status begin() = 0;
+  virtual Status write(const json& rec) = 0;
+  virtual Status finish() = 0;
+};
+
+class TableSink : public RecordSink {
+ public:
+  TableSink(std::unique_ptr<TableWriter> w, const CategoryPaths& paths)
+      : w_(std::move(w)), paths_(paths) {}
+  Status begin() override { return w_->begin(export_columns()); }
+  Status write(const json& rec) override {
+    cells_.clear();
+    for (auto& c : export_columns()) cells_.push_back(cell(rec, c.name));
+    return w_->write(cells_);
+  }
+  Status finish() override { return w_->finish(); }
+
+ private:
+  Cell cell(const json& rec, const std::string& name) const {
+    if (name == "fonds") return rec["fonds"].is_object() ? rec["fonds"]["code"] : json();
+    if (name == "category") {
+      if (!rec["category"].is_object()) return nullptr;
+      auto it = paths_.find(rec["category"]["id"].get<std::int64_t>());
+      return it != paths_.end() ? json(it->second) : rec["category"]["code"];
+    }
+    if (name == "retention")
+      return rec["retention"].is_object() ? rec["retention"]["code"] : json();
+    if (name == "location_id")
+      return rec.contains("location") && rec["location"].is_object() ? rec["location"]["id"]
+                                                                     : json();
+    auto it = rec.find(name);
+    if (it == rec.end()) return nullptr;
+    if (it->is_string() && it->get_ref<const std::string&>().empty()) return nullptr;
+    return *it;
+  }
+
+  std::unique_ptr<TableWriter> w_;
+  const CategoryPaths& paths_;
+  std::vector<Cell> cells_;
+};
+
+// XML 1.0 text: escaped, without the control characters XML cannot carry.
+void xml_text(std::string& out, const std::string& s) {
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        if (c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') break;
+        out += ch;
+    }
+  }
+}
+
+class DublinCoreSink : public RecordSink {
+ public:
+  DublinCoreSink(const std::string& path, std::string exported_at)
+      : path_(path), exported_at_(std::move(exported_at)) {}
+  Status begin() override {
+    if (path_ == "-") {
+      out_ = &std::cout;
+    } else {
+      file_.open(path_, std::ios::binary | std::ios::trunc);
+      if (!file_) return invalid("file", "cannot write " + path_);
+      out_ = &file_;
+    }
+    *out_ << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+             "<records xmlns:oai_dc=\"http://www.openarchives.org/OAI/2.0/oai_dc/\"\n"
+             "         xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n"
+             "         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"\n"
+             "         exported_at=\""
+          << exported_at_ << "\">\n";
+    return {};
+  }
+  Status write(const json& rec) override {
+    buf_.clear();
+    buf_ +=
+        "  <oai_dc:dc xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/oai_dc/ "
+        "http://www.openarchives.org/OAI/2.0/oai_dc.xsd\">\n";
+    auto el = [&](const char* name, const std::string& value) {
+      if (value.empty()) return;
+      buf_ += "    <dc:";
+      buf_ += name;
+      buf_ += '>';
+      xml_text(buf_, value);
+      buf_ += "</dc:";
+      buf_ += name;
+      buf_ += ">\n";
+    };
+    auto str = [&](const char* key) {
+      auto it = rec.find(key);
+      return it != rec.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    el("title", str("title"));
+    el("creator", str("creator"));
+    if (rec.contains("keywords"))
+      for (auto& k : rec["keywords"])
+        if (k.is_string()) el("subject", k.get<std::string>());
+    el("description", str("description"));
+    // A range as an ISO 8601 interval, one date alone, or the year.
+    std::string from = str("date_from"), to = str("date_to");
+    if (!from.empty() && !to.empty() && from != to)
+      el("date", from + "/" + to);
+    else if (!from.empty() || !to.empty())
+      el("date", from.empty() ? to : from);
+    else if (rec.contains("year") && rec["year"].is_number_integer())
+      el("date", std::to_string(rec["year"].get<int>()));
+    el("identifier", str("reference_code"));
+    std::string carrier = str("carrier");
+    static const std::map<std::string, std::string> kTypes = {
+        {"paper", "Text"},  {"electronic", "Text"},   {"photo", "StillImage"},
+        {"audio", "Sound"}, {"video", "MovingImage"}, {"other", "PhysicalObject"}};
+    if (auto t = kTypes.find(carrier); t != kTypes.end()) el("type", t->second);
+    el("format", carrier);
+    if (rec.contains("pages") && rec["pages"].is_number_integer())
+      el("format", std::to_string(rec["pages"].get<std::int64_t>()) + " pages");
+    el("rights", "access: " + str("access_level"));
+    if (rec.contains("rights") && rec["rights"].is_object()) {
+      const json& r = rec["rights"];
+      for (auto* k : {"holder", "licence", "note"})
+        if (r.contains(k) && r[k].is_string())
+          el("rights", std::string(k) + ": " + r[k].get<std::string>());
+      if (r.contains("reproduction_allowed") && r["reproduction_allowed"].is_boolean())
+        el("rights", std::string("reproduction allowed: ") +
+                         (r["reproduction_allowed"].get<bool>() ? "yes" : "no"));
+    }
+    auto relation = [&](const char* what, const json& v) {
+      if (!v.is_object()) return;
+      std::string text = std::string(what) + " " + v.value("code", "");
+      if (!v.value("name", "").empty()) text += " " + v.value("name", "");
+      el("relation", text);
+    };
+    relation("fonds", rec.value("fonds", json()));
+    relation("category", rec.value("category", json()));
+    buf_ += "  </oai_dc:dc>\n";
+    *out_ << buf_;
+    if (!*out_) return fail(ErrorCode::internal, "writing the XML output failed");
+    return {};
+  }
+  Status finish() override {
+    *out_ << "</records>\n";
+    out_->flush();
+    if (file_.is_open()) file_.close();
+    if (!*out_ || (out_ == &file_ && file_.fail()))
+      return fail(ErrorCode::internal, "writing " + path_ + " failed");
+    return {};
+  }
+
+ private:
+  std::string path_, exported_at_;
+  std::ofstream file_;
+  std::ostream* out_ = nullptr;
+  std::string buf_;
+};
+
+}  // namespace
+
+json ExportFilter::to_json() const {
+  json j = json::object();
+  if (fonds) j["fonds"] = *fonds;
+  if (category) j["category"] = *category;
+  if (year_from) j["year_from"] = *year_from;
+  if (year_to) j["year_to"] = *year_to;
+  if (access_level) j["access_level"] = *access_level;
+  if (status) j["status"] = *status;
+  if (carrier) j["carrier"] = *carrier;
+  return j;
+}
+
+const std::vector<Column>& export_columns() {
+  static const std::vector<Column> kColumns = {
+      {"id", CellKind::integer},          {"reference_code", CellKind::text},
+      {"title", CellKind::text},          {"description", CellKind::text},
+      {"keywords", CellKind::list},       {"creator", CellKind::text},
+      {"year", CellKind::integer},        {"date_from", CellKind::date},
+      {"date_to", CellKind::date},        {"fonds", CellKind::text},
+      {"category", CellKind::text},       {"retention", CellKind::text},
+      {"access_level", CellKind::text},   {"carrier", CellKind::text},
+      {"pages", CellKind::integer},       {"important", CellKind::boolean},
+      {"location_id", CellKind::integer}, {"patron_id", CellKind::integer},
+      {"status", CellKind::text},         {"created_at", CellKind::text},
+      {"updated_at", CellKind::text}};
+  return kColumns;
+}
+
+Exporter::Exporter(store::Database& db, catalogue::Service& catalogue, const Clock& clock)
+    : db_(db), catalogue_(catalogue), clock_(clock) {}
+
+Result<std::int64_t> Exporter::write(const Actor& by, const std::string& path,
+                                     const ExportOptions& o,
+                                     const std::function<void(std::int64_t)>& progress) {
+  TRY_STATUS(auth::require(by, auth::Permission::record_transfer));
+  const ExportFilter& f = o.filter;
+  catalogue::RecordQuery q;
+  q.limit = kPage;
+  q.year_from = f.year_from;
+  q.year_to = f.year_to;
+  q.access_level = f.access_level;
+  q.carrier = f.carrier;
+  if (f.year_from && f.year_to && *f.year_to < *f.year_from)
+    return invalid("year_to", "year_to is before year_from");
+  if (f.fonds) {
+    auto fonds = TRY(catalogue_.list_fonds(by));
+    for (auto& x : fonds["items"])
+      if (x["code"] == *f.fonds) q.fonds_id = x["id"].get<std::int64_t>();
+    if (!q.fonds_id) return invalid("fonds", "no fonds with code " + *f.fonds);
+  }
+  CategoryPaths paths = TRY(category_paths(catalogue_, by));
+  if (f.category) {
+    for (auto& [id, p] : paths)
+      if (p == *f.category) q.category_id = id;
+    if (!q.category_id) return invalid("category", "no category with code " + *f.category);
+  }
+  std::vector<std::string> statuses = {f.status.value_or("active")};
+  if (statuses[0] == "all") statuses = {"active", "closed", "disposed"};
+  for (auto& s : statuses)
+    if (s != "active" && s != "closed" && s != "disposed")
+      return invalid("status", "status must be active, closed, disposed or all");
+
+  std::unique_ptr<RecordSink> sink;
+  if (o.format == Format::dublin_core)
+    sink = std::make_unique<DublinCoreSink>(path, format_time(clock_.now()));
+  else
+    sink = std::make_unique<TableSink>(TRY(open_writer(o.format, path, o.write)), paths);
+  TRY_STATUS(sink->begin());
+  std::int64_t n = 0;
+  for (auto& status : statuses) {
+    q.status = status;
+    q.cursor.reset();
+    for (;;) {
+      auto page = TRY(catalogue_.list_records(by, q));
+      for (auto& rec : page["items"]) {
+        TRY_STATUS(sink->write(rec));
+        ++n;
+      }
+      if (progress) progress(n);
+      if (page["next_cursor"].is_null()) break;
+      q.cursor = page["next_cursor"].get<std::string>();
+    }
+  }
+  TRY_STATUS(sink->finish());
+
+  auto tx = TRY(db_.begin(store::TxMode::write));
+  json detail = {
+      {"filter", f.to_json()}, {"format", std::string(to_string(o.format))}, {"rows", n}};
+  TRY_STATUS(audit::append(*tx, by, {"record.export", "records", "", {}, "", detail}, clock_));
+  TRY_STATUS(tx->commit());
+  return n;
+}
+
+}  // namespace dangan::transfer
