@@ -1,5 +1,5 @@
 // main.cpp — the `dangan` command: serve, migrate, demo, user, backup, restore, audit,
-// fixity.
+// fixity, import and export.
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "app/app.h"
+#include "app/transfer_cli.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "catalogue/catalogue.h"
@@ -114,6 +115,45 @@ int main(int argc, char** argv) {
       ->excludes(fixity_all_flag);
   db_option(fixity);
 
+  // Bulk import and export of catalogue records (src/transfer).
+  auto* import_cmd = cli.add_subcommand("import", "bulk import");
+  import_cmd->require_subcommand(1);
+  app::ImportCommand imp;
+  auto* import_records = import_cmd->add_subcommand(
+      "records", "import catalogue records from CSV, XLSX, JSON or NDJSON");
+  import_records->add_option("file", imp.file, "the file")->required();
+  import_records->add_option("--format", imp.format, "csv, xlsx, json, ndjson (default: by extension)");
+  import_records->add_option("--mapping", imp.mapping_file,
+                             "JSON: {\"columns\": {\"header\": \"field\"}, \"defaults\": {…}}");
+  import_records->add_flag("--dry-run", imp.dry_run, "check every row, write nothing");
+  import_records->add_option("--batch", imp.batch,
+                             "commit every N rows (resumable) instead of all or nothing");
+  import_records->add_option("--job", imp.job, "continue this batch job after its last batch");
+  import_records->add_flag("--skip-existing", imp.skip_existing,
+                           "skip rows whose reference code is taken instead of failing them");
+  import_records->add_option("--encoding", imp.encoding, "CSV: auto, utf-8, gb18030, utf-16le");
+  import_records->add_option("--sheet", imp.sheet, "XLSX: the sheet's name (default: the first)");
+  import_records->add_option("--as", imp.as_user, "act as this account (default: the system)");
+  db_option(import_records);
+
+  auto* export_cmd = cli.add_subcommand("export", "bulk export");
+  export_cmd->require_subcommand(1);
+  app::ExportCommand exp;
+  auto* export_records = export_cmd->add_subcommand(
+      "records", "export catalogue records as CSV, XLSX, JSON, NDJSON or Dublin Core XML");
+  export_records->add_option("file", exp.file, "the file (- for standard output)")->required();
+  export_records->add_option("--format", exp.format,
+                             "csv, xlsx, json, ndjson, dc (default: by extension)");
+  export_records->add_option("--fonds", exp.fonds, "fonds code");
+  export_records->add_option("--category", exp.category, "category code or path (WS.BG)");
+  export_records->add_option("--year-from", exp.year_from, "first year");
+  export_records->add_option("--year-to", exp.year_to, "last year");
+  export_records->add_option("--access-level", exp.access_level, "open, controlled or secret");
+  export_records->add_option("--status", exp.status, "active (default), closed, disposed, all");
+  export_records->add_option("--carrier", exp.carrier, "paper, electronic, photo, audio, video");
+  export_records->add_option("--as", exp.as_user, "act as this account (default: the system)");
+  db_option(export_records);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -198,6 +238,8 @@ int main(int argc, char** argv) {
       std::cout << "disabled " << username << "\n";
       return 0;
     }
+    if (import_records->parsed()) return app::import_records(config, **db, imp);
+    if (export_records->parsed()) return app::export_records(config, **db, exp);
     if (backup->parsed()) {
       if (auto s = (*db)->backup(path); !s) return fail_with(s.error());
       std::cout << "backed up to " << path << "\n";

@@ -74,6 +74,44 @@ const std::unordered_map<std::string, std::string>& default_headers() {
   return kMap;
 }
 
+// fold() runs OpenCC, which costs tens of microseconds; the short words matched against
+// fixed tables (levels, carriers, yes/no, names) are mostly written one way, so they are
+// looked up as they are (ASCII lower-cased) first and folded only when that misses.
+template <class Map>
+auto find_folded(const Map& m, const std::string& v) {
+  std::string lower = v;
+  for (auto& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  auto it = m.find(lower);
+  if (it != m.end()) return it;
+  return m.find(text::fold(v));
+}
+
+// Full-width ASCII (ＡＢＣ１２３／) to half-width, and the ideographic space to a space:
+// all numbers and dates need of folding, without OpenCC's cost.
+std::string halfwidth(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0xEF && i + 2 < s.size()) {
+      unsigned cp = ((c & 0x0F) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3F) << 6) |
+                    (static_cast<unsigned char>(s[i + 2]) & 0x3F);
+      if (cp >= 0xFF01 && cp <= 0xFF5E) {
+        out += static_cast<char>(cp - 0xFEE0);
+        i += 2;
+        continue;
+      }
+    } else if (c == 0xE3 && s.compare(i, 3, "\xE3\x80\x80") == 0) {
+      out += ' ';
+      i += 2;
+      continue;
+    }
+    out += s[i];
+  }
+  return out;
+}
+
 std::string trim(std::string_view s) {
   auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string_view::npos) return {};
@@ -104,7 +142,7 @@ std::optional<std::int64_t> whole_number(const Cell& c, std::string_view suffixe
   }
   if (!c.is_string()) return std::nullopt;
   std::string s = trim(c.get_ref<const std::string&>());
-  std::string folded = text::fold(s);  // full-width digits → ASCII
+  std::string folded = halfwidth(s);
   // An allowed unit after the number ("1998年", "12页").
   for (std::string_view suffix : {std::string_view("年"), std::string_view("页"),
                                   std::string_view("p"), std::string_view("pp")})
@@ -134,7 +172,7 @@ std::optional<std::string> parse_date(const Cell& c) {
     return std::nullopt;
   }
   if (!c.is_string()) return std::nullopt;
-  std::string s = text::fold(trim(c.get_ref<const std::string&>()));
+  std::string s = halfwidth(trim(c.get_ref<const std::string&>()));
   // A time of day after the date is dropped.
   if (auto at = s.find_first_of("Tt "); at != std::string::npos && at >= 8) s.resize(at);
   if (s.size() == 8 && std::all_of(s.begin(), s.end(), ::isdigit))
@@ -205,7 +243,7 @@ std::optional<std::string> access_level(const std::string& v) {
                                                                        {"秘密", "secret"},
                                                                        {"机密", "secret"},
                                                                        {"绝密", "secret"}};
-  auto it = kLevels.find(text::fold(v));
+  auto it = find_folded(kLevels, v);
   if (it == kLevels.end()) return std::nullopt;
   return it->second;
 }
@@ -233,7 +271,7 @@ std::optional<std::string> carrier(const std::string& v) {
       {"other", "other"},
       {"其他", "other"},
       {"其它", "other"}};
-  auto it = kCarriers.find(text::fold(v));
+  auto it = find_folded(kCarriers, v);
   if (it == kCarriers.end()) return std::nullopt;
   return it->second;
 }
@@ -251,7 +289,7 @@ std::optional<bool> boolean(const Cell& c) {
       {"是", true},     {"重要", true},  {"√", true},  {"✓", true},
       {"false", false}, {"no", false},   {"n", false}, {"0", false},
       {"否", false},    {"一般", false}, {"×", false}, {"不重要", false}};
-  auto it = kWords.find(text::fold(trim(c.get_ref<const std::string&>())));
+  auto it = find_folded(kWords, trim(c.get_ref<const std::string&>()));
   if (it == kWords.end()) return std::nullopt;
   return it->second;
 }
@@ -297,7 +335,7 @@ json keywords(const Cell& c) {
 
 std::string squeeze(const std::string& s) {
   std::string out;
-  for (char c : text::fold(s))
+  for (char c : s)
     if (c != ' ') out += c;
   return out;
 }
@@ -305,6 +343,7 @@ std::string squeeze(const std::string& s) {
 std::string by_name(const std::map<std::string, std::string>& names, const std::string& v) {
   if (names.empty()) return v;
   auto it = names.find(squeeze(v));
+  if (it == names.end()) it = names.find(squeeze(text::fold(v)));
   return it == names.end() ? v : it->second;
 }
 
@@ -509,14 +548,21 @@ std::optional<json> Plan::to_record(const Row& row, const std::vector<std::strin
   auto error = [&](const std::string& field, std::string message) {
     errors.push_back({row.number, column_of(field), std::move(message)});
   };
-  std::map<std::string, const Cell*> cells;
+  // In the file's column order, so errors come in the order a person reads the row.
+  std::vector<std::pair<std::string, const Cell*>> cells;
+  std::set<std::string> present;
   for (std::size_t i = 0; i < field_of_.size(); ++i) {
     if (field_of_[i].empty()) continue;
-    if (i < row.cells.size() && !empty_cell(row.cells[i])) cells[field_of_[i]] = &row.cells[i];
+    if (i < row.cells.size() && !empty_cell(row.cells[i])) {
+      cells.emplace_back(field_of_[i], &row.cells[i]);
+      present.insert(field_of_[i]);
+    }
   }
   for (auto& [field, value] : mapping_.defaults)
-    if (!cells.count(field) && !empty_cell(value)) cells[field] = &value;
-
+    if (!present.count(field) && !empty_cell(value)) {
+      cells.emplace_back(field, &value);
+      present.insert(field);
+    }
   for (auto& [field, cp] : cells) {
     std::string message = convert(field, *cp, lookups, body);
     if (!message.empty()) error(field, std::move(message));
@@ -533,7 +579,7 @@ std::optional<json> Plan::to_record(const Row& row, const std::vector<std::strin
     }
     body.erase("date");
   }
-  if (!cells.count("title") && !body.contains("title")) error("title", "required");
+  if (!present.count("title")) error("title", "required");
   if (body.contains("title") && body["title"].get_ref<const std::string&>().empty())
     error("title", "required");
   if (body.contains("date_from") && body.contains("date_to") &&

@@ -122,6 +122,14 @@ TEST_CASE("mapping: cells become the record body the catalogue takes") {
   REQUIRE(body);
   CHECK((*body)["date_from"] == "2001-03");
   CHECK((*body)["date_to"] == "2003");
+  // Full-width digits and punctuation, as typed with a Chinese input method.
+  body = range->to_record(row(5, {"D", "ＯＰＥＮ", "２００１／３／５", "２００２年"}), {}, lookups,
+                          errors);
+  CHECK(errors.empty());
+  REQUIRE(body);
+  CHECK((*body)["date_from"] == "2001-03-05");
+  CHECK((*body)["date_to"] == "2002");
+  CHECK((*body)["access_level"] == "open");
 }
 
 TEST_CASE("mapping: every bad cell of a row is reported with its row and column") {
