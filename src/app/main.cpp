@@ -122,7 +122,8 @@ int main(int argc, char** argv) {
   auto* import_records = import_cmd->add_subcommand(
       "records", "import catalogue records from CSV, XLSX, JSON or NDJSON");
   import_records->add_option("file", imp.file, "the file")->required();
-  import_records->add_option("--format", imp.format, "csv, xlsx, json, ndjson (default: by extension)");
+  import_records->add_option("--format", imp.format,
+                             "csv, xlsx, json, ndjson (default: by extension)");
   import_records->add_option("--mapping", imp.mapping_file,
                              "JSON: {\"columns\": {\"header\": \"field\"}, \"defaults\": {…}}");
   import_records->add_flag("--dry-run", imp.dry_run, "check every row, write nothing");
