@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "patrons/patrons.h"
 #include "patrons/patrons_api.h"
+#include "transfer/transfer_api.h"
 
 namespace dangan::app {
 
@@ -168,6 +169,10 @@ int serve(const Config& config) {
   catalogue::register_collection_routes(api, collection);
   sharing::OaiProvider oai(catalogue, config);
   sharing::register_oai_routes(api, oai, config);
+  transfer::Importer importer(**db, catalogue);
+  transfer::Exporter exporter(**db, catalogue);
+  transfer::ImportRunner imports(importer);  // destroyed first: stops and joins imports
+  transfer::register_routes(api, imports, exporter);
 
   api.open("GET", "/healthz", [](http::Request&) {
     return http::Response::json(200, {{"status", "ok"}});

@@ -193,6 +193,8 @@ class Importer::Run {
       if (batch_ && !dry_ && last_row_ > 0)
         message += " (rows up to " + std::to_string(last_row_) +
                    " are imported; run the job again to continue after them)";
+      else if (!dry_)
+        message += "; nothing was imported";
       TRY_STATUS(save_final("failed", message));
     }
     auto tx = TRY(im_.db_.begin(store::TxMode::read));
@@ -230,6 +232,8 @@ class Importer::Run {
         return std::unexpected(more.error());
       }
       if (!*more) break;
+      if (options_.stop && options_.stop->load(std::memory_order_relaxed))
+        return fail(ErrorCode::unavailable, "the import was stopped (the server is shutting down)");
       if (row.number <= resumed_after()) continue;
       ++p_.rows_done;
       ++in_batch;

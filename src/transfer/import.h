@@ -28,6 +28,7 @@
 //
 // Importing needs record_transfer, and record_write to create records.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -58,6 +59,9 @@ struct ImportOptions {
   std::int64_t batch_size = 0;  // 0: all or nothing
   bool skip_existing = false;   // a taken reference_code skips the row instead of failing it
   std::string filename;         // shown in the job ("upload" when empty)
+  // Set by a server that is shutting down: the run stops at the next row (an all-or-
+  // nothing job writes nothing; a batch job keeps its committed batches and can go on).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct Progress {

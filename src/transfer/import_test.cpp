@@ -310,7 +310,7 @@ TEST_CASE("transfer: a file that cannot be read ends the job with the reason") {
     Fixture f(backend);
     json job = f.import("题名,密级\n一,开放\n\"没有结束的引号,开放\n");
     CHECK(job["status"] == "failed");
-    CHECK(job["message"] == "row 3: a quoted field (\"…) is never closed");
+    CHECK(job["message"] == "row 3: a quoted field (\"…) is never closed; nothing was imported");
     CHECK(f.records().empty());
     job = f.import("年度\n1998\n");
     CHECK(job["status"] == "failed");
@@ -318,7 +318,9 @@ TEST_CASE("transfer: a file that cannot be read ends the job with the reason") {
     ImportOptions x;
     x.format = Format::xlsx;
     job = f.import("not a zip", x);
-    CHECK(job["message"] == "not an XLSX file (not a zip archive): save it from Excel as .xlsx");
+    CHECK(
+        job["message"] ==
+        "not an XLSX file (not a zip archive): save it from Excel as .xlsx; nothing was imported");
   });
 }
 

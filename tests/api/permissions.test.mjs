@@ -326,6 +326,20 @@ const CASES = {
   },
   'GET /api/v1/records/{id}/label': { ok: 200, make: async () => ({ path: `/api/v1/records/${(await record()).id}/label` }) },
   'GET /api/v1/locations/{id}/label': { ok: 200, make: async () => ({ path: `/api/v1/locations/${(await building()).id}/label` }) },
+  'POST /api/v1/records/imports': {
+    ok: 202,
+    // A dry run: allowed calls change nothing either.
+    make: () => ({ path: '/api/v1/records/imports?format=csv&dry_run=true', body: `题名,密级\r\n${uniq('导入')},开放\r\n` }),
+  },
+  'GET /api/v1/records/imports': { ok: 200, make: () => ({ path: '/api/v1/records/imports?limit=5' }) },
+  'GET /api/v1/records/imports/{id}': {
+    ok: 200,
+    make: async () => {
+      const job = await asArchivist('POST', '/api/v1/records/imports?format=csv&dry_run=true', `题名,密级\r\n${uniq('导入')},开放\r\n`);
+      return { path: `/api/v1/records/imports/${job.id}` };
+    },
+  },
+  'GET /api/v1/records/export': { ok: 200, make: () => ({ path: '/api/v1/records/export?format=json&year_from=2999' }) },
 };
 
 const TABLE = new Map(ROUTES.map((r) => [routeKey(r.method, r.path), r]));

@@ -16,6 +16,8 @@ const RECORD_READ = ['administrator', 'archivist', 'agent', 'manager', 'analyst'
 const CATALOGUE_READ = [...RECORD_READ, 'patron']; // portal patrons browse the catalogue
 const CONFIG = ['administrator', 'archivist'];
 const RECORD_WRITE = ['archivist'];
+const TRANSFER = ['archivist', 'manager']; // record_transfer
+const IMPORT = ['archivist']; // record_transfer and record_write (imports create records)
 
 // allow: roles that may call the route; anonymous: open to callers without a session.
 export const ROUTES = [
@@ -107,6 +109,10 @@ export const ROUTES = [
   { method: 'POST', path: '/api/v1/locations/{id}/inspections', allow: RECORD_WRITE },
   { method: 'GET', path: '/api/v1/records/{id}/label', allow: RECORD_READ },
   { method: 'GET', path: '/api/v1/locations/{id}/label', allow: RECORD_READ },
+  { method: 'POST', path: '/api/v1/records/imports', allow: IMPORT },
+  { method: 'GET', path: '/api/v1/records/imports', allow: TRANSFER },
+  { method: 'GET', path: '/api/v1/records/imports/{id}', allow: TRANSFER },
+  { method: 'GET', path: '/api/v1/records/export', allow: TRANSFER },
 ];
 
 export const routeKey = (method, path) => `${method.toUpperCase()} ${path}`;
