@@ -1,12 +1,12 @@
 #include "transfer/transfer_api.h"
 
 #include <spdlog/spdlog.h>
+#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "core/crypto.h"
 
 namespace dangan::transfer {
 
@@ -172,16 +172,20 @@ void register_routes(http::Api& api, ImportRunner& imports, Exporter& exporter,
     auto run = [&]() -> Result<Response> {
       ExportOptions o = TRY(export_options(r));
       namespace fs = std::filesystem;
-      fs::path path = fs::temp_directory_path() / ("dangan-export-" + crypto::random_hex(8) + "." +
-                                                   std::string(extension(o.format)));
+      // A directory only this process's user can read: the file (and libxlsxwriter's
+      // temporary files) may hold secret records.
+      std::string tmpl = (fs::temp_directory_path() / "dangan-export-XXXXXX").string();
+      if (!::mkdtemp(tmpl.data()))
+        return fail(ErrorCode::unavailable, "no room for the export's temporary file");
       struct Cleanup {
-        fs::path p;
+        fs::path dir;
         ~Cleanup() {
           std::error_code ec;
-          fs::remove(p, ec);
+          fs::remove_all(dir, ec);
         }
-      } cleanup{path};
-      o.write.tmpdir = fs::temp_directory_path().string();
+      } cleanup{tmpl};
+      fs::path path = fs::path(tmpl) / ("records." + std::string(extension(o.format)));
+      o.write.tmpdir = tmpl;
       TRY(exporter.write(a, path.string(), o));
       std::string body = TRY(read_file(path.string()));
       Response resp = Response::text(200, std::move(body), std::string(content_type(o.format)));
