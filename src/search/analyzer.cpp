@@ -213,40 +213,114 @@ void for_each_han_word(std::string_view run, F&& f) {
   }
 }
 
-void word_pinyin(std::string_view word, std::string& full, std::string& initials) {
-  full.clear();
-  initials.clear();
-  int32_t i = 0, len = static_cast<int32_t>(word.size());
-  const auto* p = reinterpret_cast<const uint8_t*>(word.data());
-  while (i < len) {
-    UChar32 c;
-    U8_NEXT(p, i, len, c);
-    std::string_view py = char_pinyin(static_cast<char32_t>(c));
-    if (py.empty()) continue;
-    full.append(py);
-    initials.push_back(py.front());
+// Readings of common characters with more than one, beside the one ICU's Han-Latin
+// gives (it knows one per character: 地方 → "defang", 银行 → "yinxing", 会计 → "huiji").
+// Pinyin terms are indexed for each combination, so "difang", "yinhang" and "kuaiji"
+// find them too. Tones are not written, so readings that differ only in tone are absent.
+struct Polyphone {
+  char32_t c;
+  std::string_view readings[3];
+};
+constexpr Polyphone kPolyphones[] = {
+    {U'地', {"di", "de"}}, {U'行', {"xing", "hang"}}, {U'长', {"chang", "zhang"}},
+    {U'会', {"hui", "kuai"}}, {U'重', {"zhong", "chong"}}, {U'乐', {"le", "yue"}},
+    {U'还', {"hai", "huan"}}, {U'都', {"dou", "du"}}, {U'得', {"de", "dei"}},
+    {U'调', {"diao", "tiao"}}, {U'传', {"chuan", "zhuan"}}, {U'藏', {"cang", "zang"}},
+    {U'参', {"can", "shen"}}, {U'单', {"dan", "shan"}}, {U'校', {"xiao", "jiao"}},
+    {U'省', {"sheng", "xing"}}, {U'朝', {"chao", "zhao"}}, {U'差', {"cha", "chai"}},
+    {U'大', {"da", "dai"}}, {U'系', {"xi", "ji"}}, {U'率', {"lv", "shuai"}},
+    {U'曾', {"zeng", "ceng"}}, {U'便', {"bian", "pian"}}, {U'觉', {"jue", "jiao"}},
+    {U'解', {"jie", "xie"}}, {U'给', {"gei", "ji"}}, {U'薄', {"bao", "bo"}}, {U'露', {"lu", "lou"}},
+    {U'奇', {"qi", "ji"}}, {U'折', {"zhe", "she"}}, {U'着', {"zhe", "zhao", "zhuo"}},
+    {U'了', {"le", "liao"}}, {U'盛', {"sheng", "cheng"}}, {U'区', {"qu", "ou"}},
+    {U'石', {"shi", "dan"}}, {U'厦', {"xia", "sha"}}, {U'度', {"du", "duo"}},
+    {U'降', {"jiang", "xiang"}}, {U'的', {"de", "di"}}, {U'角', {"jiao", "jue"}},
+    {U'和', {"he", "huo"}}, {U'弹', {"dan", "tan"}}, {U'说', {"shuo", "shui"}},
+    {U'强', {"qiang", "jiang"}}, {U'约', {"yue", "yao"}}, {U'没', {"mei", "mo"}},
+    {U'宿', {"su", "xiu"}}, {U'识', {"shi", "zhi"}}, {U'属', {"shu", "zhu"}}, {U'期', {"qi", "ji"}},
+    {U'沈', {"shen", "chen"}}, {U'仇', {"chou", "qiu"}}, {U'查', {"cha", "zha"}},
+    {U'模', {"mo", "mu"}}, {U'量', {"liang"}}, {U'供', {"gong"}}, {U'似', {"si", "shi"}},
+    {U'塞', {"sai", "se"}}, {U'卡', {"ka", "qia"}}, {U'壳', {"ke", "qiao"}}, {U'尽', {"jin"}},
+    {U'缝', {"feng"}}, {U'转', {"zhuan"}}, {U'核', {"he", "hu"}}, {U'血', {"xue", "xie"}},
+    {U'剥', {"bo", "bao"}}, {U'泊', {"bo", "po"}}, {U'曝', {"pu", "bao"}}, {U'熟', {"shu", "shou"}},
+    {U'据', {"ju"}}, {U'缩', {"suo"}}, {U'蔓', {"man", "wan"}}, {U'畜', {"chu", "xu"}},
+    {U'囤', {"tun", "dun"}}, {U'烙', {"lao", "luo"}}, {U'综', {"zong"}}, {U'秘', {"mi", "bi"}},
+    {U'贾', {"jia", "gu"}}, {U'朴', {"pu", "piao"}}, {U'仆', {"pu"}}, {U'蕃', {"fan", "bo"}},
+    {U'番', {"fan", "pan"}}, {U'车', {"che", "ju"}}, {U'尉', {"wei", "yu"}},
+    {U'乘', {"cheng", "sheng"}}, {U'颈', {"jing", "geng"}}, {U'柏', {"bai", "bo"}}, {U'更', {"geng"}},
+    {U'冲', {"chong"}}, {U'藉', {"jie", "ji"}}, {U'蚌', {"bang", "beng"}}, {U'栅', {"zha", "shan"}},
+    {U'茄', {"qie", "jia"}}, {U'莎', {"sha", "suo"}}, {U'谁', {"shui", "shei"}},
+    {U'拓', {"tuo", "ta"}}, {U'叶', {"ye", "xie"}}, {U'圈', {"quan", "juan"}}, {U'扎', {"zha", "za"}},
+    {U'炮', {"pao", "bao"}}, {U'刨', {"pao", "bao"}}, {U'哈', {"ha"}},
+};
+
+// The readings of a character: ICU's, then others (at most 3 in all).
+std::vector<std::string_view> readings(char32_t c) {
+  std::vector<std::string_view> out;
+  std::string_view icu = char_pinyin(c);
+  if (icu.empty()) return out;
+  out.push_back(icu);
+  for (const auto& p : kPolyphones) {
+    if (p.c != c) continue;
+    for (auto r : p.readings)
+      if (!r.empty() && std::find(out.begin(), out.end(), r) == out.end() && out.size() < 3)
+        out.push_back(r);
+    break;
+  }
+  return out;
+}
+
+// Full pinyin and initials of a run of Han characters, for every combination of readings
+// (at most 8), into `col`.
+void add_pinyin_of(std::string_view chars, std::string& col) {
+  thread_local std::vector<CodePoint> cps;
+  decode(chars, cps);
+  std::vector<std::pair<std::string, std::string>> variants = {{"", ""}};
+  for (const auto& cp : cps) {
+    auto rs = readings(static_cast<char32_t>(cp.c));
+    if (rs.empty()) return;
+    std::vector<std::pair<std::string, std::string>> next;
+    for (const auto& [full, init] : variants)
+      for (auto r : rs) {
+        if (next.size() >= 8) break;
+        next.emplace_back(full + std::string(r), init + r.front());
+      }
+    variants = std::move(next);
+  }
+  std::vector<std::string_view> seen;
+  for (const auto& [full, init] : variants) {
+    add_term(col, full);
+    if (std::find(seen.begin(), seen.end(), std::string_view(init)) == seen.end()) {
+      add_term(col, init);
+      seen.push_back(init);
+    }
   }
 }
 
-// Pinyin (full and initials) of every run of 2 to n−1 characters inside a word of n.
-void add_pinyin_spans(std::string_view word, std::string& pinyin) {
-  thread_local std::vector<CodePoint> cps;
-  decode(word, cps);
-  std::vector<std::string_view> syl;
-  for (const auto& cp : cps) syl.push_back(char_pinyin(static_cast<char32_t>(cp.c)));
-  if (std::any_of(syl.begin(), syl.end(), [](std::string_view s) { return s.empty(); })) return;
-  std::string full, init;
-  for (std::size_t len = 2; len < syl.size(); ++len)
-    for (std::size_t a = 0; a + len <= syl.size(); ++a) {
-      full.clear();
-      init.clear();
-      for (std::size_t i = a; i < a + len; ++i) {
-        full.append(syl[i]);
-        init.push_back(syl[i].front());
-      }
-      add_term(pinyin, full);
-      add_term(pinyin, init);
+// Pinyin terms of a run's words (ICU words): each word of two characters or more; the
+// pieces of two to n−1 characters of a word of n (财务报表 → caiwu, baobiao …: users split
+// pinyin where they hear words, not where the dictionary does); and two and three words
+// together (档案数字化 → danganshuzihua, daszh).
+void add_pinyin_terms(const std::vector<std::string_view>& words, std::string& col) {
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    std::size_t n = char_count(words[i]);
+    if (n >= 2) add_pinyin_of(words[i], col);
+    if (n >= 3) {
+      thread_local std::vector<CodePoint> cps;
+      decode(words[i], cps);
+      std::vector<CodePoint> local = cps;
+      for (std::size_t len = 2; len < local.size(); ++len)
+        for (std::size_t a = 0; a + len <= local.size(); ++a)
+          add_pinyin_of(words[i].substr(local[a].begin, local[a + len - 1].end - local[a].begin),
+                        col);
     }
+    for (std::size_t k = 2; k <= 3 && i + k <= words.size(); ++k) {
+      // Words are consecutive slices of the run: their span is contiguous.
+      const char* begin = words[i].data();
+      const char* end = words[i + k - 1].data() + words[i + k - 1].size();
+      add_pinyin_of(std::string_view(begin, static_cast<std::size_t>(end - begin)), col);
+    }
+  }
 }
 
 // Terms of one field. Latin words and numbers go to `words`. Han runs give, when
@@ -258,7 +332,6 @@ void add_pinyin_spans(std::string_view word, std::string& pinyin) {
 void analyze_field(std::string_view folded, std::string& words, std::string& grams, bool han_words,
                    std::string* pinyin) {
   thread_local Stemmer stemmer;
-  std::string prev_full, prev_init, full, init, pair;
   for_each_run(folded, [&](const Run& r) {
     switch (r.kind) {
       case RunKind::latin: {
@@ -282,29 +355,13 @@ void analyze_field(std::string_view folded, std::string& words, std::string& gra
         break;
       case RunKind::han: {
         if (han_words) {
-          prev_full.clear();
-          prev_init.clear();
+          thread_local std::vector<std::string_view> run_words;
+          run_words.clear();
           for_each_han_word(r.text, [&](std::string_view w) {
             add_term(words, w);
-            if (!pinyin) return;
-            word_pinyin(w, full, init);
-            if (full.empty()) return;
-            if (init.size() >= 2) {
-              add_term(*pinyin, full);
-              add_term(*pinyin, init);
-            }
-            // Pieces of long words too (财务报表 → caiwu, baobiao, cwbb …): users split
-            // pinyin where they hear words, not where the dictionary does.
-            if (init.size() >= 3) add_pinyin_spans(w, *pinyin);
-            if (!prev_full.empty()) {
-              pair = prev_full + full;
-              add_term(*pinyin, pair);
-              pair = prev_init + init;
-              add_term(*pinyin, pair);
-            }
-            prev_full = full;
-            prev_init = init;
+            run_words.push_back(w);
           });
+          if (pinyin) add_pinyin_terms(run_words, *pinyin);
         }
         add_grams(grams, r.text);
         break;
@@ -619,6 +676,9 @@ std::string meta_terms(const Document& doc) {
   if (doc.category_id && !own) add_term(m, category_term(doc.category_id));
   if (doc.year) {
     int y = *doc.year;
+    // The year as a word too, so "2008年 招标文件" finds the files of 2008 by their
+    // catalogue entry; this column is not ranked (run.cpp).
+    add_term(m, std::to_string(y));
     add_term(m, "y_" + std::to_string(y));
     auto floordiv = [](int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
     add_term(m, "d_" + std::to_string(floordiv(y, 10)));

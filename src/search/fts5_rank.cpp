@@ -1,15 +1,14 @@
 // fts5_rank.cpp — the ranking function of the SQLite index, dangan_rank().
 //
-//   dangan_rank(search_fts, column_weights, phrase_dfs, entry_only)
+//   dangan_rank(search_fts, column_weights, phrase_weights, entry_only)
 //
-// BM25F: for each phrase p of the query and each column c it occurs in,
-//   idf(df_p) × column_weight[c] × tf·(k1+1) / (tf + k1·(1 − b + b·len_c/avglen_c))
-// summed; k1 = 1.2, b = 0.75, idf(df) = ln(1 + (N − df + 0.5)/(df + 0.5)); the weights
-// and document frequencies are comma-separated numbers in column and phrase order, and a
-// phrase with df 0 is not ranked. FTS5's own bm25() computes each phrase's IDF by walking
-// every row that contains it, once per query: for "档案" at 1M records that alone took
-// longer than the whole search may. Here the caller passes the frequencies: filter
-// phrases ("a_open") are not ranked, and each query group has a bounded count (run.cpp).
+// BM25F without IDF: for each phrase p of the query and each column c it occurs in,
+//   phrase_weight[p] × column_weight[c] × tf·(k1+1) / (tf + k1·(1 − b + b·len_c/avglen_c))
+// summed; k1 = 1.2, b = 0.75; the weights are comma-separated numbers in column and
+// phrase order. FTS5's own bm25() computes each phrase's IDF by walking every row that
+// contains it, once per query: for "档案" at 1M records that alone took longer than the
+// whole search may, and filter phrases ("a_open", in most rows) cost the most. Here filter
+// phrases weigh 0 and query phrases 1 (why no IDF: run.cpp, phrase_weights).
 // entry_only (1): only the catalogue-entry columns count (a controlled record found by a
 // patron through its entry must not rank by the content the patron cannot see).
 //
@@ -62,9 +61,6 @@ void rank_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_contex
     data->phrase_weights.resize(static_cast<std::size_t>(nphrase), 1.0);
     sqlite3_int64 rows = 0;
     api->xRowCount(fts, &rows);
-    const double n = static_cast<double>(std::max<sqlite3_int64>(rows, 1));
-    for (double& w : data->phrase_weights)
-      if (w > 0) w = std::log(1 + (n - std::min(w, n) + 0.5) / (std::min(w, n) + 0.5));
     data->average_length.resize(static_cast<std::size_t>(ncol), 1.0);
     for (int c = 0; c < ncol; ++c) {
       sqlite3_int64 total = 0;
@@ -91,8 +87,9 @@ void rank_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_contex
     ++tf[static_cast<std::size_t>(phrase * ncol + column)];
   }
   const bool entry_only = argc > 2 && sqlite3_value_int(argv[2]) == 1;
-  // Columns of the catalogue entry: title, refcode, keywords, creator, pinyin, egrams.
-  static constexpr bool kEntry[] = {true, true, true, true, false, false, true, true, false, false};
+  // Columns of the catalogue entry: title, refcode, keywords, creator, pinyin, egrams,
+  // meta (its year; it weighs nothing anyway).
+  static constexpr bool kEntry[] = {true, true, true, true, false, false, true, true, false, true};
   double score = 0;
   thread_local std::vector<int> length;
   length.assign(static_cast<std::size_t>(ncol), -1);

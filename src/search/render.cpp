@@ -93,7 +93,8 @@ std::string render_fts5(const QueryNode& node, int group, std::vector<int>* phra
 }
 
 std::string fts5_entry_only(const std::string& expr) {
-  return "{title refcode keywords creator pinyin egrams} : (" + expr + ")";
+  // meta: its filter terms cannot match a query term, its year (an entry field) can.
+  return "{title refcode keywords creator pinyin egrams meta} : (" + expr + ")";
 }
 
 std::string tsquery_term(const std::string& term, bool prefix, bool entry_only) {

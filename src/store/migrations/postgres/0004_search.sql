@@ -4,7 +4,7 @@
 -- search_docs keeps, per document, the raw text (for snippets), the filter and facet
 -- values, the importance signals and `tsv`, the prepared terms with their positions and
 -- a weight per field (A: title, reference code, keywords; B: creator, pinyin; C: entry
--- bigrams; D: description, content, their bigrams, filter terms). The terms are written
+-- bigrams and filter terms with the year; D: description, content, their bigrams). The terms are written
 -- by src/search/analysis, not by a text search configuration: the same terms as SQLite.
 -- srowid sets candidate order, as on SQLite: (tier << 40) | (kind << 36) | id.
 CREATE TABLE search_docs (
