@@ -14,7 +14,10 @@
 //    record with that code, then the codes it begins, first.
 // 4. Total: exact up to the candidates, else counted up to kTotalCap. Facets count the
 //    candidates (exact when all matches are candidates).
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <ctime>
 #include <map>
@@ -36,12 +39,26 @@ using store::Row;
 namespace detail {
 
 std::int64_t epoch_days(const std::string& iso) {
-  if (iso.size() < 10) return 0;
-  std::tm tm{};
-  if (std::sscanf(iso.c_str(), "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3) return 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<std::int64_t>(timegm(&tm) / 86400);
+  // "YYYY-MM-DD…" by hand: this runs for every candidate.
+  if (iso.size() < 10 || iso[4] != '-' || iso[7] != '-') return 0;
+  auto num = [&](std::size_t at, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (iso[i] < '0' || iso[i] > '9') return -1;
+      v = v * 10 + (iso[i] - '0');
+    }
+    return v;
+  };
+  int y = num(0, 4), m = num(5, 2), d = num(8, 2);
+  if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31) return 0;
+  // Days from civil (H. Hinnant).
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * static_cast<unsigned>(m + (m > 2 ? -3 : 9)) + 2) / 5 +
+                       static_cast<unsigned>(d) - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
 double importance(const Weights& w, bool important, std::int64_t use_count, std::int64_t cited_by,
@@ -78,6 +95,7 @@ struct Candidate {
   double score = 0;
   int match = 2;  // 0 code, 1 code prefix, 2 text
   bool content_hidden = false;
+  bool entry_match = false;  // matched in the catalogue-entry fields (title, keywords …)
 };
 
 // Columns after srowid and relevance in candidate queries.
@@ -101,6 +119,7 @@ Candidate candidate_from(const Row& r, std::size_t first) {
   c.cited_by = r.i64(first + 9);
   c.authority = static_cast<int>(r.i64(first + 10));
   c.updated_at = r.str(first + 11);
+  if (r.cols.size() > first + 12) c.entry_match = r.i64(first + 12) != 0;
   return c;
 }
 
@@ -291,14 +310,14 @@ std::string phrase_weights(const std::vector<int>& groups) {
 Result<std::vector<Candidate>> sqlite_candidates(Context& c, const std::string& match,
                                                  const std::vector<int>& groups, int limit) {
   std::string dfs = phrase_weights(groups);
-  static const std::string sql = std::string(
-                                     "SELECT search_fts.rowid, dangan_rank(search_fts, ?, ?, "
-                                     "CASE WHEN ? = 1 AND d.access_level = 'controlled' THEN 1 "
-                                     "ELSE 0 END), ") +
-                                 kCandidateColumns +
-                                 " FROM search_fts JOIN search_docs d ON d.srowid = "
-                                 "search_fts.rowid WHERE search_fts MATCH ? "
-                                 "ORDER BY search_fts.rowid DESC LIMIT ?";
+  // The last column: whether it matched in the catalogue-entry fields (text_search).
+  static const std::string sql =
+      std::string(
+          "SELECT search_fts.rowid, dangan_rank(search_fts, ?1, ?2, CASE WHEN ?3 = 1 AND "
+          "d.access_level = 'controlled' THEN 1 ELSE 0 END), ") +
+      kCandidateColumns +
+      ", dangan_rank(search_fts, ?1, ?2, 1) > 0 FROM search_fts JOIN search_docs d ON d.srowid "
+      "= search_fts.rowid WHERE search_fts MATCH ?4 ORDER BY search_fts.rowid DESC LIMIT ?5";
   auto rows = TRY(c.tx.query(
       sql, {join_numbers(column_weights(c.w)), dfs,
             std::int64_t{c.vis.entry_only_controlled ? 1 : 0}, match, std::int64_t{limit}}));
@@ -338,11 +357,11 @@ Result<std::vector<Candidate>> pg_candidates(Context& c, const std::string& matc
           "d.access_level = 'controlled' THEN CAST(? AS tsquery) ELSE CAST(? AS tsquery) END, "
           "1), ") +
       kCandidateColumns +
-      " FROM (SELECT * FROM search_docs WHERE tsv @@ CAST(? AS tsquery) ORDER BY srowid DESC "
-      "LIMIT ?) d";
+      ", d.tsv @@ CAST(? AS tsquery) FROM (SELECT * FROM search_docs WHERE tsv @@ CAST(? AS "
+      "tsquery) ORDER BY srowid DESC LIMIT ?) d";
   auto rows =
       TRY(c.tx.query(sql, {pg_weights(c.w), std::int64_t{c.vis.entry_only_controlled ? 1 : 0},
-                           user_entry, user, match, std::int64_t{limit}}));
+                           user_entry, user, user_entry, match, std::int64_t{limit}}));
   std::vector<Candidate> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(candidate_from(r, 2));
@@ -744,8 +763,9 @@ Status fill_page(Context& c, const std::vector<Candidate>& page, Results& res) {
 }
 
 // Candidates, total and truncation of a text query (steps 2 and 4 at the top).
+template <class P>
 Status text_search(Context& tc, std::vector<Candidate>& cands, bool& truncated,
-                   std::int64_t& total) {
+                   std::int64_t& total, P& phases) {
   const bool sqlite = tc.tx.backend() == Backend::sqlite;
   const int k = tc.limit_candidates;
   cands.clear();
@@ -759,6 +779,7 @@ Status text_search(Context& tc, std::vector<Candidate>& cands, bool& truncated,
     match = ts_match(*tc.pq, tc.vis, tc.filters, false);
     cands = TRY(pg_candidates(tc, match, k + 1));
   }
+  phases.mark("candidates");
   if (static_cast<int>(cands.size()) > k) {
     truncated = true;
     cands.resize(static_cast<std::size_t>(k));
@@ -766,7 +787,15 @@ Status text_search(Context& tc, std::vector<Candidate>& cands, bool& truncated,
   total = static_cast<std::int64_t>(cands.size());
   if (truncated) {
     total = sqlite ? TRY(sqlite_count(tc, match)) : TRY(pg_count(tc, match));
-    // Second pass: matches in the catalogue-entry fields.
+    phases.mark("count");
+  }
+  // Second pass: matches in the catalogue-entry fields, when the candidates have too few of
+  // them to fill the page (a title match outranks any number of description matches).
+  std::size_t entry_matches = static_cast<std::size_t>(
+      std::count_if(cands.begin(), cands.end(), [](const Candidate& x) { return x.entry_match; }));
+  if (phases.on) phases.text += " entry_matches=" + std::to_string(entry_matches);
+  if (truncated &&
+      entry_matches < static_cast<std::size_t>(tc.q.offset) + static_cast<std::size_t>(tc.q.limit)) {
     std::set<std::int64_t> seen;
     for (const auto& cd : cands) seen.insert(cd.srowid);
     std::vector<Candidate> more;
@@ -779,6 +808,7 @@ Status text_search(Context& tc, std::vector<Candidate>& cands, bool& truncated,
     }
     for (auto& m : more)
       if (seen.insert(m.srowid).second) cands.push_back(std::move(m));
+    phases.mark("entry_pass");
   }
   // Patrons: controlled records whose content they may read.
   for (auto& a : TRY(allowed_content(tc))) {
@@ -798,8 +828,25 @@ Status text_search(Context& tc, std::vector<Candidate>& cands, bool& truncated,
 
 }  // namespace
 
+// Phase times, logged at debug level (event=search_phases).
+struct Phases {
+  bool on = spdlog::should_log(spdlog::level::debug);
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  std::string text;
+  void mark(const char* name) {
+    if (!on) return;
+    auto now = std::chrono::steady_clock::now();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " %s=%.2f", name,
+                  std::chrono::duration<double, std::milli>(now - last).count());
+    text += buf;
+    last = now;
+  }
+};
+
 Result<Results> run(store::Tx& tx, const Query& q, const Weights& w) {
   (void)kRankRegistered;
+  Phases phases;
   if (!text::valid_utf8(q.q)) return invalid("q", "must be valid UTF-8");
   long chars = text::utf8_length(q.q);
   if (chars > kMaxQueryChars)
@@ -811,6 +858,7 @@ Result<Results> run(store::Tx& tx, const Query& q, const Weights& w) {
       return invalid("access_level", "must be open, controlled or secret");
   ParsedQuery pq = analysis::parse_query(q.q);
   if (pq.empty()) return invalid("q", "nothing to search for");
+  phases.mark("parse");
 
   Results res;
   res.normalized = pq.normalized;
@@ -837,12 +885,13 @@ Result<Results> run(store::Tx& tx, const Query& q, const Weights& w) {
   const bool any_code =
       std::find(pq.code_group.begin(), pq.code_group.end(), true) != pq.code_group.end();
   Context tc{tx, q, w, text_pq.empty() ? &pq : &text_pq, c.vis, c.filters, k};
+  phases.mark("prepare");
   if (cands.empty()) {
-    TRY_STATUS(text_search(tc, cands, truncated, total));
+    TRY_STATUS(text_search(tc, cands, truncated, total, phases));
     if (total == 0 && text_pq.empty() && any_code) {
       text_pq = analysis::parse_query(q.q, true);
       tc.pq = &text_pq;
-      TRY_STATUS(text_search(tc, cands, truncated, total));
+      TRY_STATUS(text_search(tc, cands, truncated, total, phases));
     }
   }
   // Scores and order.
@@ -862,6 +911,7 @@ Result<Results> run(store::Tx& tx, const Query& q, const Weights& w) {
     if (a.score != b.score) return a.score > b.score;
     return a.srowid > b.srowid;
   });
+  phases.mark("rank");
   res.total = total;
   res.total_exact = !truncated || total < kTotalCap;
   res.facets_exact = !truncated;
@@ -870,8 +920,15 @@ Result<Results> run(store::Tx& tx, const Query& q, const Weights& w) {
   for (std::size_t i = static_cast<std::size_t>(q.offset);
        i < cands.size() && page.size() < static_cast<std::size_t>(q.limit); ++i)
     page.push_back(cands[i]);
+  phases.mark("facets");
   TRY_STATUS(fill_page(tc, page, res));
+  phases.mark("page");
   if (res.total == 0) res.suggestion = TRY(suggest(tc));
+  if (phases.on) {
+    phases.mark("suggest");
+    spdlog::debug("event=search_phases candidates={} total={}{}", cands.size(), res.total,
+                  phases.text);
+  }
   return res;
 }
 

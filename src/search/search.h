@@ -125,7 +125,7 @@ struct Query {
   // facets (Results says so).
   int candidates = 0;
 };
-constexpr int kDefaultCandidates = 1000;
+constexpr int kDefaultCandidates = 300;
 constexpr std::int64_t kTotalCap = 10000;
 constexpr int kMaxQueryChars = 200;
 
