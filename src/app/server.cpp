@@ -19,6 +19,7 @@
 #include "patrons/patrons.h"
 #include "patrons/patrons_api.h"
 #include "transfer/transfer_api.h"
+#include "search/search_api.h"
 
 namespace dangan::app {
 
@@ -173,6 +174,10 @@ int serve(const Config& config) {
   transfer::Exporter exporter(**db, catalogue);
   transfer::ImportRunner imports(importer);  // destroyed first: stops and joins imports
   transfer::register_routes(api, imports, exporter);
+  // Facet labels (fonds and category names) come from the catalogue; none yet.
+  search::register_search_routes(
+      api, **db, config,
+      [](const std::string&, const std::vector<std::int64_t>&) { return json::object(); });
 
   api.open("GET", "/healthz", [](http::Request&) {
     return http::Response::json(200, {{"status", "ok"}});
