@@ -59,16 +59,26 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) usage(("missing value for " + a).c_str());
       return argv[++i];
     };
-    if (a == "--database") o.database = next();
-    else if (a == "--records") o.records = next();
-    else if (a == "--queries") o.queries = next();
-    else if (a == "--count") o.count = std::stol(next());
-    else if (a == "--threads") o.threads = std::stoi(next());
-    else if (a == "--reps") o.reps = std::stoi(next());
-    else if (a == "--baseline-queries") o.baseline_queries = std::stoi(next());
-    else if (a == "--skip-index") o.skip_index = true;
-    else if (a == "--baselines") o.baselines = true;
-    else usage(("unknown option " + a).c_str());
+    if (a == "--database")
+      o.database = next();
+    else if (a == "--records")
+      o.records = next();
+    else if (a == "--queries")
+      o.queries = next();
+    else if (a == "--count")
+      o.count = std::stol(next());
+    else if (a == "--threads")
+      o.threads = std::stoi(next());
+    else if (a == "--reps")
+      o.reps = std::stoi(next());
+    else if (a == "--baseline-queries")
+      o.baseline_queries = std::stoi(next());
+    else if (a == "--skip-index")
+      o.skip_index = true;
+    else if (a == "--baselines")
+      o.baselines = true;
+    else
+      usage(("unknown option " + a).c_str());
   }
   if (o.database.empty()) usage("--database is required");
   if (!o.skip_index && o.records.empty()) usage("--records is required unless --skip-index");
@@ -159,7 +169,8 @@ std::vector<Q> query_mix(const Options& o, const std::vector<std::string>& codes
       mix.push_back({c, "code"});
     } else {
       auto dash = c.find('-', c.find('-') + 1);
-      mix.push_back({dash == std::string::npos ? c.substr(0, 7) : c.substr(0, dash), "code_prefix"});
+      mix.push_back(
+          {dash == std::string::npos ? c.substr(0, 7) : c.substr(0, dash), "code_prefix"});
     }
   }
   std::size_t n = mix.size();
@@ -177,10 +188,9 @@ std::vector<Q> query_mix(const Options& o, const std::vector<std::string>& codes
 // The raw text the baselines search: what a naive implementation would scan.
 void build_baselines(store::Database& db) {
   auto tx = must(db.begin(store::TxMode::write), "begin");
-  must(tx->exec_script(
-           "DROP TABLE IF EXISTS bench_trigram;"
-           "CREATE VIRTUAL TABLE bench_trigram USING fts5(title, body, content='', "
-           "tokenize='trigram')"),
+  must(tx->exec_script("DROP TABLE IF EXISTS bench_trigram;"
+                       "CREATE VIRTUAL TABLE bench_trigram USING fts5(title, body, content='', "
+                       "tokenize='trigram')"),
        "create trigram");
   auto t0 = Steady::now();
   must(tx->exec("INSERT INTO bench_trigram(rowid, title, body) SELECT srowid, title, "
@@ -221,8 +231,8 @@ Baseline trigram(store::Database& db, const std::string& term) {
       {phrase});
   long total = 0;
   if (rows) {
-    auto count = tx->one("SELECT count(*) FROM bench_trigram WHERE bench_trigram MATCH ?",
-                         {phrase}, "count");
+    auto count = tx->one("SELECT count(*) FROM bench_trigram WHERE bench_trigram MATCH ?", {phrase},
+                         "count");
     if (count) total = static_cast<long>(count->i64(0));
   }
   return {ms_since(t0), total};
@@ -318,10 +328,11 @@ int main(int argc, char** argv) {
       by_kind[m.kind.substr(0, m.kind.find('/'))].push_back(ms);
     }
   }
-  std::printf("  top-20 with facets, %zu queries × %d runs: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
-              "max %.2f ms\n",
-              mix.size(), o.reps, percentile(all, 0.5), percentile(all, 0.9), percentile(all, 0.99),
-              percentile(all, 1.0));
+  std::printf(
+      "  top-20 with facets, %zu queries × %d runs: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, "
+      "max %.2f ms\n",
+      mix.size(), o.reps, percentile(all, 0.5), percentile(all, 0.9), percentile(all, 0.99),
+      percentile(all, 1.0));
   std::printf("    staff p50 %.2f / p99 %.2f ms; patrons p50 %.2f / p99 %.2f ms\n",
               percentile(staff, 0.5), percentile(staff, 0.99), percentile(patron, 0.5),
               percentile(patron, 0.99));
@@ -363,10 +374,11 @@ int main(int argc, char** argv) {
     like_p50 = percentile(like_ms, 0.5);
     tri_p50 = percentile(tri_ms, 0.5);
     ours_p50 = percentile(ours_ms, 0.5);
-    std::printf("  p50: ours %.2f ms, LIKE %.1f ms (%.0f× ours), trigram %.1f ms (%.1f× ours); "
-                "trigram found something for %d of %zu\n",
-                ours_p50, like_p50, like_p50 / std::max(ours_p50, 1e-3), tri_p50,
-                tri_p50 / std::max(ours_p50, 1e-3), tri_answered, terms.size());
+    std::printf(
+        "  p50: ours %.2f ms, LIKE %.1f ms (%.0f× ours), trigram %.1f ms (%.1f× ours); "
+        "trigram found something for %d of %zu\n",
+        ours_p50, like_p50, like_p50 / std::max(ours_p50, 1e-3), tri_p50,
+        tri_p50 / std::max(ours_p50, 1e-3), tri_answered, terms.size());
   }
   std::printf(
       "BENCH_SEARCH backend=%s records=%ld index_s=%.1f records_per_s=%.0f size_mb=%.0f "

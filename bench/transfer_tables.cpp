@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--write")) out = argv[i + 1];
     if (!std::strcmp(argv[i], "--write-format")) out_format_name = argv[i + 1];
   }
-  auto format = format_name.empty() ? format_from_path(file) : std::optional(*parse_format(format_name));
+  auto format =
+      format_name.empty() ? format_from_path(file) : std::optional(*parse_format(format_name));
   if (!format) return fail({ErrorCode::invalid, "give --format", ""});
 
   auto t0 = std::chrono::steady_clock::now();
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
   if (!plan) return fail(plan.error());
   std::unique_ptr<TableWriter> writer;
   if (!out.empty()) {
-    auto of = parse_format(out_format_name.empty() ? std::string(to_string(*format)) : out_format_name);
+    auto of =
+        parse_format(out_format_name.empty() ? std::string(to_string(*format)) : out_format_name);
     if (!of) return fail(of.error());
     auto w = open_writer(*of, out);
     if (!w) return fail(w.error());
@@ -86,8 +88,9 @@ int main(int argc, char** argv) {
   if (writer)
     if (auto s = writer->finish(); !s) return fail(s.error());
   double secs = since(t0);
-  std::printf("%s: %lld rows (%lld with errors) read, mapped%s in %.2f s = %.0f rows/s; peak %ld MB\n",
-              file.c_str(), static_cast<long long>(rows), static_cast<long long>(bad),
-              writer ? " and written" : "", secs, static_cast<double>(rows) / secs, peak_mb());
+  std::printf(
+      "%s: %lld rows (%lld with errors) read, mapped%s in %.2f s = %.0f rows/s; peak %ld MB\n",
+      file.c_str(), static_cast<long long>(rows), static_cast<long long>(bad),
+      writer ? " and written" : "", secs, static_cast<double>(rows) / secs, peak_mb());
   return 0;
 }

@@ -111,15 +111,17 @@ void evaluate(store::Database& db, const std::string& backend) {
     double idcg = 0;
     for (std::size_t i = 0; i < grades.size() && i < 10; ++i)
       idcg += (std::pow(2.0, grades[i]) - 1) / std::log2(static_cast<double>(i) + 2);
-    double p = static_cast<double>(hits) / static_cast<double>(std::min<std::size_t>(10, rel.size()));
+    double p =
+        static_cast<double>(hits) / static_cast<double>(std::min<std::size_t>(10, rel.size()));
     double nd = idcg > 0 ? dcg / idcg : 0;
     for (Scores* s : {&by_kind[jq["kind"]], &all}) {
       s->precision += p;
       s->ndcg += nd;
       ++s->n;
     }
-    if (nd < 0.5) worst += " [" + jq["q"].get<std::string>() + " p=" + std::to_string(p).substr(0, 4) +
-                          " ndcg=" + std::to_string(nd).substr(0, 4) + "]";
+    if (nd < 0.5)
+      worst += " [" + jq["q"].get<std::string>() + " p=" + std::to_string(p).substr(0, 4) +
+               " ndcg=" + std::to_string(nd).substr(0, 4) + "]";
   }
   std::printf("search relevance on %s, %d queries:\n", backend.c_str(), all.n);
   for (auto& [kind, s] : by_kind)

@@ -55,8 +55,8 @@ std::int64_t epoch_days(const std::string& iso) {
   y -= m <= 2;
   const int era = (y >= 0 ? y : y - 399) / 400;
   const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * static_cast<unsigned>(m + (m > 2 ? -3 : 9)) + 2) / 5 +
-                       static_cast<unsigned>(d) - 1;
+  const unsigned doy =
+      (153 * static_cast<unsigned>(m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
@@ -764,8 +764,8 @@ Status fill_page(Context& c, const std::vector<Candidate>& page, Results& res) {
 
 // Candidates, total and truncation of a text query (steps 2 and 4 at the top).
 template <class P>
-Status text_search(Context& tc, std::vector<Candidate>& cands, bool& truncated,
-                   std::int64_t& total, P& phases) {
+Status text_search(Context& tc, std::vector<Candidate>& cands, bool& truncated, std::int64_t& total,
+                   P& phases) {
   const bool sqlite = tc.tx.backend() == Backend::sqlite;
   const int k = tc.limit_candidates;
   cands.clear();
@@ -794,8 +794,8 @@ Status text_search(Context& tc, std::vector<Candidate>& cands, bool& truncated,
   std::size_t entry_matches = static_cast<std::size_t>(
       std::count_if(cands.begin(), cands.end(), [](const Candidate& x) { return x.entry_match; }));
   if (phases.on) phases.text += " entry_matches=" + std::to_string(entry_matches);
-  if (truncated &&
-      entry_matches < static_cast<std::size_t>(tc.q.offset) + static_cast<std::size_t>(tc.q.limit)) {
+  if (truncated && entry_matches < static_cast<std::size_t>(tc.q.offset) +
+                                       static_cast<std::size_t>(tc.q.limit)) {
     std::set<std::int64_t> seen;
     for (const auto& cd : cands) seen.insert(cd.srowid);
     std::vector<Candidate> more;

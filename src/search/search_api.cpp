@@ -18,7 +18,8 @@ std::vector<std::string> split_list(const std::string& s) {
   std::size_t start = 0;
   while (start <= s.size()) {
     auto comma = s.find(',', start);
-    std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string part =
+        s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!part.empty()) out.push_back(part);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -132,74 +133,76 @@ void register_search_routes(http::Api& api, store::Database& db, const Config& c
                             FacetLabels facet_labels, ContentAllowed content_allowed) {
   const Weights weights = weights_from(config);
 
-  api.secured_json("GET", "/api/v1/search", [&db, weights, facet_labels, content_allowed](
-                                                  Request& r, const Actor& a) -> Result<json> {
-    TRY_STATUS(http::only_params(r, {"q", "limit", "offset", "fonds_id", "category_id",
-                                     "year_from", "year_to", "access_level", "carrier"}));
-    Query q;
-    q.audience = TRY(audience_of(a));
-    auto text = r.param("q");
-    if (!text) return invalid("q", "required: what to search for");
-    q.q = *text;
-    q.limit = TRY(http::limit_param(r, 20, 100));
-    auto offset = TRY(http::int_param(r, "offset"));
-    if (offset && (*offset < 0 || *offset > 10000))
-      return invalid("offset", "must be between 0 and 10000");
-    q.offset = offset ? static_cast<int>(*offset) : 0;
-    q.fonds_ids = TRY(id_list(r, "fonds_id"));
-    q.category_ids = TRY(id_list(r, "category_id"));
-    q.year_from = TRY(year_param(r, "year_from"));
-    q.year_to = TRY(year_param(r, "year_to"));
-    if (q.year_from && q.year_to && *q.year_from > *q.year_to)
-      return invalid("year_to", "must not be before year_from");
-    q.access_levels = TRY(word_list(r, "access_level", {"open", "controlled", "secret"}));
-    q.carriers =
-        TRY(word_list(r, "carrier", {"paper", "electronic", "photo", "audio", "video", "other"}));
-    if (q.audience == Audience::patron && content_allowed) q.content_allowed = content_allowed(a);
+  api.secured_json(
+      "GET", "/api/v1/search",
+      [&db, weights, facet_labels, content_allowed](Request& r, const Actor& a) -> Result<json> {
+        TRY_STATUS(http::only_params(r, {"q", "limit", "offset", "fonds_id", "category_id",
+                                         "year_from", "year_to", "access_level", "carrier"}));
+        Query q;
+        q.audience = TRY(audience_of(a));
+        auto text = r.param("q");
+        if (!text) return invalid("q", "required: what to search for");
+        q.q = *text;
+        q.limit = TRY(http::limit_param(r, 20, 100));
+        auto offset = TRY(http::int_param(r, "offset"));
+        if (offset && (*offset < 0 || *offset > 10000))
+          return invalid("offset", "must be between 0 and 10000");
+        q.offset = offset ? static_cast<int>(*offset) : 0;
+        q.fonds_ids = TRY(id_list(r, "fonds_id"));
+        q.category_ids = TRY(id_list(r, "category_id"));
+        q.year_from = TRY(year_param(r, "year_from"));
+        q.year_to = TRY(year_param(r, "year_to"));
+        if (q.year_from && q.year_to && *q.year_from > *q.year_to)
+          return invalid("year_to", "must not be before year_from");
+        q.access_levels = TRY(word_list(r, "access_level", {"open", "controlled", "secret"}));
+        q.carriers = TRY(
+            word_list(r, "carrier", {"paper", "electronic", "photo", "audio", "video", "other"}));
+        if (q.audience == Audience::patron && content_allowed)
+          q.content_allowed = content_allowed(a);
 
-    Results res;
-    {
-      auto tx = TRY(db.begin(store::TxMode::read));
-      res = TRY(run(*tx, q, weights));
-    }
-    // The log entry and, for a patron, the timeline event: one transaction.
-    std::int64_t search_id = 0;
-    {
-      auto tx = TRY(db.begin(store::TxMode::write));
-      LogEntry e;
-      e.user_id = a.user_id;
-      e.patron_id = a.role == Role::patron ? a.patron_id : std::nullopt;
-      e.audience = q.audience;
-      e.query = q.q;
-      e.normalized = res.normalized;
-      e.total = res.total;
-      search_id = TRY(log_search(*tx, e, system_clock()));
-      if (a.role == Role::patron) {
-        std::string found = std::to_string(res.total) + (res.total_exact ? "" : "+");
-        TRY(timeline::append(*tx, a,
-                             {*a.patron_id,
-                              "search",
-                              "Searched \"" + q.q + "\": " + found + " found",
-                              {{"query", q.q}, {"total", res.total}, {"search_id", search_id}},
-                              "search",
-                              std::to_string(search_id)}));
-      }
-      TRY_STATUS(tx->commit());
-    }
-    json items = json::array();
-    for (const auto& h : res.items) items.push_back(hit_json(h));
-    label_facets(res.facets, facet_labels);
-    json out = {{"items", items},
-                {"total", res.total},
-                {"total_exact", res.total_exact},
-                {"facets", res.facets},
-                {"facets_exact", res.facets_exact},
-                {"search_id", search_id},
-                {"offset", q.offset},
-                {"limit", q.limit},
-                {"suggestion", res.suggestion ? json(*res.suggestion) : json()}};
-    return out;
-  });
+        Results res;
+        {
+          auto tx = TRY(db.begin(store::TxMode::read));
+          res = TRY(run(*tx, q, weights));
+        }
+        // The log entry and, for a patron, the timeline event: one transaction.
+        std::int64_t search_id = 0;
+        {
+          auto tx = TRY(db.begin(store::TxMode::write));
+          LogEntry e;
+          e.user_id = a.user_id;
+          e.patron_id = a.role == Role::patron ? a.patron_id : std::nullopt;
+          e.audience = q.audience;
+          e.query = q.q;
+          e.normalized = res.normalized;
+          e.total = res.total;
+          search_id = TRY(log_search(*tx, e, system_clock()));
+          if (a.role == Role::patron) {
+            std::string found = std::to_string(res.total) + (res.total_exact ? "" : "+");
+            TRY(timeline::append(*tx, a,
+                                 {*a.patron_id,
+                                  "search",
+                                  "Searched \"" + q.q + "\": " + found + " found",
+                                  {{"query", q.q}, {"total", res.total}, {"search_id", search_id}},
+                                  "search",
+                                  std::to_string(search_id)}));
+          }
+          TRY_STATUS(tx->commit());
+        }
+        json items = json::array();
+        for (const auto& h : res.items) items.push_back(hit_json(h));
+        label_facets(res.facets, facet_labels);
+        json out = {{"items", items},
+                    {"total", res.total},
+                    {"total_exact", res.total_exact},
+                    {"facets", res.facets},
+                    {"facets_exact", res.facets_exact},
+                    {"search_id", search_id},
+                    {"offset", q.offset},
+                    {"limit", q.limit},
+                    {"suggestion", res.suggestion ? json(*res.suggestion) : json()}};
+        return out;
+      });
 
   api.secured_json("POST", "/api/v1/search/{id}/opened",
                    [&db](Request& r, const Actor& a) -> Result<json> {

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <sstream>
 
-
 namespace dangan::transfer {
 
 using json = nlohmann::json;

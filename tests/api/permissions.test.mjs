@@ -52,6 +52,20 @@ const getAs = (id) => srv.api('GET', `/api/v1/patrons/${id}`, { as: 'manager' })
 // For each route: how to make a valid call as `role` (path, body, token override), the
 // status an allowed call gets, and optionally a check that a denied call changed nothing.
 const CASES = {
+  'GET /api/v1/search': { ok: 200, make: () => ({ path: `/api/v1/search?q=${encodeURIComponent('权限矩阵档案')}` }) },
+  'POST /api/v1/search/{id}/opened': {
+    ok: 200,
+    // Each role marks a search of its own; roles that may not search get a made-up id.
+    make: async (role) => {
+      let id = 1;
+      if (role !== 'anonymous') {
+        const s = await srv.api('GET', '/api/v1/search?q=x', { as: role });
+        if (s.status === 200) id = s.json.search_id;
+      }
+      return { path: `/api/v1/search/${id}/opened`, body: { record_id: 1 } };
+    },
+  },
+  'GET /api/v1/search/unmet-demand': { ok: 200, make: () => ({ path: '/api/v1/search/unmet-demand?limit=5' }) },
   'GET /healthz': { ok: 200, make: () => ({ path: '/healthz' }) },
   'GET /readyz': { ok: 200, make: () => ({ path: '/readyz' }) },
   'GET /api/v1/openapi.json': { ok: 200, make: () => ({ path: '/api/v1/openapi.json' }) },

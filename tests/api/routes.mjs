@@ -18,6 +18,9 @@ const CONFIG = ['administrator', 'archivist'];
 const RECORD_WRITE = ['archivist'];
 const TRANSFER = ['archivist', 'manager']; // record_transfer
 const IMPORT = ['archivist']; // record_transfer and record_write (imports create records)
+// Search: staff with record_read and portal patrons; the report: search_demand.
+const SEARCHERS = [...RECORD_READ, 'patron'];
+const SEARCH_DEMAND = ['archivist', 'manager', 'analyst'];
 
 // allow: roles that may call the route; anonymous: open to callers without a session.
 export const ROUTES = [
@@ -113,6 +116,9 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/records/imports', allow: TRANSFER },
   { method: 'GET', path: '/api/v1/records/imports/{id}', allow: TRANSFER },
   { method: 'GET', path: '/api/v1/records/export', allow: TRANSFER },
+  { method: 'GET', path: '/api/v1/search', allow: SEARCHERS },
+  { method: 'POST', path: '/api/v1/search/{id}/opened', allow: SEARCHERS },
+  { method: 'GET', path: '/api/v1/search/unmet-demand', allow: SEARCH_DEMAND },
 ];
 
 export const routeKey = (method, path) => `${method.toUpperCase()} ${path}`;
