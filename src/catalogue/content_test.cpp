@@ -6,6 +6,7 @@
 #include <poppler/cpp/poppler-page.h>
 
 #include <memory>
+#include <vips/vips8>
 
 #include "catalogue/attachments_testing.h"
 #include "catalogue/virus_scan.h"
@@ -162,8 +163,8 @@ TEST_CASE("watermark: text, HTML and PDF carry a visible line; other formats a h
   auto damaged = watermark("%PDF-1.4 not really", "application/pdf", "", line);
   CHECK(damaged.method == "header");
   CHECK(damaged.body == "%PDF-1.4 not really");
-  auto image = watermark("\x89PNG", "image/png", "", line);
-  CHECK(image.method == "header");
+  auto broken_image = watermark("\x89PNG", "image/png", "", line);
+  CHECK(broken_image.method == "header");
   CHECK(ascii_line("张三 agent\n") == "?????? agent?");
 }
 
@@ -192,4 +193,37 @@ TEST_CASE("virus scan: test signatures find EICAR and a test pattern; clean cont
   fs::create_directories(t.path / "empty");
   VirusScanner empty((t.path / "empty").string(), 1 << 20);
   CHECK(empty.scan("anything", std::chrono::seconds(5)).kind == ScanVerdict::Kind::unavailable);
+}
+
+TEST_CASE("watermark: JPEG and PNG images get a visible band at the foot, same size and format") {
+  REQUIRE(VIPS_INIT("dangan-test") == 0);
+  std::string line = "dangan: downloaded by manager (user 3) at 2025-01-01T08:00:00Z";
+  for (const char* suffix : {".png", ".jpg", ".tif"}) {
+    INFO(suffix);
+    // A mid-grey picture, 600 x 400.
+    vips::VImage grey =
+        (vips::VImage::black(600, 400, vips::VImage::option()->set("bands", 3)) + 128)
+            .cast(VIPS_FORMAT_UCHAR);
+    void* buf = nullptr;
+    std::size_t size = 0;
+    grey.write_to_buffer(suffix, &buf, &size);
+    std::string original(static_cast<const char*>(buf), size);
+    g_free(buf);
+    auto id = identify(original);
+    auto marked = watermark(original, id.mime, "", line);
+    REQUIRE(marked.method == "image");
+    CHECK(identify(marked.body).mime == id.mime);
+    vips::VImage out = vips::VImage::new_from_buffer(marked.body.data(), marked.body.size(), "");
+    CHECK(out.width() == 600);
+    CHECK(out.height() == 400);
+    // The top of the picture is untouched; the foot has the light band and dark text.
+    vips::VImage top = out.extract_area(0, 0, 600, 300);
+    CHECK(top.min() > 120);
+    CHECK(top.max() < 136);
+    vips::VImage foot = out.extract_area(0, 370, 600, 30);
+    CHECK(foot.max() > 200);
+    CHECK(foot.min() < 60);
+  }
+  auto gif = watermark("GIF89a", "image/gif", "", line);
+  CHECK(gif.method == "header");
 }

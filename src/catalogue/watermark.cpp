@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFPageDocumentHelper.hh>
 #include <qpdf/QPDFPageObjectHelper.hh>
 #include <qpdf/QPDFWriter.hh>
 #include <qpdf/QUtil.hh>
 #include <sstream>
+#include <vips/vips8>
 
 namespace dangan::catalogue {
 
@@ -111,6 +113,90 @@ bool mark_pdf(std::string& content, const std::string& line) {
   }
 }
 
+void vips_log(const gchar*, GLogLevelFlags, const gchar* message, gpointer) {
+  spdlog::debug("event=vips_message message=\"{}\"", message ? message : "");
+}
+
+bool init_vips() {
+  static std::once_flag once;
+  static bool ok = false;
+  std::call_once(once, [] {
+    ok = VIPS_INIT("dangan") == 0;
+    if (!ok) return;
+    // Only the loaders for formats we mark (and none of the "untrusted" ones, such as
+    // ImageMagick's), and no operation cache: decrypted content must not linger.
+    vips_block_untrusted_set(TRUE);
+    vips_cache_set_max(0);
+    g_log_set_handler("VIPS",
+                      static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
+                      vips_log, nullptr);
+  });
+  return ok;
+}
+
+// The line drawn at the foot of the image, dark on a light band, scaled to the image.
+bool mark_image(std::string& content, const std::string& mime, const std::string& line) {
+  struct Format {
+    const char *mime, *loader, *suffix;
+  };
+  static constexpr Format kFormats[] = {
+      {"image/jpeg", "VipsForeignLoadJpegBuffer", ".jpg[Q=92]"},
+      {"image/png", "VipsForeignLoadPngBuffer", ".png"},
+      {"image/tiff", "VipsForeignLoadTiffBuffer", ".tif[compression=deflate]"},
+      {"image/webp", "VipsForeignLoadWebpBuffer", ".webp[Q=92]"}};
+  const Format* f = nullptr;
+  for (auto& k : kFormats)
+    if (mime == k.mime) f = &k;
+  if (!f || !init_vips()) return false;
+  const char* loader = vips_foreign_find_load_buffer(content.data(), content.size());
+  if (!loader || std::string_view(loader).find(std::string_view(f->loader).substr(15)) ==
+                     std::string_view::npos) {
+    vips_error_clear();
+    return false;  // the bytes are not what the MIME type said
+  }
+  try {
+    vips::VImage img = vips::VImage::new_from_buffer(content.data(), content.size(), "");
+    // A multi-page TIFF would come back as its first page only: leave it unmarked.
+    if (img.get_typeof("n-pages") != 0 && img.get_int("n-pages") > 1) return false;
+    if (img.format() != VIPS_FORMAT_UCHAR && img.format() != VIPS_FORMAT_USHORT) return false;
+    img = img.autorot();  // marks land at the foot of the picture as it is shown
+    double white = img.format() == VIPS_FORMAT_USHORT ? 65535 : 255;
+    int colour_bands = img.has_alpha() ? img.bands() - 1 : img.bands();
+    if (colour_bands != 1 && colour_bands != 3) return false;  // CMYK and the like
+    std::vector<double> light(static_cast<std::size_t>(img.bands()), white);
+    std::vector<double> dark(static_cast<std::size_t>(colour_bands), white * 0.12);
+    if (img.has_alpha()) dark.push_back(white);
+
+    int W = img.width(), H = img.height();
+    int target = std::max(10, std::min(H / 40, W / 60));  // text height in pixels
+    int dpi = std::max(20, target * 72 / 12);
+    vips::VImage text = vips::VImage::text(
+        line.c_str(), vips::VImage::option()->set("dpi", dpi)->set("font", "sans"));
+    if (text.width() > W - 8) {  // too long for the width: smaller
+      dpi = std::max(10, dpi * (W - 8) / std::max(1, text.width()));
+      text = vips::VImage::text(line.c_str(),
+                                vips::VImage::option()->set("dpi", dpi)->set("font", "sans"));
+    }
+    int pad = std::max(2, text.height() / 4);
+    int bw = std::min(W, text.width() + 2 * pad), bh = std::min(H, text.height() + 2 * pad);
+    int x = 0, y = H - bh;
+    vips::VImage band = (vips::VImage::black(bw, bh) + 190).cast(VIPS_FORMAT_UCHAR);
+    img = band.embed(x, y, W, H).ifthenelse(light, img, vips::VImage::option()->set("blend", true));
+    vips::VImage mask = text.embed(x + pad, y + pad, W, H);
+    img = mask.ifthenelse(dark, img, vips::VImage::option()->set("blend", true));
+    void* buf = nullptr;
+    std::size_t size = 0;
+    img.write_to_buffer(f->suffix, &buf, &size);
+    content.assign(static_cast<const char*>(buf), size);
+    g_free(buf);
+    return true;
+  } catch (const vips::VError& e) {
+    spdlog::info("event=image_watermark_failed error=\"{}\"", ascii_line(e.what()).substr(0, 200));
+    vips_error_clear();
+    return false;
+  }
+}
+
 }  // namespace
 
 std::string ascii_line(std::string_view s) {
@@ -149,6 +235,8 @@ Watermarked watermark(std::string content, const std::string& mime, const std::s
     out.content_type = mime + "; charset=" + (charset == "GB18030" ? charset : "utf-8");
   } else if (mime == "application/pdf" && mark_pdf(content, line)) {
     out.method = "pdf";
+  } else if (mime.rfind("image/", 0) == 0 && mark_image(content, mime, line)) {
+    out.method = "image";
   } else {
     out.method = "header";
   }

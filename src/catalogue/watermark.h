@@ -7,8 +7,12 @@
 //                                              drawn by a content stream qpdf appends
 //                                              (the original content is left intact,
 //                                              wrapped in q/Q so it cannot disturb it)
-//   everything else (images, office files,
-//   archives, UTF-16 text, unreadable PDF) ... not marked: the response carries the mark
+//   JPEG, PNG, TIFF (one page), WebP ........ a light band with the line at the foot of
+//                                              the picture (libvips; EXIF orientation
+//                                              applied first), saved in the same format
+//   everything else (multi-page TIFF, GIF,
+//   office files, archives, UTF-16 text,
+//   unreadable PDF or image) ................ not marked: the response carries the mark
 //                                              in the X-Dangan-Watermark header only, and
 //                                              `method` says "header"
 // The line is ASCII (user name, user id, UTC time, attachment id), so it can be put
@@ -22,7 +26,7 @@ namespace dangan::catalogue {
 struct Watermarked {
   std::string body;
   std::string content_type;
-  std::string method;  // "text", "html", "pdf" or "header"
+  std::string method;  // "text", "html", "pdf", "image" or "header"
 };
 
 // `charset` is the blob's ("UTF-8", "GB18030", "ASCII", "UTF-16" or "").
