@@ -9,6 +9,7 @@
 #include "auth/auth.h"
 #include "auth/auth_api.h"
 #include "catalogue/attachments.h"
+#include "catalogue/attachments_api.h"
 #include "catalogue/catalogue.h"
 #include "catalogue/catalogue_api.h"
 #include "catalogue/collection_api.h"
@@ -178,6 +179,20 @@ int serve(const Config& config) {
   search::register_search_routes(
       api, **db, config,
       [](const std::string&, const std::vector<std::int64_t>&) { return json::object(); });
+  // Attachments re-index their record in the upload's transaction and count downloads
+  // as uses, through the catalogue service.
+  catalogue::attachments::Hooks attachment_hooks;
+  attachment_hooks.reindex = [&catalogue](store::Tx& tx, std::int64_t record_id) -> Status {
+    auto doc = TRY(catalogue.document_of(tx, record_id));
+    return search::upsert(tx, doc);
+  };
+  attachment_hooks.count_use = [&catalogue](std::int64_t record_id) {
+    if (auto s = catalogue.count_use(record_id); !s)
+      spdlog::warn("event=count_use_failed record_id={} message=\"{}\"", record_id,
+                   s.error().message);
+  };
+  catalogue::attachments::Service attachments(**db, config, attachment_hooks);
+  catalogue::register_attachment_routes(api, attachments, config);
 
   api.open("GET", "/healthz", [](http::Request&) {
     return http::Response::json(200, {{"status", "ok"}});
