@@ -185,7 +185,11 @@ int serve(const Config& config) {
     auto doc = TRY(catalogue.document_of(tx, record_id));
     return search::upsert(tx, doc);
   };
-  hooks.count_use = [&catalogue](std::int64_t record_id) { (void)catalogue.count_use(record_id); };
+  hooks.count_use = [&catalogue](std::int64_t record_id) {
+    if (auto s = catalogue.count_use(record_id); !s)
+      spdlog::warn("event=count_use_failed record_id={} message=\"{}\"", record_id,
+                   s.error().message);
+  };
   catalogue::attachments::Service attachments(**db, config, hooks);
   catalogue::register_attachment_routes(api, attachments, config);
   catalogue::Collection collection(**db);

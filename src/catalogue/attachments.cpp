@@ -555,10 +555,12 @@ void delete_blob_files(store::Database& db, const Config& config,
     auto done = [&]() -> Status {
       auto tx = TRY(db.begin(store::TxMode::write));
       TRY_STATUS(detail::lock_blob(*tx, sha));
-      // Uploaded again since the row was deleted: the file is in use.
-      if (TRY(tx->maybe_one("SELECT 1 FROM blobs WHERE sha256 = ?", {sha}))) return {};
+      // Attached again meanwhile: the file is in use. A row nothing uses any more goes
+      // now (purge_record has usually deleted it already).
+      auto row = TRY(tx->maybe_one("SELECT 1 FROM blobs WHERE sha256 = ?", {sha}));
+      if (row && !TRY(detail::drop_blob_if_unused(*tx, sha))) return {};
       store.remove(sha);
-      return {};
+      return tx->commit();
     }();
     if (!done)
       spdlog::warn("event=blob_delete_failed sha256={} error=\"{}\"", sha, done.error().message);

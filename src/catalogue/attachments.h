@@ -134,9 +134,12 @@ class Service {
 Result<std::vector<std::string>> purge_record(store::Tx& tx, std::int64_t record_id,
                                               std::int64_t by_user = 0,
                                               const Clock& clock = system_clock());
-// Deletes the files of blobs whose rows are gone (both copies). Each hash is re-checked
-// under the blob lock, so content re-uploaded meanwhile keeps its file. Errors are
-// logged, not returned: a file left behind is reported by fixity, never lost data.
+// Deletes the files (both copies) of these blobs unless an active attachment uses them
+// again, and their rows if still there. Each hash is checked under the blob lock, so
+// content re-uploaded meanwhile keeps its file. Opens its own write transactions: call
+// it after the caller's transaction is committed *and destroyed* (a committed SQLite Tx
+// holds the writer until it goes). Errors are logged, not returned: a file left behind
+// is reported by fixity, never lost data.
 void delete_blob_files(store::Database& db, const Config& config,
                        const std::vector<std::string>& hashes);
 

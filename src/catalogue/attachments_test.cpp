@@ -4,8 +4,13 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
+#include "audit/audit.h"
 #include "catalogue/attachments_testing.h"
+#include "catalogue/catalogue.h"
 #include "catalogue/content.h"
+#include "search/search.h"
 
 using namespace dangan;
 using namespace dangan::catalogue;
@@ -66,7 +71,8 @@ struct World {
     hooks.count_use = [this](std::int64_t record_id) {
       auto tx = tdb.db->begin(store::TxMode::write);
       REQUIRE(tx);
-      REQUIRE((*tx)->exec("UPDATE records SET use_count = use_count + 1 WHERE id = ?", {record_id}));
+      REQUIRE(
+          (*tx)->exec("UPDATE records SET use_count = use_count + 1 WHERE id = ?", {record_id}));
       REQUIRE((*tx)->commit());
       used.push_back(record_id);
     };
@@ -404,6 +410,16 @@ TEST_CASE("catalogue:attachments purge_record and delete_blob_files for disposal
                 {doomed}) == 0);
     CHECK(count(w.db(), "SELECT COUNT(*) FROM attachments WHERE record_id = ? AND removed = 0",
                 {keeper}) == 1);
+    // Rows left by a purge that only marked attachments removed go too, with their files.
+    json other = must(w.service->upload(kArchivist, keeper, "other.txt", "marked only"));
+    exec_sql(w.db(), "UPDATE attachments SET removed = 1 WHERE id = ?",
+             {other["id"].get<std::int64_t>()});
+    att::delete_blob_files(w.db(), w.config, {other["sha256"].get<std::string>()});
+    CHECK_FALSE(fs::exists(w.blob_file(other["sha256"])));
+    CHECK(count(w.db(), "SELECT COUNT(*) FROM blobs WHERE sha256 = ?",
+                {other["sha256"].get<std::string>()}) == 0);
+    CHECK(count(w.db(), "SELECT COUNT(*) FROM attachments WHERE removed_sha256 = ?",
+                {other["sha256"].get<std::string>()}) == 1);
     // A file whose content was uploaded again before delete_blob_files ran is kept.
     json back = must(w.service->upload(kArchivist, keeper, "own.pdf", make_pdf({"Only here"})));
     att::delete_blob_files(w.db(), w.config, {back["sha256"].get<std::string>()});
@@ -501,5 +517,55 @@ TEST_CASE(
     CHECK(d->body.find("PROTECT-ME later") != std::string::npos);
     auto broken = w.service->download(kManager, b["id"]);
     CHECK(error_of(broken).code == ErrorCode::internal);
+  });
+}
+
+TEST_CASE(
+    "catalogue:attachments the record is found by its attachments' text, and not after removal") {
+  for_each_backend([](const std::string& backend) {
+    TempDir dir;
+    TestDatabase tdb(backend, dir.path);
+    write_test_signatures(dir.path / "clamav");
+    Config config;
+    config.database = tdb.url;
+    config.blob_dir = (dir.path / "blobs").string();
+    config.clamav_db = (dir.path / "clamav").string();
+    audit::ReadRecorder reads(*tdb.db);
+    catalogue::Service cat(*tdb.db, reads, config);
+    REQUIRE(cat.ensure_defaults());
+    att::Hooks hooks;  // as the server wires them
+    hooks.reindex = [&cat](store::Tx& tx, std::int64_t id) -> Status {
+      auto doc = TRY(cat.document_of(tx, id));
+      return search::upsert(tx, doc);
+    };
+    hooks.count_use = [&cat](std::int64_t id) { REQUIRE(cat.count_use(id)); };
+    att::Service service(*tdb.db, config, hooks);
+    json rec =
+        must(cat.create_record(kArchivist, {{"title", "捐赠协议"}, {"access_level", "open"}}));
+    std::int64_t id = rec["id"];
+    auto found = [&](const std::string& q) {
+      auto tx = tdb.db->begin(store::TxMode::read);
+      REQUIRE(tx);
+      search::Query query;
+      query.q = q;
+      query.audience = search::Audience::staff_all;
+      query.facets = false;
+      auto r = search::run(**tx, query, cat.weights());
+      if (!r) FAIL("search: ", r.error().message);
+      return std::any_of(r->items.begin(), r->items.end(), [&](auto& h) { return h.id == id; });
+    };
+    CHECK_FALSE(found("zebrafixity"));
+    json pdf = must(service.upload(kArchivist, id, "report.pdf", make_pdf({"zebrafixity report"})));
+    json html = must(
+        service.upload(kArchivist, id, "page.html",
+                       "<html><body><p>馆藏鉴定</p><script>quokkascript</script></body></html>"));
+    CHECK(found("zebrafixity"));
+    CHECK(found("馆藏鉴定"));
+    CHECK_FALSE(found("quokkascript"));
+    REQUIRE(service.download(kAgent, pdf["id"]));
+    CHECK(must(cat.get_record(kArchivist, id))["use_count"] == 1);
+    REQUIRE(service.remove(kArchivist, pdf["id"], "test"));
+    CHECK_FALSE(found("zebrafixity"));
+    CHECK(found("馆藏鉴定"));
   });
 }

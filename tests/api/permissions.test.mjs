@@ -37,6 +37,13 @@ const asArchivist = async (method, path, body) => {
 const record = (extra = {}) => asArchivist('POST', '/api/v1/records', { title: uniq('权限矩阵档案'), access_level: 'open', ...extra });
 const building = () => asArchivist('POST', '/api/v1/locations', { kind: 'building', code: uniq('B') });
 const category = () => asArchivist('POST', '/api/v1/categories', { code: uniq('C'), name: '测试类别' });
+// An attachment (plain text) on a fresh open record.
+const attachment = async () => {
+  const rec = await record();
+  const r = await srv.api('POST', `/api/v1/records/${rec.id}/attachments?filename=matrix.txt`, { as: 'archivist', body: uniq('附件 ') });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
 let disposed; // a disposal register entry, made once
 const donor = () => asArchivist('POST', '/api/v1/donors', { kind: 'organisation', name: uniq('捐赠单位') });
 const accession = () => asArchivist('POST', '/api/v1/accessions', { method: 'transfer', received_on: '2025-02-03', source: uniq('移交'), item_count: 1 });
@@ -354,6 +361,26 @@ const CASES = {
     },
   },
   'GET /api/v1/records/export': { ok: 200, make: () => ({ path: '/api/v1/records/export?format=json&year_from=2999' }) },
+  'POST /api/v1/records/{id}/attachments': {
+    ok: 201,
+    make: async () => ({ path: `/api/v1/records/${(await record()).id}/attachments?filename=matrix.txt`, body: uniq('附件 ') }),
+    denied: async (c) => {
+      const r = await srv.api('GET', c.path.replace('?filename=matrix.txt', ''), { as: 'archivist' });
+      assert.deepEqual(r.json.items, [], 'no attachment was made');
+    },
+  },
+  'GET /api/v1/records/{id}/attachments': { ok: 200, make: async () => ({ path: `/api/v1/records/${(await attachment()).record_id}/attachments` }) },
+  'GET /api/v1/attachments/fixity': { ok: 200, make: () => ({ path: '/api/v1/attachments/fixity' }) },
+  'GET /api/v1/attachments/{id}': { ok: 200, make: async () => ({ path: `/api/v1/attachments/${(await attachment()).id}` }) },
+  'GET /api/v1/attachments/{id}/content': { ok: 200, make: async () => ({ path: `/api/v1/attachments/${(await attachment()).id}/content` }) },
+  'DELETE /api/v1/attachments/{id}': {
+    ok: 204,
+    make: async () => ({ path: `/api/v1/attachments/${(await attachment()).id}` }),
+    denied: async (c) => {
+      const r = await srv.api('GET', c.path, { as: 'archivist' });
+      assert.equal(r.json.removed, false, 'the attachment is still there');
+    },
+  },
 };
 
 const TABLE = new Map(ROUTES.map((r) => [routeKey(r.method, r.path), r]));

@@ -119,6 +119,14 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/search', allow: SEARCHERS },
   { method: 'POST', path: '/api/v1/search/{id}/opened', allow: SEARCHERS },
   { method: 'GET', path: '/api/v1/search/unmet-demand', allow: SEARCH_DEMAND },
+  // Attachments: portal patrons read those of open records; the fixity report names
+  // records of every level (record_secret).
+  { method: 'POST', path: '/api/v1/records/{id}/attachments', allow: RECORD_WRITE },
+  { method: 'GET', path: '/api/v1/records/{id}/attachments', allow: CATALOGUE_READ },
+  { method: 'GET', path: '/api/v1/attachments/fixity', allow: ['archivist', 'manager'] },
+  { method: 'GET', path: '/api/v1/attachments/{id}', allow: CATALOGUE_READ },
+  { method: 'GET', path: '/api/v1/attachments/{id}/content', allow: CATALOGUE_READ },
+  { method: 'DELETE', path: '/api/v1/attachments/{id}', allow: RECORD_WRITE },
 ];
 
 export const routeKey = (method, path) => `${method.toUpperCase()} ${path}`;
