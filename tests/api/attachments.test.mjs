@@ -281,6 +281,26 @@ describe('removal', () => {
   });
 });
 
+describe('search', () => {
+  test('a record is found by its attachments\' text; patrons do not search controlled content', async () => {
+    const word = `zebra${uniq().replace(/[^a-z0-9]/g, '')}`;
+    const open = await record(srv, 'open', uniq('开放档案 '));
+    const controlled = await record(srv, 'controlled', uniq('控制档案 '));
+    await uploaded(srv, open.id, 'report.pdf', makePdf([`fixity report ${word}`]));
+    const c = await uploaded(srv, controlled.id, 'note.html', `<html><body><p>${word}</p><script>quokka${word}</script></body></html>`);
+    const ids = async (q, as) => {
+      const r = await srv.api('GET', `/api/v1/search?q=${encodeURIComponent(q)}&limit=50`, { as });
+      assert.equal(r.status, 200, r.text);
+      return r.json.items.map((h) => h.id).sort((a, b) => a - b);
+    };
+    assert.deepEqual(await ids(word, 'archivist'), [open.id, controlled.id].sort((a, b) => a - b));
+    assert.deepEqual(await ids(word, 'reader'), [open.id], 'a controlled record\'s content is not searchable by patrons');
+    assert.deepEqual(await ids(`quokka${word}`, 'archivist'), [], 'scripts are not indexed');
+    assert.equal((await srv.api('DELETE', `/api/v1/attachments/${c.id}`, { as: 'archivist' })).status, 204);
+    assert.deepEqual(await ids(word, 'archivist'), [open.id], 'removed content leaves the index');
+  });
+});
+
 describe('disposal', () => {
   test('an approved disposal destroys content no other record uses, fast', async () => {
     const doomed = await record(srv, 'controlled');
