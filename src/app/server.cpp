@@ -158,6 +158,12 @@ int serve(const Config& config) {
     return 2;
   }
 
+  // The search index follows this build's text preparation (a rebuild after an upgrade).
+  if (auto n = search::maintain(**db); !n) {
+    spdlog::critical("event=search_maintain_failed message=\"{}\"", n.error().message);
+    return 2;
+  }
+
   http::Router router;
   http::Api api(router, sessions, config.trust_proxy);
   auth::register_routes(api, sessions, **db, config);

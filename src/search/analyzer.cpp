@@ -799,6 +799,16 @@ Prepared prepare(const Document& doc) {
     }
   }
   c[kMeta] = meta_terms(doc);
+  if (doc.access_level == "controlled") {
+    // Content of a controlled record goes to its own column (see kHidden).
+    std::string& h = c[kHidden];
+    for (int col : {kDescription, kContent, kContentGrams}) {
+      if (c[col].empty()) continue;
+      field_break(h);
+      h += c[col];
+      c[col].clear();
+    }
+  }
   return p;
 }
 

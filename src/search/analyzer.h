@@ -53,15 +53,23 @@ enum Column : int {
   kEntryGrams,    // grams of title, keywords, creator
   kContentGrams,  // grams of description and content
   kMeta,          // filter terms (kind, access level, fonds, categories, year, carrier)
+  // A controlled record's description, content and their grams: kept apart so that a
+  // patron's query, which leaves this column out, matches such a record only by its
+  // catalogue entry (search.h), while staff queries match it like any other column.
+  kHidden,
   kColumnCount
 };
 constexpr std::array<const char*, kColumnCount> kColumnNames = {
-    "title",   "refcode", "keywords", "creator", "description",
-    "content", "pinyin",  "egrams",   "cgrams",  "meta"};
+    "title",  "refcode", "keywords", "creator", "description", "content",
+    "pinyin", "egrams",  "cgrams",   "meta",    "hidden"};
 inline bool is_entry_column(int c) {
   return c == kTitle || c == kRefcode || c == kKeywords || c == kCreator || c == kPinyin ||
-         c == kEntryGrams;
+         c == kEntryGrams || c == kMeta;
 }
+
+// Changes whenever prepare() gives other terms for the same document (a new rule, or the
+// layout of columns); search::maintain() then rebuilds the index from search_docs.
+constexpr int kAnalyzerVersion = 2;
 
 // Attachment text past this many bytes is not indexed (docs/search.md).
 constexpr std::size_t kMaxContentBytes = 256 * 1024;

@@ -88,8 +88,9 @@ void rank_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_contex
   }
   const bool entry_only = argc > 2 && sqlite3_value_int(argv[2]) == 1;
   // Columns of the catalogue entry: title, refcode, keywords, creator, pinyin, egrams,
-  // meta (its year; it weighs nothing anyway).
-  static constexpr bool kEntry[] = {true, true, true, true, false, false, true, true, false, true};
+  // meta (its year; it weighs nothing anyway); not description, content, cgrams, hidden.
+  static constexpr bool kEntry[] = {true, true,  true, true,  false, false,
+                                    true, true, false, true, false};
   double score = 0;
   thread_local std::vector<int> length;
   length.assign(static_cast<std::size_t>(ncol), -1);
@@ -100,7 +101,7 @@ void rank_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_contex
       int n = tf[static_cast<std::size_t>(p * ncol + c)];
       const double cw = data->column_weights[static_cast<std::size_t>(c)];
       if (n == 0 || cw == 0) continue;
-      if (entry_only && (c >= 10 || !kEntry[c])) continue;
+      if (entry_only && (c >= 11 || !kEntry[c])) continue;
       int& len = length[static_cast<std::size_t>(c)];
       if (len < 0 && api->xColumnSize(fts, c, &len) != SQLITE_OK) len = 0;
       const double norm = 1 - b + b * len / data->average_length[static_cast<std::size_t>(c)];

@@ -42,7 +42,10 @@ Result<int> kind_code(const std::string& kind) {
 }
 
 std::int64_t make_srowid(int tier, int kind, std::int64_t id) {
-  return (static_cast<std::int64_t>(tier) << 40) | (static_cast<std::int64_t>(kind) << 36) | id;
+  // Ascending is candidate order: FTS5 walks a doclist forwards many times faster than
+  // backwards (measured: 0.1 ms against 1.9 ms for 301 rows of "档案" at 1M).
+  return (static_cast<std::int64_t>(3 - tier) << 40) | (static_cast<std::int64_t>(kind) << 36) |
+         (kMaxId - id);
 }
 
 std::string path_text(const std::vector<std::int64_t>& path) {
@@ -102,8 +105,11 @@ Document document_from_row(const Row& r) {
 
 std::string tsvector_text(const analysis::Prepared& p) {
   using analysis::Column;
-  static constexpr char kWeight[analysis::kColumnCount] = {'A', 'A', 'A', 'B', 'D',
-                                                           'D', 'B', 'C', 'D', 'D'};
+  // A: title, reference code, keywords; B: creator, pinyin, entry grams, filter terms and
+  // year; C: description, content and their grams; D: a controlled record's content
+  // (kHidden), which a patron's query leaves out by asking for A, B and C only.
+  static constexpr char kWeight[analysis::kColumnCount] = {'A', 'A', 'A', 'B', 'C', 'C',
+                                                           'B', 'B', 'C', 'B', 'D'};
   // lexeme → positions with their weight letter, in order.
   std::map<std::string_view, std::string> lexemes;
   std::map<std::string_view, int> counts;
@@ -148,7 +154,8 @@ std::string tsvector_text(const analysis::Prepared& p) {
 namespace {
 
 constexpr const char* kFtsColumns =
-    "title, refcode, keywords, creator, description, content, pinyin, egrams, cgrams, meta";
+    "title, refcode, keywords, creator, description, content, pinyin, egrams, cgrams, meta, "
+    "hidden";
 
 Status check_document(const Document& d) {
   TRY(detail::kind_code(d.kind));
@@ -168,7 +175,7 @@ Params fts_params(std::int64_t srowid, const analysis::Prepared& p) {
 
 Status fts_insert(store::Tx& tx, std::int64_t srowid, const analysis::Prepared& p) {
   static const std::string sql = std::string("INSERT INTO search_fts(rowid, ") + kFtsColumns +
-                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   TRY(tx.exec(sql, fts_params(srowid, p)));
   return {};
 }
@@ -187,7 +194,7 @@ Status fts_delete(store::Tx& tx, const Row& row) {
   }
   static const std::string sql = std::string("INSERT INTO search_fts(search_fts, rowid, ") +
                                  kFtsColumns +
-                                 ") VALUES ('delete', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                                 ") VALUES ('delete', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   TRY(tx.exec(sql, fts_params(row.i64(0), p)));
   return {};
 }

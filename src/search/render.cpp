@@ -56,7 +56,7 @@ std::string quote_lexeme(const std::string& term) {
   return out;
 }
 
-void render_tsquery_into(const QueryNode& n, bool entry_only, std::string& out) {
+void render_tsquery_into(const QueryNode& n, const std::string& weights, std::string& out) {
   switch (n.kind) {
     case QueryNode::Kind::phrase: {
       if (n.terms.size() > 1) out.push_back('(');
@@ -65,7 +65,7 @@ void render_tsquery_into(const QueryNode& n, bool entry_only, std::string& out) 
         bool last = i + 1 == n.terms.size();
         // A whole code sits in the reference-code column only (weight A).
         out += n.code ? quote_lexeme(n.terms[i]) + (n.prefix ? ":*A" : ":A")
-                      : tsquery_term(n.terms[i], last && n.prefix, entry_only);
+                      : tsquery_term(n.terms[i], last && n.prefix, weights);
       }
       if (n.terms.size() > 1) out.push_back(')');
       return;
@@ -76,7 +76,7 @@ void render_tsquery_into(const QueryNode& n, bool entry_only, std::string& out) 
       out.push_back('(');
       for (std::size_t i = 0; i < n.children.size(); ++i) {
         if (i) out += op;
-        render_tsquery_into(n.children[i], entry_only, out);
+        render_tsquery_into(n.children[i], weights, out);
       }
       out.push_back(')');
       return;
@@ -94,20 +94,20 @@ std::string render_fts5(const QueryNode& node, int group, std::vector<int>* phra
 
 std::string fts5_entry_only(const std::string& expr) {
   // meta: its filter terms cannot match a query term, its year (an entry field) can.
-  return "{title refcode keywords creator pinyin egrams meta} : (" + expr + ")";
+  return std::string(kEntryColumns) + " : (" + expr + ")";
 }
 
-std::string tsquery_term(const std::string& term, bool prefix, bool entry_only) {
+std::string tsquery_term(const std::string& term, bool prefix, const std::string& weights) {
   std::string out = quote_lexeme(term);
-  if (prefix || entry_only) out.push_back(':');
+  if (prefix || !weights.empty()) out.push_back(':');
   if (prefix) out.push_back('*');
-  if (entry_only) out += "ABC";
+  out += weights;
   return out;
 }
 
-std::string render_tsquery(const QueryNode& node, bool entry_only) {
+std::string render_tsquery(const QueryNode& node, const std::string& weights) {
   std::string out;
-  render_tsquery_into(node, entry_only, out);
+  render_tsquery_into(node, weights, out);
   return out;
 }
 

@@ -136,11 +136,20 @@ std::string join_numbers(const std::vector<double>& v) {
 
 std::string json_ids(const std::vector<std::int64_t>& ids) { return json(ids).dump(); }
 
-std::vector<double> column_weights(const Weights& w) {
-  return {w.title,   w.reference_code,  w.keywords,
-          w.creator, w.description,     w.content,
-          w.pinyin,  w.title * w.grams, w.description * w.grams,
-          0.0};
+// Weights of the FTS5 columns for dangan_rank. The hidden column (a controlled record's
+// description and content) counts for staff like those fields; for patrons not at all.
+std::vector<double> column_weights(const Weights& w, bool patron) {
+  return {w.title,
+          w.reference_code,
+          w.keywords,
+          w.creator,
+          w.description,
+          w.content,
+          w.pinyin,
+          w.title * w.grams,
+          w.description * w.grams,
+          0.0,
+          patron ? 0.0 : (w.description + w.content) / 2};
 }
 
 // Which access levels the audience may find, and whether the controlled ones only by
@@ -189,7 +198,7 @@ std::string or_terms_ts(const std::vector<std::string>& terms) {
   std::string out = "(";
   for (std::size_t i = 0; i < terms.size(); ++i) {
     if (i) out += " | ";
-    out += detail::tsquery_term(terms[i], false, false);
+    out += detail::tsquery_term(terms[i], false, "");
   }
   return out + ")";
 }
@@ -235,32 +244,30 @@ std::string fts_user(const ParsedQuery& pq, std::vector<int>& groups) {
   return out + ")";
 }
 
+// The access levels to leave out, as a condition on the expression: nothing (all
+// three), NOT the one missing (two), or AND the one (one). NOT is the cheaper: "a_open"
+// is in 80% of rows, and intersecting with it costs more than skipping the few others.
+const std::vector<std::string> kLevels = {"open", "controlled", "secret"};
+
 // The whole FTS5 expression for the candidates. Filter phrases get group -1.
+// A patron's query leaves out the hidden column (a controlled record's content);
+// `entry_only`: the catalogue-entry columns only (the second pass).
 std::string fts_match(const ParsedQuery& pq, const Visibility& v, const Filters& f,
-                      bool entry_only_all, std::vector<int>& groups) {
-  auto user = [&](bool entry) {
-    std::string u = fts_user(pq, groups);
-    return entry ? detail::fts5_entry_only(u) : u;
-  };
-  std::string expr;
-  bool all_levels = v.levels.size() == 3;
-  bool staff_oc_all = !v.entry_only_controlled && v.levels.size() == 2 && v.levels[0] == "open" &&
-                      v.levels[1] == "controlled";
-  if (all_levels) {
-    expr = user(entry_only_all);
-  } else if (staff_oc_all) {
-    expr = "(" + user(entry_only_all) + " NOT " + detail::fts5_phrase("a_secret") + ")";
+                      bool entry_only, std::vector<int>& groups) {
+  std::string expr = fts_user(pq, groups);
+  if (entry_only)
+    expr = detail::fts5_entry_only(expr);
+  else if (v.entry_only_controlled)
+    expr = std::string(detail::kPatronColumns) + " : (" + expr + ")";
+  if (v.levels.size() == 1) {
+    expr = "(" + expr + " AND " + detail::fts5_phrase(analysis::access_term(v.levels[0])) + ")";
     groups.push_back(-1);
-  } else {
-    expr = "(";
-    for (std::size_t i = 0; i < v.levels.size(); ++i) {
-      if (i) expr += " OR ";
-      bool entry = entry_only_all || (v.entry_only_controlled && v.levels[i] == "controlled");
-      expr += "(" + user(entry) + " AND " +
-              detail::fts5_phrase(analysis::access_term(v.levels[i])) + ")";
-      groups.push_back(-1);
-    }
-    expr += ")";
+  } else if (v.levels.size() == 2) {
+    for (const auto& l : kLevels)
+      if (std::find(v.levels.begin(), v.levels.end(), l) == v.levels.end()) {
+        expr = "(" + expr + " NOT " + detail::fts5_phrase(analysis::access_term(l)) + ")";
+        groups.push_back(-1);
+      }
   }
   for (const auto& any : f.any_of) {
     expr += " AND " + or_terms_fts(any);
@@ -269,16 +276,20 @@ std::string fts_match(const ParsedQuery& pq, const Visibility& v, const Filters&
   return expr;
 }
 
+std::string ts_weights(const Visibility& v, bool entry_only) {
+  return entry_only ? "AB" : v.entry_only_controlled ? "ABC" : "";
+}
+
 std::string ts_match(const ParsedQuery& pq, const Visibility& v, const Filters& f,
-                     bool entry_only_all) {
-  std::string expr = "(";
-  for (std::size_t i = 0; i < v.levels.size(); ++i) {
-    if (i) expr += " | ";
-    bool entry = entry_only_all || (v.entry_only_controlled && v.levels[i] == "controlled");
-    expr += "(" + detail::render_tsquery(pq.root, entry) + " & " +
-            detail::tsquery_term(analysis::access_term(v.levels[i]), false, false) + ")";
+                     bool entry_only) {
+  std::string expr = detail::render_tsquery(pq.root, ts_weights(v, entry_only));
+  if (v.levels.size() == 1) {
+    expr += " & " + detail::tsquery_term(analysis::access_term(v.levels[0]), false, "");
+  } else if (v.levels.size() == 2) {
+    for (const auto& l : kLevels)
+      if (std::find(v.levels.begin(), v.levels.end(), l) == v.levels.end())
+        expr += " & !" + detail::tsquery_term(analysis::access_term(l), false, "");
   }
-  expr += ")";
   for (const auto& any : f.any_of) expr += " & " + or_terms_ts(any);
   return expr;
 }
@@ -312,15 +323,12 @@ Result<std::vector<Candidate>> sqlite_candidates(Context& c, const std::string& 
   std::string dfs = phrase_weights(groups);
   // The last column: whether it matched in the catalogue-entry fields (text_search).
   static const std::string sql =
-      std::string(
-          "SELECT search_fts.rowid, dangan_rank(search_fts, ?1, ?2, CASE WHEN ?3 = 1 AND "
-          "d.access_level = 'controlled' THEN 1 ELSE 0 END), ") +
+      std::string("SELECT search_fts.rowid, dangan_rank(search_fts, ?1, ?2, 0), ") +
       kCandidateColumns +
       ", dangan_rank(search_fts, ?1, ?2, 1) > 0 FROM search_fts JOIN search_docs d ON d.srowid "
-      "= search_fts.rowid WHERE search_fts MATCH ?4 ORDER BY search_fts.rowid DESC LIMIT ?5";
-  auto rows = TRY(c.tx.query(
-      sql, {join_numbers(column_weights(c.w)), dfs,
-            std::int64_t{c.vis.entry_only_controlled ? 1 : 0}, match, std::int64_t{limit}}));
+      "= search_fts.rowid WHERE search_fts MATCH ?3 ORDER BY search_fts.rowid LIMIT ?4";
+  auto rows = TRY(c.tx.query(sql, {join_numbers(column_weights(c.w, c.vis.entry_only_controlled)),
+                                   dfs, match, std::int64_t{limit}}));
   std::vector<Candidate> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(candidate_from(r, 2));
@@ -336,12 +344,13 @@ Result<std::int64_t> sqlite_count(Context& c, const std::string& match) {
 
 std::string pg_weights(const Weights& w) {
   // ts_rank's weights are {D, C, B, A}; tsvector_text puts title, code and keywords in
-  // A, creator and pinyin in B, entry grams in C, description, content and their grams
-  // in D. Each weight is its group's strongest field.
+  // A, creator, pinyin, entry grams and the year in B, description, content and their
+  // grams in C, a controlled record's content in D (which a patron's query leaves out).
+  // Each weight is its group's strongest field.
   double a = std::max({w.title, w.reference_code, w.keywords});
-  double b = std::max(w.creator, w.pinyin);
-  double cc = w.title * w.grams;
-  double d = std::max(w.description, w.content);
+  double b = std::max({w.creator, w.pinyin, w.title * w.grams});
+  double cc = std::max(w.description, w.content);
+  double d = (w.description + w.content) / 2;
   double top = std::max({a, b, cc, d, 1e-9});
   char buf[128];
   std::snprintf(buf, sizeof buf, "{%.4f,%.4f,%.4f,%.4f}", d / top, cc / top, b / top, a / top);
@@ -349,19 +358,17 @@ std::string pg_weights(const Weights& w) {
 }
 
 Result<std::vector<Candidate>> pg_candidates(Context& c, const std::string& match, int limit) {
-  std::string user = detail::render_tsquery(c.pq->root, false);
-  std::string user_entry = detail::render_tsquery(c.pq->root, true);
+  // Relevance by the user's terms alone (a patron's: not the content of controlled
+  // records); entry match by the catalogue-entry weights.
+  std::string user = detail::render_tsquery(c.pq->root, ts_weights(c.vis, false));
+  std::string user_entry = detail::render_tsquery(c.pq->root, "AB");
   static const std::string sql =
       std::string(
-          "SELECT d.srowid, ts_rank(CAST(? AS float4[]), d.tsv, CASE WHEN ? = 1 AND "
-          "d.access_level = 'controlled' THEN CAST(? AS tsquery) ELSE CAST(? AS tsquery) END, "
-          "1), ") +
+          "SELECT d.srowid, ts_rank(CAST(? AS float4[]), d.tsv, CAST(? AS tsquery), 1), ") +
       kCandidateColumns +
       ", d.tsv @@ CAST(? AS tsquery) FROM (SELECT * FROM search_docs WHERE tsv @@ CAST(? AS "
-      "tsquery) ORDER BY srowid DESC LIMIT ?) d";
-  auto rows =
-      TRY(c.tx.query(sql, {pg_weights(c.w), std::int64_t{c.vis.entry_only_controlled ? 1 : 0},
-                           user_entry, user, user_entry, match, std::int64_t{limit}}));
+      "tsquery) ORDER BY srowid LIMIT ?) d";
+  auto rows = TRY(c.tx.query(sql, {pg_weights(c.w), user, user_entry, match, std::int64_t{limit}}));
   std::vector<Candidate> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(candidate_from(r, 2));
@@ -405,7 +412,8 @@ Result<std::vector<Candidate>> allowed_content(Context& c) {
         "(SELECT value FROM json_each(?))",
         {c.q.kind, json_ids(c.q.content_allowed)}));
     for (const auto& r : ids) {
-      auto rows = TRY(c.tx.query(sql, {join_numbers(column_weights(c.w)), dfs, match, r.i64(0)}));
+      auto rows =
+          TRY(c.tx.query(sql, {join_numbers(column_weights(c.w, false)), dfs, match, r.i64(0)}));
       for (const auto& row : rows) out.push_back(candidate_from(row, 2));
     }
     return out;
@@ -423,7 +431,7 @@ Result<std::vector<Candidate>> allowed_content(Context& c) {
   }
   arr.push_back('}');
   auto rows = TRY(c.tx.query(
-      sql, {pg_weights(c.w), detail::render_tsquery(c.pq->root, false), c.q.kind, arr, match}));
+      sql, {pg_weights(c.w), detail::render_tsquery(c.pq->root, ""), c.q.kind, arr, match}));
   for (const auto& row : rows) out.push_back(candidate_from(row, 2));
   return out;
 }
@@ -599,14 +607,14 @@ Result<std::optional<std::string>> homophone(Context& c, const std::string& run)
                         " AND {pinyin} : " + detail::fts5_phrase(full);
     rows = TRY(c.tx.query(
         "SELECT d.title, d.keywords FROM search_fts JOIN search_docs d ON d.srowid = "
-        "search_fts.rowid WHERE search_fts MATCH ? ORDER BY search_fts.rowid DESC LIMIT 5",
+        "search_fts.rowid WHERE search_fts MATCH ? ORDER BY search_fts.rowid LIMIT 5",
         {match}));
   } else {
     std::string match = ts_match(sub, c.vis, c.filters, false) + " & " +
-                        detail::tsquery_term(full, false, false) + ":B";
+                        detail::tsquery_term(full, false, "B");
     rows = TRY(c.tx.query(
         "SELECT title, keywords FROM search_docs WHERE tsv @@ CAST(? AS tsquery) ORDER BY "
-        "srowid DESC LIMIT 5",
+        "srowid LIMIT 5",
         {match}));
   }
   // The word of a title or keyword that has that sound.
@@ -780,6 +788,7 @@ Status text_search(Context& tc, std::vector<Candidate>& cands, bool& truncated, 
     cands = TRY(pg_candidates(tc, match, k + 1));
   }
   phases.mark("candidates");
+  if (phases.on) phases.text += " match=[" + match + "]";
   if (static_cast<int>(cands.size()) > k) {
     truncated = true;
     cands.resize(static_cast<std::size_t>(k));
@@ -909,7 +918,7 @@ Result<Results> run(store::Tx& tx, const Query& q, const Weights& w) {
   std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) {
     if (a.match != b.match) return a.match < b.match;
     if (a.score != b.score) return a.score > b.score;
-    return a.srowid > b.srowid;
+    return a.srowid < b.srowid;
   });
   phases.mark("rank");
   res.total = total;

@@ -73,6 +73,12 @@ Status update_signals(store::Tx& tx, const std::string& kind, std::int64_t id,
 // transaction; then add every document again, best through Bulk.
 Status clear(store::Tx& tx);
 
+// Brings the index up to date with this build's text preparation: when the analyzer that
+// built it differs (a new release, another ICU or OpenCC), re-prepares every document
+// from the text search_docs keeps, in one transaction (readers see the old index until
+// it commits). Call at start; returns how many documents were re-indexed.
+Result<std::int64_t> maintain(store::Database& db);
+
 // Many upserts in one transaction, with the text prepared on `threads` threads (0: one
 // per core) while the caller's thread writes, in the order added. `fresh`: the documents
 // are not in the index (after clear()), which saves a lookup each. The Tx is used only
@@ -126,7 +132,7 @@ struct Query {
   int candidates = 0;
 };
 constexpr int kDefaultCandidates = 300;
-constexpr std::int64_t kTotalCap = 10000;
+constexpr std::int64_t kTotalCap = 2000;
 constexpr int kMaxQueryChars = 200;
 
 struct Hit {

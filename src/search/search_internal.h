@@ -10,8 +10,8 @@
 
 namespace dangan::search::detail {
 
-// Candidate order: the FTS rowid / search_docs.srowid. Higher tiers come first when
-// rowids are scanned downwards; within a tier, newer (higher) ids first.
+// Candidate order: the FTS rowid / search_docs.srowid, ascending: higher tiers first;
+// within a tier, newer (higher) ids first. (3 − tier) << 40 | kind << 36 | (kMaxId − id).
 //   tier 3: important; 2: used 10+ times, cited 3+ times or authority 7+;
 //   1: used, cited or authority 4+; 0: the rest.
 int tier_of(bool important, std::int64_t use_count, std::int64_t cited_by, int authority);
@@ -27,6 +27,12 @@ constexpr const char* kDocColumns =
 Document document_from_row(const store::Row& row);             // columns as kDocColumns
 std::string path_text(const std::vector<std::int64_t>& path);  // "/1/7/"
 
+// Column sets of FTS5 expressions: the catalogue entry (title, refcode, keywords, creator,
+// pinyin, egrams, meta), and everything but a controlled record's content (patrons).
+constexpr const char* kEntryColumns = "{title refcode keywords creator pinyin egrams meta}";
+constexpr const char* kPatronColumns =
+    "{title refcode keywords creator description content pinyin egrams cgrams meta}";
+
 // FTS5 query text of a query tree. Each phrase written appends `group` to
 // `phrase_groups` (FTS5 numbers phrases in the order they appear).
 std::string render_fts5(const analysis::QueryNode& node, int group = 0,
@@ -34,9 +40,10 @@ std::string render_fts5(const analysis::QueryNode& node, int group = 0,
 // Wraps an expression so it matches the catalogue-entry columns only.
 std::string fts5_entry_only(const std::string& expr);
 std::string fts5_phrase(const std::string& term);
-// PostgreSQL tsquery text; `entry_only` restricts every term to weights A, B and C.
-std::string render_tsquery(const analysis::QueryNode& node, bool entry_only);
-std::string tsquery_term(const std::string& term, bool prefix, bool entry_only);
+// PostgreSQL tsquery text; `weights` ("AB", "ABC", or "" for all) restricts every term
+// (tsvector_text: AB is the catalogue entry, ABC all but a controlled record's content).
+std::string render_tsquery(const analysis::QueryNode& node, const std::string& weights);
+std::string tsquery_term(const std::string& term, bool prefix, const std::string& weights);
 // PostgreSQL tsvector text of prepared columns (positions per column, weights by column).
 std::string tsvector_text(const analysis::Prepared& p);
 

@@ -595,6 +595,43 @@ TEST_CASE("search: the log and the unmet-demand report") {
   });
 }
 
+TEST_CASE("search: maintain rebuilds the index when text preparation changed") {
+  for_each_backend([](store::Database& db) {
+    auto first = maintain(db);
+    REQUIRE(first);
+    CHECK(*first == 0);  // nothing to rebuild, the fingerprint is recorded
+    auto controlled = doc(2, "渠道规划", "灌溉水源的分配");
+    controlled.access_level = "controlled";
+    put(db, {doc(1, "水库调度记录", "防汛"), controlled});
+    CHECK(*maintain(db) == 0);
+    {
+      // As if another release had built the index.
+      auto tx = db.begin(store::TxMode::write);
+      REQUIRE(tx);
+      REQUIRE((*tx)->exec("UPDATE search_meta SET value = 'v0-1' WHERE key = 'analyzer'"));
+      REQUIRE((*tx)->commit());
+    }
+    auto rebuilt = maintain(db);
+    REQUIRE_MESSAGE(rebuilt, (rebuilt ? "" : rebuilt.error().message));
+    CHECK(*rebuilt == 2);
+    CHECK(ids(find(db, "水库")) == V{1});
+    CHECK(ids(find(db, "灌溉", Audience::staff_all)) == V{2});
+    CHECK(find(db, "灌溉", Audience::patron).total == 0);
+    CHECK(ids(find(db, "渠道", Audience::patron)) == V{2});
+    // Later changes go on as usual.
+    put(db, {doc(1, "水库调度记录 二", "防汛")});
+    CHECK(ids(find(db, "水库")) == V{1});
+    {
+      auto tx = db.begin(store::TxMode::write);
+      REQUIRE(tx);
+      REQUIRE(remove(**tx, "record", 2));
+      REQUIRE((*tx)->commit());
+    }
+    CHECK(find(db, "灌溉", Audience::staff_all).total == 0);
+    CHECK(*maintain(db) == 0);
+  });
+}
+
 // ---------------------------------------------------------------- analysis
 
 TEST_CASE("analyzer: the fast fold gives what the full fold gives") {
