@@ -48,10 +48,10 @@ Result<std::int64_t> maintain(store::Database& db) {
     std::string kind;
     std::int64_t after = 0;
     const std::string select = std::string("SELECT ") + detail::kDocColumns +
-                               " FROM search_docs WHERE kind > ? OR (kind = ? AND id > ?) "
-                               "ORDER BY kind, id LIMIT 5000";
+                               " FROM search_docs WHERE (kind, id) > (?, ?) ORDER BY kind, id "
+                               "LIMIT 5000";
     while (true) {
-      auto rows = TRY(tx->query(select, {kind, kind, after}));
+      auto rows = TRY(tx->query(select, {kind, after}));
       if (rows.empty()) break;
       for (const auto& r : rows) {
         // SQLite: the row goes and comes back with its new terms (and candidate order);
