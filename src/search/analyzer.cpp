@@ -373,6 +373,14 @@ void add_pinyin_of(std::string_view chars, std::string& col) {
 // pieces of two to n−1 characters of a word of n (财务报表 → caiwu, baobiao …: users split
 // pinyin where they hear words, not where the dictionary does); and two and three words
 // together (档案数字化 → danganshuzihua, daszh).
+bool is_stop(std::string_view w, bool han);
+
+// Words that are never part of what someone types as pinyin of a title's phrase.
+bool function_word(std::string_view w) {
+  static constexpr std::string_view kWords[] = {"关于", "有关", "对于", "以及", "及其", "其中"};
+  return is_stop(w, true) || std::find(std::begin(kWords), std::end(kWords), w) != std::end(kWords);
+}
+
 void add_pinyin_terms(const std::vector<std::string_view>& words, std::string& col) {
   for (std::size_t i = 0; i < words.size(); ++i) {
     std::size_t n = char_count(words[i]);
@@ -387,6 +395,8 @@ void add_pinyin_terms(const std::vector<std::string_view>& words, std::string& c
                         col);
     }
     for (std::size_t k = 2; k <= 3 && i + k <= words.size(); ++k) {
+      if (function_word(words[i]) || function_word(words[i + k - 1])) break;
+      if (k == 3 && function_word(words[i + 1])) break;
       // Words are consecutive slices of the run: their span is contiguous.
       const char* begin = words[i].data();
       const char* end = words[i + k - 1].data() + words[i + k - 1].size();

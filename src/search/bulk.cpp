@@ -36,7 +36,8 @@ struct Bulk::State {
   std::deque<std::future<Batch>> in_flight;
   std::int64_t written = 0;
   std::optional<Error> failed;
-  std::vector<Batch> ready;  // prepared, waiting for a full chunk
+  std::vector<Batch> ready;                 // prepared, waiting for a full chunk
+  std::optional<std::int64_t> saved_cache;  // SQLite page cache size to restore
   std::size_t ready_docs = 0;
 
   Status write_ready() {
@@ -104,17 +105,24 @@ Bulk::Bulk(store::Tx& tx, int threads, bool fresh)
           State{tx,
                 threads > 0 ? threads
                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
-                fresh,
-                {},
-                {},
-                0,
-                std::nullopt})) {
+                fresh})) {
   state_->pending.reserve(kBatch);
+  // SQLite: a bigger page cache for the writer while the load lasts. With the default
+  // 2 MB, a long transaction spills pages to the WAL and reads them back (measured: an
+  // eighth of a bulk load's time in pwrite and pread).
+  if (tx.backend() == store::Backend::sqlite) {
+    if (auto row = tx.maybe_one("PRAGMA cache_size", {}); row && *row) {
+      state_->saved_cache = (*row)->i64(0);
+      (void)tx.exec_script("PRAGMA cache_size = -262144");
+    }
+  }
 }
 
 Bulk::~Bulk() {
   // Wait for running tasks: they own their documents, never the Tx.
   for (auto& f : state_->in_flight) f.wait();
+  if (state_->saved_cache)
+    (void)state_->tx.exec_script("PRAGMA cache_size = " + std::to_string(*state_->saved_cache));
 }
 
 Status Bulk::add(Document doc) {

@@ -89,7 +89,7 @@ void rank_function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_contex
   const bool entry_only = argc > 2 && sqlite3_value_int(argv[2]) == 1;
   // Columns of the catalogue entry: title, refcode, keywords, creator, pinyin, egrams,
   // meta (its year; it weighs nothing anyway); not description, content, cgrams, hidden.
-  static constexpr bool kEntry[] = {true, true,  true, true,  false, false,
+  static constexpr bool kEntry[] = {true, true, true,  true, false, false,
                                     true, true, false, true, false};
   double score = 0;
   thread_local std::vector<int> length;

@@ -252,8 +252,8 @@ const std::vector<std::string> kLevels = {"open", "controlled", "secret"};
 // The whole FTS5 expression for the candidates. Filter phrases get group -1.
 // A patron's query leaves out the hidden column (a controlled record's content);
 // `entry_only`: the catalogue-entry columns only (the second pass).
-std::string fts_match(const ParsedQuery& pq, const Visibility& v, const Filters& f,
-                      bool entry_only, std::vector<int>& groups) {
+std::string fts_match(const ParsedQuery& pq, const Visibility& v, const Filters& f, bool entry_only,
+                      std::vector<int>& groups) {
   std::string expr = fts_user(pq, groups);
   if (entry_only)
     expr = detail::fts5_entry_only(expr);
@@ -363,8 +363,7 @@ Result<std::vector<Candidate>> pg_candidates(Context& c, const std::string& matc
   std::string user = detail::render_tsquery(c.pq->root, ts_weights(c.vis, false));
   std::string user_entry = detail::render_tsquery(c.pq->root, "AB");
   static const std::string sql =
-      std::string(
-          "SELECT d.srowid, ts_rank(CAST(? AS float4[]), d.tsv, CAST(? AS tsquery), 1), ") +
+      std::string("SELECT d.srowid, ts_rank(CAST(? AS float4[]), d.tsv, CAST(? AS tsquery), 1), ") +
       kCandidateColumns +
       ", d.tsv @@ CAST(? AS tsquery) FROM (SELECT * FROM search_docs WHERE tsv @@ CAST(? AS "
       "tsquery) ORDER BY srowid LIMIT ?) d";
@@ -605,13 +604,13 @@ Result<std::optional<std::string>> homophone(Context& c, const std::string& run)
     std::vector<int> groups;
     std::string match = fts_match(sub, c.vis, c.filters, false, groups) +
                         " AND {pinyin} : " + detail::fts5_phrase(full);
-    rows = TRY(c.tx.query(
-        "SELECT d.title, d.keywords FROM search_fts JOIN search_docs d ON d.srowid = "
-        "search_fts.rowid WHERE search_fts MATCH ? ORDER BY search_fts.rowid LIMIT 5",
-        {match}));
+    rows = TRY(
+        c.tx.query("SELECT d.title, d.keywords FROM search_fts JOIN search_docs d ON d.srowid = "
+                   "search_fts.rowid WHERE search_fts MATCH ? ORDER BY search_fts.rowid LIMIT 5",
+                   {match}));
   } else {
-    std::string match = ts_match(sub, c.vis, c.filters, false) + " & " +
-                        detail::tsquery_term(full, false, "B");
+    std::string match =
+        ts_match(sub, c.vis, c.filters, false) + " & " + detail::tsquery_term(full, false, "B");
     rows = TRY(c.tx.query(
         "SELECT title, keywords FROM search_docs WHERE tsv @@ CAST(? AS tsquery) ORDER BY "
         "srowid LIMIT 5",
