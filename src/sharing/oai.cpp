@@ -2,6 +2,8 @@
 
 #include <pugixml.hpp>
 
+#include "catalogue/dublin_core.h"
+
 #include <set>
 #include <sstream>
 
@@ -132,33 +134,7 @@ void dublin_core(pugi::xml_node parent, const json& rec) {
   dc.append_attribute("xmlns:dc") = kDcNs;
   dc.append_attribute("xmlns:xsi") = "http://www.w3.org/2001/XMLSchema-instance";
   dc.append_attribute("xsi:schemaLocation") = (std::string(kOaiDcNs) + " " + kOaiDcSchema).c_str();
-  text(dc, "dc:title", rec["title"]);
-  if (!rec["creator"].get<std::string>().empty()) text(dc, "dc:creator", rec["creator"]);
-  for (auto& k : rec["keywords"]) text(dc, "dc:subject", k);
-  if (!rec["description"].get<std::string>().empty()) text(dc, "dc:description", rec["description"]);
-  if (rec["date_from"].is_string() && rec["date_to"].is_string())
-    text(dc, "dc:date", rec["date_from"].get<std::string>() + "/" + rec["date_to"].get<std::string>());
-  else if (rec["date_from"].is_string())
-    text(dc, "dc:date", rec["date_from"]);
-  else if (rec["year"].is_number_integer())
-    text(dc, "dc:date", std::to_string(rec["year"].get<int>()));
-  static const std::map<std::string, std::string> types = {
-      {"paper", "Text"}, {"electronic", "Text"}, {"photo", "StillImage"},
-      {"audio", "Sound"}, {"video", "MovingImage"}, {"other", "PhysicalObject"}};
-  auto t = types.find(rec["carrier"].get<std::string>());
-  text(dc, "dc:type", t != types.end() ? t->second : "Text");
-  text(dc, "dc:format", rec["carrier"]);
-  text(dc, "dc:identifier", rec["reference_code"]);
-  text(dc, "dc:relation", "fonds: " + rec["fonds"]["name"].get<std::string>());
-  text(dc, "dc:relation", "category: " + rec["category"]["name"].get<std::string>());
-  std::string rights = "access: " + rec["access_level"].get<std::string>();
-  const json& r = rec["rights"];
-  if (r.contains("holder")) rights += "; holder: " + r["holder"].get<std::string>();
-  if (r.contains("licence")) rights += "; licence: " + r["licence"].get<std::string>();
-  if (r.contains("reproduction_allowed"))
-    rights += std::string("; reproduction ") + (r["reproduction_allowed"].get<bool>() ? "allowed" : "not allowed");
-  text(dc, "dc:rights", rights);
-  text(dc, "dc:language", "zh");
+  for (const auto& [name, value] : catalogue::dublin_core(rec)) text(dc, ("dc:" + name).c_str(), value);
 }
 
 }  // namespace

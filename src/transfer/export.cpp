@@ -5,6 +5,7 @@
 #include <map>
 
 #include "audit/audit.h"
+#include "catalogue/dublin_core.h"
 #include "auth/auth.h"
 
 namespace dangan::transfer {
@@ -134,8 +135,7 @@ class DublinCoreSink : public RecordSink {
     buf_ +=
         "  <oai_dc:dc xsi:schemaLocation=\"http://www.openarchives.org/OAI/2.0/oai_dc/ "
         "http://www.openarchives.org/OAI/2.0/oai_dc.xsd\">\n";
-    auto el = [&](const char* name, const std::string& value) {
-      if (value.empty()) return;
+    for (const auto& [name, value] : catalogue::dublin_core(rec)) {
       buf_ += "    <dc:";
       buf_ += name;
       buf_ += '>';
@@ -143,52 +143,7 @@ class DublinCoreSink : public RecordSink {
       buf_ += "</dc:";
       buf_ += name;
       buf_ += ">\n";
-    };
-    auto str = [&](const char* key) {
-      auto it = rec.find(key);
-      return it != rec.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    el("title", str("title"));
-    el("creator", str("creator"));
-    if (rec.contains("keywords"))
-      for (auto& k : rec["keywords"])
-        if (k.is_string()) el("subject", k.get<std::string>());
-    el("description", str("description"));
-    // A range as an ISO 8601 interval, one date alone, or the year.
-    std::string from = str("date_from"), to = str("date_to");
-    if (!from.empty() && !to.empty() && from != to)
-      el("date", from + "/" + to);
-    else if (!from.empty() || !to.empty())
-      el("date", from.empty() ? to : from);
-    else if (rec.contains("year") && rec["year"].is_number_integer())
-      el("date", std::to_string(rec["year"].get<int>()));
-    el("identifier", str("reference_code"));
-    std::string carrier = str("carrier");
-    static const std::map<std::string, std::string> kTypes = {
-        {"paper", "Text"},  {"electronic", "Text"},   {"photo", "StillImage"},
-        {"audio", "Sound"}, {"video", "MovingImage"}, {"other", "PhysicalObject"}};
-    if (auto t = kTypes.find(carrier); t != kTypes.end()) el("type", t->second);
-    el("format", carrier);
-    if (rec.contains("pages") && rec["pages"].is_number_integer())
-      el("format", std::to_string(rec["pages"].get<std::int64_t>()) + " pages");
-    el("rights", "access: " + str("access_level"));
-    if (rec.contains("rights") && rec["rights"].is_object()) {
-      const json& r = rec["rights"];
-      for (auto* k : {"holder", "licence", "note"})
-        if (r.contains(k) && r[k].is_string())
-          el("rights", std::string(k) + ": " + r[k].get<std::string>());
-      if (r.contains("reproduction_allowed") && r["reproduction_allowed"].is_boolean())
-        el("rights", std::string("reproduction allowed: ") +
-                         (r["reproduction_allowed"].get<bool>() ? "yes" : "no"));
     }
-    auto relation = [&](const char* what, const json& v) {
-      if (!v.is_object()) return;
-      std::string text = std::string(what) + " " + v.value("code", "");
-      if (!v.value("name", "").empty()) text += " " + v.value("name", "");
-      el("relation", text);
-    };
-    relation("fonds", rec.value("fonds", json()));
-    relation("category", rec.value("category", json()));
     buf_ += "  </oai_dc:dc>\n";
     *out_ << buf_;
     if (!*out_) return fail(ErrorCode::internal, "writing the XML output failed");
