@@ -47,8 +47,11 @@ TEST_CASE("dublin core: a customer file maps to the fifteen elements it has") {
 }
 
 TEST_CASE("dublin core: an English record with only a year, and missing fields skipped") {
-  json rec = {{"title", "Harbour survey maps"}, {"year", 1936}, {"access_level", "open"},
-              {"carrier", nullptr}, {"keywords", nullptr}};
+  json rec = {{"title", "Harbour survey maps"},
+              {"year", 1936},
+              {"access_level", "open"},
+              {"carrier", nullptr},
+              {"keywords", nullptr}};
   auto dc = dublin_core(rec);
   CHECK(values(dc, "date") == std::vector<std::string>{"1936"});
   CHECK(values(dc, "language") == std::vector<std::string>{"en"});
