@@ -67,9 +67,9 @@ inline bool is_entry_column(int c) {
          c == kEntryGrams || c == kMeta;
 }
 
-// Changes whenever prepare() gives other terms for the same document (a new rule, or the
-// layout of columns); search::maintain() then rebuilds the index from search_docs.
-constexpr int kAnalyzerVersion = 2;
+// Changes whenever prepare() gives other terms for the same document, or the index's
+// layout or candidate order changes; search::maintain() then rebuilds the index.
+constexpr int kAnalyzerVersion = 3;
 
 // Attachment text past this many bytes is not indexed (docs/search.md).
 constexpr std::size_t kMaxContentBytes = 256 * 1024;

@@ -60,14 +60,20 @@ struct Bulk::State {
     }
     std::sort(items.begin(), items.end(),
               [](const Item& a, const Item& b) { return a.order < b.order; });
+    std::vector<const Document*> docs;
+    std::vector<const analysis::Prepared*> prepared;
+    docs.reserve(items.size());
+    prepared.reserve(items.size());
     for (const Item& it : items) {
-      auto st = upsert_prepared(tx, *it.doc, *it.prepared, fresh);
-      if (!st) {
-        failed = st.error();
-        return st;
-      }
-      ++written;
+      docs.push_back(it.doc);
+      prepared.push_back(it.prepared);
     }
+    auto st = upsert_prepared_many(tx, docs, prepared, fresh);
+    if (!st) {
+      failed = st.error();
+      return st;
+    }
+    written += static_cast<std::int64_t>(items.size());
     ready.clear();
     ready_docs = 0;
     return {};

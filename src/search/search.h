@@ -126,7 +126,7 @@ struct Query {
   int limit = 20, offset = 0;
   bool facets = true;
   // How many matches are ranked at most (0: kDefaultCandidates). Matches are taken in
-  // candidate order (important and much-used records first, then newest); when there
+  // candidate order (important and much-used records first, then by id); when there
   // are more, the rest are not ranked, counted only up to kTotalCap, and left out of
   // facets (Results says so).
   int candidates = 0;

@@ -11,7 +11,7 @@
 namespace dangan::search::detail {
 
 // Candidate order: the FTS rowid / search_docs.srowid, ascending: higher tiers first;
-// within a tier, newer (higher) ids first. (3 − tier) << 40 | kind << 36 | (kMaxId − id).
+// within a tier, by id. (3 − tier) << 40 | kind << 36 | id.
 //   tier 3: important; 2: used 10+ times, cited 3+ times or authority 7+;
 //   1: used, cited or authority 4+; 0: the rest.
 int tier_of(bool important, std::int64_t use_count, std::int64_t cited_by, int authority);
@@ -66,4 +66,8 @@ namespace dangan::search {
 // known_new: the caller knows the document is not in the index yet.
 Status upsert_prepared(store::Tx& tx, const Document& doc, const analysis::Prepared& p,
                        bool known_new);
+// The same for many documents (PostgreSQL: several rows a statement).
+Status upsert_prepared_many(store::Tx& tx, const std::vector<const Document*>& docs,
+                            const std::vector<const analysis::Prepared*>& prepared,
+                            bool known_new);
 }  // namespace dangan::search
