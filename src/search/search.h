@@ -131,8 +131,8 @@ struct Query {
   // facets (Results says so).
   int candidates = 0;
 };
-constexpr int kDefaultCandidates = 300;
-constexpr std::int64_t kTotalCap = 2000;
+constexpr int kDefaultCandidates = 200;
+constexpr std::int64_t kTotalCap = 1000;
 constexpr int kMaxQueryChars = 200;
 
 struct Hit {
