@@ -5,7 +5,7 @@
 //
 //   bench_search_bench --database sqlite:/tmp/s.db --records bench/data/records-1m.jsonl
 //       [--count N] [--threads T] [--reps R] [--skip-index] [--baselines]
-//       [--baseline-queries N] [--queries tests/fixtures/search/queries.json]
+//       [--baseline-queries N] [--queries tests/fixtures/search/queries.json] [--phases]
 //
 // Records come from tests/fixtures/search/generate.py (bench/run-search makes them).
 // The query mix: the judged queries of the fixture (the same vocabulary: topic names,
@@ -27,6 +27,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <spdlog/spdlog.h>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,7 @@ struct Options {
   std::string database, records, queries = "tests/fixtures/search/queries.json";
   long count = 0;
   int threads = 0, reps = 5, baseline_queries = 12;
-  bool skip_index = false, baselines = false;
+  bool skip_index = false, baselines = false, phases = false;
 };
 
 [[noreturn]] void usage(const char* msg) {
@@ -77,6 +78,8 @@ Options parse(int argc, char** argv) {
       o.skip_index = true;
     else if (a == "--baselines")
       o.baselines = true;
+    else if (a == "--phases")
+      o.phases = true;
     else
       usage(("unknown option " + a).c_str());
   }
@@ -295,7 +298,7 @@ int main(int argc, char** argv) {
     records = static_cast<long>(row.i64(0));
     // Codes spread over the collection.
     std::mt19937 rng(7);
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < 10 && records > 0; ++i) {
       std::int64_t id = 1 + static_cast<std::int64_t>(rng() % static_cast<unsigned>(records));
       auto r = must(tx->maybe_one("SELECT reference_code FROM search_docs WHERE kind = 'record' "
                                   "AND id = ?",
@@ -312,6 +315,7 @@ int main(int argc, char** argv) {
   std::printf("  database size with the index: %.0f MB\n", mb);
 
   // Queries.
+  if (o.phases) spdlog::set_level(spdlog::level::debug);  // event=search_phases per query
   auto mix = query_mix(o, codes);
   search::Weights w;
   std::vector<double> all, staff, patron;

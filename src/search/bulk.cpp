@@ -21,10 +21,13 @@ namespace dangan::search {
 namespace {
 constexpr std::size_t kBatch = 256;
 constexpr std::size_t kWriteChunk = 4096;
+constexpr const char* kSetHashsize =
+    "INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', ?)";
+constexpr std::int64_t kDefaultHashsize = 1 << 20;  // FTS5's
 
 struct Batch {
   std::vector<Document> docs;
-  std::vector<analysis::Prepared> prepared;
+  std::vector<PreparedDoc> prepared;
 };
 }  // namespace
 
@@ -39,12 +42,13 @@ struct Bulk::State {
   std::vector<Batch> ready;                 // prepared, waiting for a full chunk
   std::optional<std::int64_t> saved_cache;  // SQLite page cache size to restore
   std::size_t ready_docs = 0;
+  bool fts_hashsize = false;  // FTS5's hashsize raised for the load (SQLite)
 
   Status write_ready() {
     struct Item {
       std::int64_t order;
       Document* doc;
-      analysis::Prepared* prepared;
+      PreparedDoc* prepared;
     };
     std::vector<Item> items;
     items.reserve(ready_docs);
@@ -61,7 +65,7 @@ struct Bulk::State {
     std::sort(items.begin(), items.end(),
               [](const Item& a, const Item& b) { return a.order < b.order; });
     std::vector<const Document*> docs;
-    std::vector<const analysis::Prepared*> prepared;
+    std::vector<const PreparedDoc*> prepared;
     docs.reserve(items.size());
     prepared.reserve(items.size());
     for (const Item& it : items) {
@@ -94,10 +98,11 @@ struct Bulk::State {
     std::vector<Document> docs;
     docs.swap(pending);
     pending.reserve(kBatch);
-    in_flight.push_back(std::async(std::launch::async, [docs = std::move(docs)]() mutable {
+    in_flight.push_back(std::async(std::launch::async, [docs = std::move(docs),
+                                                        backend = tx.backend()]() mutable {
       Batch b;
       b.prepared.reserve(docs.size());
-      for (const auto& d : docs) b.prepared.push_back(analysis::prepare(d));
+      for (const auto& d : docs) b.prepared.push_back(prepare_doc(d, backend));
       b.docs = std::move(docs);
       return b;
     }));
@@ -121,6 +126,11 @@ Bulk::Bulk(store::Tx& tx, int threads, bool fresh)
       state_->saved_cache = (*row)->i64(0);
       (void)tx.exec_script("PRAGMA cache_size = -262144");
     }
+    // FTS5 writes the terms it holds in memory to a new segment, and merges segments,
+    // whenever they pass `hashsize` (1 MB by default, a few hundred documents here); with
+    // 64 MB a load makes ~50 times fewer segments to merge (measured: a third less time
+    // writing). Restored by finish(), inside the same transaction.
+    state_->fts_hashsize = tx.exec(kSetHashsize, {std::int64_t{64} << 20}).has_value();
   }
 }
 
@@ -141,7 +151,12 @@ Status Bulk::add(Document doc) {
 Status Bulk::finish() {
   TRY_STATUS(state_->submit());
   while (!state_->in_flight.empty()) TRY_STATUS(state_->write_oldest());
-  return state_->write_ready();
+  TRY_STATUS(state_->write_ready());
+  if (state_->fts_hashsize) {
+    TRY(state_->tx.exec(kSetHashsize, {kDefaultHashsize}));
+    state_->fts_hashsize = false;
+  }
+  return {};
 }
 
 std::int64_t Bulk::written() const { return state_->written; }

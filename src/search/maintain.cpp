@@ -31,8 +31,13 @@ std::string fingerprint() {
 
 }  // namespace
 
+// PostgreSQL's own layout of the tsvector (tsvector_text), bumped when it changes:
+// 1 = the catalogue entry's terms also marked (kTsEntryMark).
+constexpr int kPgLayout = 1;
+
 Result<std::int64_t> maintain(store::Database& db) {
-  const std::string want = fingerprint();
+  std::string want = fingerprint();
+  if (db.backend() == store::Backend::postgres) want += "-pg" + std::to_string(kPgLayout);
   auto tx = TRY(db.begin(store::TxMode::write));
   auto have = TRY(tx->maybe_one("SELECT value FROM search_meta WHERE key = 'analyzer'", {}));
   if (have && have->str(0) == want) return std::int64_t{0};

@@ -64,8 +64,11 @@ void render_tsquery_into(const QueryNode& n, const std::string& weights, std::st
         if (i) out += " <-> ";
         bool last = i + 1 == n.terms.size();
         // A whole code sits in the reference-code column only (weight A).
-        out += n.code ? quote_lexeme(n.terms[i]) + (n.prefix ? ":*A" : ":A")
-                      : tsquery_term(n.terms[i], last && n.prefix, weights);
+        if (weights == kTsEntry)
+          out += tsquery_term(n.terms[i], last && n.prefix, weights);
+        else
+          out += n.code ? quote_lexeme(n.terms[i]) + (n.prefix ? ":*A" : ":A")
+                        : tsquery_term(n.terms[i], last && n.prefix, weights);
       }
       if (n.terms.size() > 1) out.push_back(')');
       return;
@@ -98,6 +101,11 @@ std::string fts5_entry_only(const std::string& expr) {
 }
 
 std::string tsquery_term(const std::string& term, bool prefix, const std::string& weights) {
+  if (weights == kTsEntry) {
+    std::string out = quote_lexeme(kTsEntryMark + term);
+    if (prefix) out += ":*";
+    return out;
+  }
   std::string out = quote_lexeme(term);
   if (prefix || !weights.empty()) out.push_back(':');
   if (prefix) out.push_back('*');

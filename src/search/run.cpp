@@ -277,7 +277,7 @@ std::string fts_match(const ParsedQuery& pq, const Visibility& v, const Filters&
 }
 
 std::string ts_weights(const Visibility& v, bool entry_only) {
-  return entry_only ? "AB" : v.entry_only_controlled ? "ABC" : "";
+  return entry_only ? detail::kTsEntry : v.entry_only_controlled ? "ABC" : "";
 }
 
 std::string ts_match(const ParsedQuery& pq, const Visibility& v, const Filters& f,
@@ -396,7 +396,7 @@ Result<std::vector<Candidate>> pg_candidates(Context& c, const std::string& matc
   // Relevance by the user's terms alone (a patron's: not the content of controlled
   // records); entry match by the catalogue-entry weights.
   std::string user = detail::render_tsquery(c.pq->root, ts_weights(c.vis, false));
-  std::string user_entry = detail::render_tsquery(c.pq->root, "AB");
+  std::string user_entry = detail::render_tsquery(c.pq->root, detail::kTsEntry);
   static const std::string select =
       std::string("SELECT d.srowid, ts_rank(CAST(? AS float4[]), d.tsv, CAST(? AS tsquery), 1), ") +
       kCandidateColumns + ", d.tsv @@ CAST(? AS tsquery) FROM search_docs d";

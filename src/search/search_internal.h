@@ -40,8 +40,11 @@ std::string render_fts5(const analysis::QueryNode& node, int group = 0,
 // Wraps an expression so it matches the catalogue-entry columns only.
 std::string fts5_entry_only(const std::string& expr);
 std::string fts5_phrase(const std::string& term);
-// PostgreSQL tsquery text; `weights` ("AB", "ABC", or "" for all) restricts every term
-// (tsvector_text: AB is the catalogue entry, ABC all but a controlled record's content).
+// PostgreSQL tsquery text; `weights` ("ABC", or "" for all) restricts every term
+// (tsvector_text: ABC is all but a controlled record's content); kTsEntry asks for the
+// terms in the catalogue entry (the lexemes tsvector_text marks with kTsEntryMark).
+constexpr const char* kTsEntry = "entry";
+constexpr const char* kTsEntryMark = "~";  // never begins a query term
 std::string render_tsquery(const analysis::QueryNode& node, const std::string& weights);
 std::string tsquery_term(const std::string& term, bool prefix, const std::string& weights);
 // PostgreSQL tsvector text of prepared columns (positions per column, weights by column).
@@ -62,12 +65,18 @@ std::string html_escape(std::string_view s);
 }  // namespace dangan::search::detail
 
 namespace dangan::search {
-// upsert() with the terms already prepared (Bulk prepares them on other threads);
-// known_new: the caller knows the document is not in the index yet.
-Status upsert_prepared(store::Tx& tx, const Document& doc, const analysis::Prepared& p,
-                       bool known_new);
+// A document's terms ready to write: prepared, hashed and, for PostgreSQL, written as
+// tsvector text. Bulk makes these on its worker threads, so the writing thread only writes.
+struct PreparedDoc {
+  analysis::Prepared prepared;
+  std::uint64_t hash = 0;
+  std::string tsv;  // PostgreSQL only
+};
+PreparedDoc prepare_doc(const Document& doc, store::Backend backend);
+// upsert() with the terms already prepared; known_new: the caller knows the document is
+// not in the index yet.
+Status upsert_prepared(store::Tx& tx, const Document& doc, const PreparedDoc& p, bool known_new);
 // The same for many documents (PostgreSQL: several rows a statement).
 Status upsert_prepared_many(store::Tx& tx, const std::vector<const Document*>& docs,
-                            const std::vector<const analysis::Prepared*>& prepared,
-                            bool known_new);
+                            const std::vector<const PreparedDoc*>& prepared, bool known_new);
 }  // namespace dangan::search
