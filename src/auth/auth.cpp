@@ -91,6 +91,13 @@ bool allowed(Role role, Permission p) {
       return role == R::archivist || role == R::manager;
     case Permission::search_demand:
       return role == R::archivist || role == R::manager || role == R::analyst;
+    case Permission::ticket_read:
+    case Permission::ticket_write:
+      return role == R::agent || role == R::archivist || role == R::manager;
+    case Permission::ticket_confidential:
+      return role == R::manager;
+    case Permission::service_config:
+      return role == R::administrator || role == R::manager;
   }
   return false;
 }

@@ -46,6 +46,11 @@ enum class Permission {
   appraisal_decide,   // approve or reject an appraisal; approving a disposal destroys content
   record_transfer,    // import and export records in bulk
   search_demand,      // read the unmet-demand report
+  // The service desk (issue 5).
+  ticket_read,          // see tickets and their threads (reports only if confidential)
+  ticket_write,         // open, answer, assign, resolve, close, reopen tickets
+  ticket_confidential,  // see reports (举报) not assigned to oneself
+  service_config,       // working hours, holidays, SLA policies, teams, standard answers
 };
 
 // The permission matrix for staff roles; portal (patron) accounts are handled by the

@@ -101,7 +101,11 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                            {Permission::appraisal_propose, "appraisal_propose"},
                            {Permission::appraisal_decide, "appraisal_decide"},
                            {Permission::record_transfer, "record_transfer"},
-                           {Permission::search_demand, "search_demand"}})
+                           {Permission::search_demand, "search_demand"},
+                           {Permission::ticket_read, "ticket_read"},
+                           {Permission::ticket_write, "ticket_write"},
+                           {Permission::ticket_confidential, "ticket_confidential"},
+                           {Permission::service_config, "service_config"}})
       if (allowed(a.role, p)) perms.push_back(name);
     out["permissions"] = perms;
     // A new browser tab has the cookie but not the CSRF token: give it back here.
