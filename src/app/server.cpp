@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <mutex>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "app/app.h"
@@ -15,6 +17,7 @@
 #include "catalogue/collection_api.h"
 #include "core/embedded.h"
 #include "search/search_api.h"
+#include "service/service_api.h"
 #include "sharing/oai_api.h"
 #include "http/api.h"
 #include "http/http.h"
@@ -206,6 +209,25 @@ int serve(const Config& config) {
   transfer::Exporter exporter(**db, catalogue);
   transfer::ImportRunner imports(importer);  // destroyed first: stops and joins imports
   transfer::register_routes(api, imports, exporter);
+  service::Desk desk(**db, reads, config.timezone);
+  desk.on_patron_name([&patrons](const Actor& by, std::int64_t id) -> std::optional<std::string> {
+    auto p = patrons.get(by, id);
+    if (!p || !(*p)["name"].is_string()) return std::nullopt;
+    return (*p)["name"].get<std::string>();
+  });
+  service::register_routes(api, desk);
+  // SLA deadlines are checked every 30 s; any process may run the sweep (each breach is
+  // claimed once in the database).
+  std::jthread sla_sweeper([&desk](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested()) {
+      if (auto n = desk.sweep(); !n)
+        spdlog::warn("event=sla_sweep_failed message=\"{}\"", n.error().message);
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, stop, std::chrono::seconds(30), [] { return false; });
+    }
+  });
 
   api.open("GET", "/healthz", [](http::Request&) {
     return http::Response::json(200, {{"status", "ok"}});

@@ -95,6 +95,7 @@ bool allowed(Role role, Permission p) {
     case Permission::ticket_write:
       return role == R::agent || role == R::archivist || role == R::manager;
     case Permission::ticket_confidential:
+    case Permission::ticket_escalation:
       return role == R::manager;
     case Permission::service_config:
       return role == R::administrator || role == R::manager;

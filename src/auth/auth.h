@@ -50,6 +50,7 @@ enum class Permission {
   ticket_read,          // see tickets and their threads (reports only if confidential)
   ticket_write,         // open, answer, assign, resolve, close, reopen tickets
   ticket_confidential,  // see reports (举报) not assigned to oneself
+  ticket_escalation,    // acknowledge SLA escalations (they go to managers)
   service_config,       // working hours, holidays, SLA policies, teams, standard answers
 };
 

@@ -105,6 +105,7 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                            {Permission::ticket_read, "ticket_read"},
                            {Permission::ticket_write, "ticket_write"},
                            {Permission::ticket_confidential, "ticket_confidential"},
+                           {Permission::ticket_escalation, "ticket_escalation"},
                            {Permission::service_config, "service_config"}})
       if (allowed(a.role, p)) perms.push_back(name);
     out["permissions"] = perms;

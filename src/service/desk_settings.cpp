@@ -385,6 +385,7 @@ Status Desk::delete_answer(const Actor& by, std::int64_t id) {
 }
 
 Result<json> Desk::render_answer(const Actor& by, std::int64_t id, std::int64_t ticket_id) {
+  TRY_STATUS(staff_may(by, auth::Permission::ticket_read));
   auto ticket = TRY(get(by, ticket_id));  // checks that `by` may see the ticket
   auto tx = TRY(db_.begin(store::TxMode::read));
   auto row = TRY(tx->maybe_one(

@@ -100,6 +100,7 @@ class Desk {
   // action: wait, resume, resolve (needs resolution text), close, reopen (needs reason).
   Result<nlohmann::json> act(const Actor& by, std::int64_t id, const std::string& action,
                              const nlohmann::json& body);
+  // A manager takes note of an escalation (any manager: the one it went to may be away).
   Result<nlohmann::json> acknowledge_escalation(const Actor& by, std::int64_t escalation_id);
 
   // Marks deadlines passed at `now` and escalates them; returns how many breaches it

@@ -191,9 +191,9 @@ TEST_CASE("service: a missed deadline escalates once, to the team's manager") {
     q.escalated = true;
     CHECK(must(f.desk.list(f.manager2, q))["items"].size() == 1);
     CHECK(must(f.desk.list(f.manager, q))["items"].size() == 0);
-    auto not_theirs = f.desk.acknowledge_escalation(f.agent, t["escalations"][0]["id"]);
-    REQUIRE_FALSE(not_theirs.has_value());
-    CHECK(not_theirs.error().code == ErrorCode::forbidden);
+    auto agent_ack = f.desk.acknowledge_escalation(f.agent, t["escalations"][0]["id"]);
+    REQUIRE_FALSE(agent_ack.has_value());
+    CHECK(agent_ack.error().code == ErrorCode::forbidden);
     must(f.desk.acknowledge_escalation(f.manager2, t["escalations"][0]["id"]));
     CHECK(must(f.desk.list(f.manager2, q))["items"].size() == 0);
 

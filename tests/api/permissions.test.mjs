@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { ALL_ROLES, createPatron, mobile, passwordFor, person, startServer, uniq } from './harness.mjs';
+import { ALL_ROLES, createPatron, mobile, passwordFor, person, poll, startServer, uniq } from './harness.mjs';
 import { ROUTES, routeKey } from './routes.mjs';
 
 let srv;
@@ -54,11 +54,120 @@ const alert = async () => {
   return r.alerts_raised[0].id;
 };
 const target = (role) => (role === 'patron' ? own : shared);
+// Service desk fixtures: a ticket the role may act on (a patron's own, opened on the
+// portal; otherwise one an agent opened at the counter for the shared patron).
+const ticket = async (role, extra = {}) => {
+  const who = role === 'patron' ? 'patron' : 'agent';
+  const body = role === 'patron'
+    ? { kind: 'consultation', subject: uniq('矩阵工单'), body: '问题' }
+    : { kind: 'consultation', channel: 'counter', subject: uniq('矩阵工单'), body: '问题', patron_id: shared.id, ...extra };
+  const r = await srv.api('POST', '/api/v1/tickets', { as: who, body });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+const ticketIn = async (role, path, action, body) => {
+  const t = await ticket(role);
+  if (path) for (const [a, b] of path) assert.ok((await srv.api('POST', `/api/v1/tickets/${t.id}/${a}`, { as: 'agent', body: b })).status < 300);
+  return { path: `/api/v1/tickets/${t.id}/${action}`, body };
+};
+const answer = async () => {
+  const r = await srv.api('POST', '/api/v1/standard-answers', { as: 'manager', body: { title: uniq('话术'), body: '{patron_name}您好' } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+let calendarDay = 0;
+const freeDate = () => `2031-0${1 + (Math.floor(calendarDay / 28) % 9)}-${String(1 + (calendarDay++ % 28)).padStart(2, '0')}`;
+// Escalations come from missed deadlines: a process 30 days ahead sweeps them.
+let escalations = [];
+const escalation = async (role) => {
+  if (role !== 'manager') return escalations[0] ?? 1;
+  if (escalations.length < 2) {
+    for (let i = 0; i < 3; i++) await ticket('agent', { channel: 'email' });
+    const later = await startServer({ db: srv.db, env: { DANGAN_FAKE_NOW_OFFSET_S: String(30 * 86400) } });
+    try {
+      await poll(async () => {
+        const r = await later.api('GET', '/api/v1/tickets?escalated=true&limit=200', { as: 'manager' });
+        escalations = [];
+        for (const t of r.json.items) {
+          if (escalations.length >= 3) break;
+          const full = await later.api('GET', `/api/v1/tickets/${t.id}`, { as: 'manager' });
+          for (const e of full.json.escalations) if (!e.acknowledged_at) escalations.push(e.id);
+        }
+        return escalations.length >= 2;
+      }, 15000);
+    } finally {
+      await later.stop();
+    }
+  }
+  return escalations.pop();
+};
 const getAs = (id) => srv.api('GET', `/api/v1/patrons/${id}`, { as: 'manager' });
 
 // For each route: how to make a valid call as `role` (path, body, token override), the
 // status an allowed call gets, and optionally a check that a denied call changed nothing.
 const CASES = {
+  'GET /api/v1/tickets': { ok: 200, make: () => ({ path: '/api/v1/tickets?status=active&limit=5' }) },
+  'POST /api/v1/tickets': {
+    ok: 201,
+    make: (role) => ({
+      path: '/api/v1/tickets',
+      body: role === 'patron'
+        ? { kind: 'suggestion', subject: uniq('建议'), body: '延长开放时间' }
+        : { kind: 'suggestion', channel: 'letter', subject: uniq('建议'), body: '延长开放时间' },
+    }),
+  },
+  'GET /api/v1/tickets/{id}': { ok: 200, make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role)).id}` }) },
+  'PATCH /api/v1/tickets/{id}': { ok: 200, make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role)).id}`, body: { priority: 'high' } }) },
+  'POST /api/v1/tickets/{id}/messages': {
+    ok: 201,
+    make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role)).id}/messages`, body: role === 'patron' ? { body: '补充说明' } : { kind: 'reply', body: '答复' } }),
+  },
+  'POST /api/v1/tickets/{id}/wait': { ok: 200, make: (role) => ticketIn(role, [], 'wait', {}) },
+  'POST /api/v1/tickets/{id}/resume': { ok: 200, make: (role) => ticketIn(role, [['wait', {}]], 'resume', {}) },
+  'POST /api/v1/tickets/{id}/resolve': { ok: 200, make: (role) => ticketIn(role, [], 'resolve', { resolution: '已答复' }) },
+  'POST /api/v1/tickets/{id}/close': { ok: 200, make: (role) => ticketIn(role, [['resolve', { resolution: '已答复' }]], 'close', {}) },
+  'POST /api/v1/tickets/{id}/reopen': { ok: 200, make: (role) => ticketIn(role, [['resolve', { resolution: '已答复' }]], 'reopen', { reason: '仍有疑问' }) },
+  'GET /api/v1/tickets/{id}/answers/{answer_id}': {
+    ok: 200,
+    make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role)).id}/answers/${(await answer()).id}` }),
+  },
+  'POST /api/v1/escalations/{id}/acknowledge': { ok: 200, make: async (role) => ({ path: `/api/v1/escalations/${await escalation(role)}/acknowledge` }) },
+  'GET /api/v1/service/settings': { ok: 200, make: () => ({ path: '/api/v1/service/settings' }) },
+  'PUT /api/v1/service/hours': { ok: 200, make: () => ({ path: '/api/v1/service/hours', body: { sat: '09:00-12:00' } }) },
+  'PUT /api/v1/service/calendar/{date}': { ok: 200, make: () => ({ path: `/api/v1/service/calendar/${freeDate()}`, body: { kind: 'holiday', name: '测试假日' } }) },
+  'DELETE /api/v1/service/calendar/{date}': {
+    ok: 204,
+    make: async () => {
+      const d = freeDate();
+      assert.equal((await srv.api('PUT', `/api/v1/service/calendar/${d}`, { as: 'manager', body: { kind: 'holiday' } })).status, 200);
+      return { path: `/api/v1/service/calendar/${d}` };
+    },
+  },
+  'PUT /api/v1/service/policies/{kind}/{priority}': {
+    ok: 200,
+    make: () => ({ path: '/api/v1/service/policies/suggestion/low', body: { first_response_minutes: 1350, resolution_minutes: 6750 } }),
+  },
+  'GET /api/v1/teams': { ok: 200, make: () => ({ path: '/api/v1/teams' }) },
+  'POST /api/v1/teams': { ok: 201, make: () => ({ path: '/api/v1/teams', body: { name: uniq('服务组') } }) },
+  'PATCH /api/v1/teams/{id}': {
+    ok: 200,
+    make: async () => {
+      const r = await srv.api('POST', '/api/v1/teams', { as: 'manager', body: { name: uniq('服务组') } });
+      return { path: `/api/v1/teams/${r.json.id}`, body: { name: uniq('改名组') } };
+    },
+  },
+  'GET /api/v1/standard-answers': { ok: 200, make: () => ({ path: '/api/v1/standard-answers?q=%E6%82%A8%E5%A5%BD' }) },
+  'POST /api/v1/standard-answers': { ok: 201, make: () => ({ path: '/api/v1/standard-answers', body: { title: uniq('话术'), body: '您好' } }) },
+  'PATCH /api/v1/standard-answers/{id}': { ok: 200, make: async () => ({ path: `/api/v1/standard-answers/${(await answer()).id}`, body: { scenario: '查档' } }) },
+  'DELETE /api/v1/standard-answers/{id}': {
+    ok: 204,
+    make: async () => ({ path: `/api/v1/standard-answers/${(await answer()).id}` }),
+    denied: async (c) => {
+      const id = Number(c.path.split('/').pop());
+      const r = await srv.api('GET', '/api/v1/standard-answers?limit=200', { as: 'manager' });
+      assert.ok(r.json.items.some((a) => a.id === id), 'the answer is still there');
+    },
+  },
   'GET /api/v1/search': { ok: 200, make: () => ({ path: `/api/v1/search?q=${encodeURIComponent('权限矩阵档案')}` }) },
   'POST /api/v1/search/{id}/opened': {
     ok: 200,

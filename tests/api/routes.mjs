@@ -21,6 +21,10 @@ const IMPORT = ['archivist']; // record_transfer and record_write (imports creat
 // Search: staff with record_read and portal patrons; the report: search_demand.
 const SEARCHERS = [...RECORD_READ, 'patron'];
 const SEARCH_DEMAND = ['archivist', 'manager', 'analyst'];
+// The service desk: ticket_read/ticket_write, service_config, ticket_escalation; portal
+// patrons open, read and answer their own tickets.
+const TICKETS = ['archivist', 'agent', 'manager'];
+const SERVICE_CONFIG = ['administrator', 'manager'];
 
 // allow: roles that may call the route; anonymous: open to callers without a session.
 export const ROUTES = [
@@ -127,6 +131,30 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/attachments/{id}', allow: CATALOGUE_READ },
   { method: 'GET', path: '/api/v1/attachments/{id}/content', allow: CATALOGUE_READ },
   { method: 'DELETE', path: '/api/v1/attachments/{id}', allow: RECORD_WRITE },
+  { method: 'GET', path: '/api/v1/tickets', allow: [...TICKETS, 'patron'] },
+  { method: 'POST', path: '/api/v1/tickets', allow: [...TICKETS, 'patron'] },
+  { method: 'GET', path: '/api/v1/tickets/{id}', allow: [...TICKETS, 'patron'] },
+  { method: 'PATCH', path: '/api/v1/tickets/{id}', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/tickets/{id}/messages', allow: [...TICKETS, 'patron'] },
+  { method: 'POST', path: '/api/v1/tickets/{id}/wait', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/tickets/{id}/resume', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/tickets/{id}/resolve', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/tickets/{id}/close', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/tickets/{id}/reopen', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/tickets/{id}/answers/{answer_id}', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/escalations/{id}/acknowledge', allow: ['manager'] },
+  { method: 'GET', path: '/api/v1/service/settings', allow: [...TICKETS, 'administrator'] },
+  { method: 'PUT', path: '/api/v1/service/hours', allow: SERVICE_CONFIG },
+  { method: 'PUT', path: '/api/v1/service/calendar/{date}', allow: SERVICE_CONFIG },
+  { method: 'DELETE', path: '/api/v1/service/calendar/{date}', allow: SERVICE_CONFIG },
+  { method: 'PUT', path: '/api/v1/service/policies/{kind}/{priority}', allow: SERVICE_CONFIG },
+  { method: 'GET', path: '/api/v1/teams', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/teams', allow: SERVICE_CONFIG },
+  { method: 'PATCH', path: '/api/v1/teams/{id}', allow: SERVICE_CONFIG },
+  { method: 'GET', path: '/api/v1/standard-answers', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/standard-answers', allow: SERVICE_CONFIG },
+  { method: 'PATCH', path: '/api/v1/standard-answers/{id}', allow: SERVICE_CONFIG },
+  { method: 'DELETE', path: '/api/v1/standard-answers/{id}', allow: SERVICE_CONFIG },
 ];
 
 export const routeKey = (method, path) => `${method.toUpperCase()} ${path}`;
