@@ -88,7 +88,17 @@ Result<json> Desk::settings(const Actor& by) {
                         {"priority", r.str(1)},
                         {"first_response_minutes", r.i64(2)},
                         {"resolution_minutes", r.i64(3)}});
-  return json{{"timezone", timezone_}, {"weekly", weekly}, {"days", days}, {"policies", policies}};
+  json visits = json::object();
+  auto vs = TRY(tx->query("SELECT key, value FROM service_settings ORDER BY key"));
+  for (auto& r : vs) {
+    auto v = json::parse(r.str(1), nullptr, false);
+    visits[r.str(0)] = v.is_discarded() ? json(r.str(1)) : v;
+  }
+  return json{{"timezone", timezone_},
+              {"weekly", weekly},
+              {"days", days},
+              {"policies", policies},
+              {"visits", visits}};
 }
 
 Result<json> Desk::put_hours(const Actor& by, const json& body) {

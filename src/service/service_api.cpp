@@ -20,9 +20,9 @@ Result<bool> flag_param(const Request& r, const std::string& name) {
 
 void register_routes(http::Api& api, Desk& d) {
   api.secured_json("GET", "/api/v1/tickets", [&d](Request& r, const Actor& a) -> Result<json> {
-    TRY_STATUS(http::only_params(r, {"status", "kind", "priority", "channel", "patron_id",
-                                     "assignee_id", "team_id", "mine", "breached", "escalated", "q",
-                                     "sort", "cursor", "limit"}));
+    TRY_STATUS(http::only_params(
+        r, {"status", "kind", "priority", "channel", "patron_id", "assignee_id", "team_id", "mine",
+            "breached", "escalated", "q", "sort", "cursor", "limit"}));
     TicketQuery q;
     q.status = http::text_param(r, "status");
     q.kind = http::text_param(r, "kind");
@@ -42,16 +42,19 @@ void register_routes(http::Api& api, Desk& d) {
   });
   api.secured_json(
       "POST", "/api/v1/tickets",
-      [&d](Request& r, const Actor& a) -> Result<json> { return d.open(a, TRY(http::json_body(r))); },
+      [&d](Request& r, const Actor& a) -> Result<json> {
+        return d.open(a, TRY(http::json_body(r)));
+      },
       201);
   api.secured_json("GET", "/api/v1/tickets/{id}", [&d](Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {}));
     return d.get(a, TRY(http::id_path(r)));
   });
-  api.secured_json("PATCH", "/api/v1/tickets/{id}", [&d](Request& r, const Actor& a) -> Result<json> {
-    auto id = TRY(http::id_path(r));
-    return d.update(a, id, TRY(http::json_body(r)));
-  });
+  api.secured_json("PATCH", "/api/v1/tickets/{id}",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     auto id = TRY(http::id_path(r));
+                     return d.update(a, id, TRY(http::json_body(r)));
+                   });
   api.secured_json(
       "POST", "/api/v1/tickets/{id}/messages",
       [&d](Request& r, const Actor& a) -> Result<json> {
@@ -71,22 +74,56 @@ void register_routes(http::Api& api, Desk& d) {
                      auto id = TRY(http::id_path(r));
                      return d.render_answer(a, TRY(http::id_path(r, "answer_id")), id);
                    });
+  api.secured_json("PUT", "/api/v1/tickets/{id}/recovery",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     auto id = TRY(http::id_path(r));
+                     return d.offer_recovery(a, id, TRY(http::json_body(r)));
+                   });
+  api.secured_json("POST", "/api/v1/tickets/{id}/recovery/answer",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     auto id = TRY(http::id_path(r));
+                     return d.answer_recovery(a, id, TRY(http::json_body(r)));
+                   });
+  api.secured_json(
+      "GET", "/api/v1/follow-up-visits", [&d](Request& r, const Actor& a) -> Result<json> {
+        TRY_STATUS(http::only_params(r, {"status", "patron_id", "cursor", "limit"}));
+        return d.list_visits(a, http::text_param(r, "status"), TRY(http::int_param(r, "patron_id")),
+                             http::text_param(r, "cursor"), TRY(http::limit_param(r)));
+      });
+  api.secured_json(
+      "POST", "/api/v1/follow-up-visits",
+      [&d](Request& r, const Actor& a) -> Result<json> {
+        return d.schedule_visit(a, TRY(http::json_body(r)));
+      },
+      201);
+  api.secured_json("POST", "/api/v1/follow-up-visits/{id}/record",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     auto id = TRY(http::id_path(r));
+                     return d.record_visit(a, id, TRY(http::json_body(r)));
+                   });
+  api.secured_json("PUT", "/api/v1/service/visits",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     return d.put_visit_settings(a, TRY(http::json_body(r)));
+                   });
   api.secured_json("POST", "/api/v1/escalations/{id}/acknowledge",
                    [&d](Request& r, const Actor& a) -> Result<json> {
                      return d.acknowledge_escalation(a, TRY(http::id_path(r)));
                    });
 
   // Settings: calendar and SLA policies.
-  api.secured_json("GET", "/api/v1/service/settings", [&d](Request& r, const Actor& a) -> Result<json> {
-    TRY_STATUS(http::only_params(r, {}));
-    return d.settings(a);
-  });
-  api.secured_json("PUT", "/api/v1/service/hours", [&d](Request& r, const Actor& a) -> Result<json> {
-    return d.put_hours(a, TRY(http::json_body(r)));
-  });
-  api.secured_json("PUT", "/api/v1/service/calendar/{date}", [&d](Request& r, const Actor& a) -> Result<json> {
-    return d.put_calendar_day(a, r.path_params["date"], TRY(http::json_body(r)));
-  });
+  api.secured_json("GET", "/api/v1/service/settings",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     TRY_STATUS(http::only_params(r, {}));
+                     return d.settings(a);
+                   });
+  api.secured_json("PUT", "/api/v1/service/hours",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     return d.put_hours(a, TRY(http::json_body(r)));
+                   });
+  api.secured_json("PUT", "/api/v1/service/calendar/{date}",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     return d.put_calendar_day(a, r.path_params["date"], TRY(http::json_body(r)));
+                   });
   api.secured("DELETE", "/api/v1/service/calendar/{date}", [&d](Request& r, const Actor& a) {
     return reply(d.delete_calendar_day(a, r.path_params["date"]), r);
   });
@@ -103,7 +140,9 @@ void register_routes(http::Api& api, Desk& d) {
   });
   api.secured_json(
       "POST", "/api/v1/teams",
-      [&d](Request& r, const Actor& a) -> Result<json> { return d.create_team(a, TRY(http::json_body(r))); },
+      [&d](Request& r, const Actor& a) -> Result<json> {
+        return d.create_team(a, TRY(http::json_body(r)));
+      },
       201);
   api.secured_json("PATCH", "/api/v1/teams/{id}", [&d](Request& r, const Actor& a) -> Result<json> {
     auto id = TRY(http::id_path(r));
@@ -111,18 +150,22 @@ void register_routes(http::Api& api, Desk& d) {
   });
 
   // Standard answers (话术).
-  api.secured_json("GET", "/api/v1/standard-answers", [&d](Request& r, const Actor& a) -> Result<json> {
-    TRY_STATUS(http::only_params(r, {"q", "limit"}));
-    return d.list_answers(a, http::text_param(r, "q").value_or(""), TRY(http::limit_param(r)));
-  });
+  api.secured_json(
+      "GET", "/api/v1/standard-answers", [&d](Request& r, const Actor& a) -> Result<json> {
+        TRY_STATUS(http::only_params(r, {"q", "limit"}));
+        return d.list_answers(a, http::text_param(r, "q").value_or(""), TRY(http::limit_param(r)));
+      });
   api.secured_json(
       "POST", "/api/v1/standard-answers",
-      [&d](Request& r, const Actor& a) -> Result<json> { return d.create_answer(a, TRY(http::json_body(r))); },
+      [&d](Request& r, const Actor& a) -> Result<json> {
+        return d.create_answer(a, TRY(http::json_body(r)));
+      },
       201);
-  api.secured_json("PATCH", "/api/v1/standard-answers/{id}", [&d](Request& r, const Actor& a) -> Result<json> {
-    auto id = TRY(http::id_path(r));
-    return d.update_answer(a, id, TRY(http::json_body(r)));
-  });
+  api.secured_json("PATCH", "/api/v1/standard-answers/{id}",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     auto id = TRY(http::id_path(r));
+                     return d.update_answer(a, id, TRY(http::json_body(r)));
+                   });
   api.secured("DELETE", "/api/v1/standard-answers/{id}", [&d](Request& r, const Actor& a) {
     auto removed = [&]() -> Status { return d.delete_answer(a, TRY(http::id_path(r))); }();
     return reply(removed, r);

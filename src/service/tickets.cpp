@@ -290,6 +290,22 @@ Result<json> Desk::get(const Actor& by, std::int64_t id) {
   }
   json out = view(by, t);
   out["messages"] = messages;
+  if (t.kind == "complaint") {
+    auto rec = TRY(tx->maybe_one(
+        "SELECT cause, remedy, offered_at, accepted, patron_comment, answered_at FROM "
+        "ticket_recoveries WHERE ticket_id = ?",
+        {id}));
+    json recovery = nullptr;
+    if (rec) {
+      recovery = {{"remedy", rec->str(1)},
+                  {"offered_at", rec->str(2)},
+                  {"accepted", rec->is_null(3) ? json(nullptr) : json(rec->i64(3) == 1)},
+                  {"patron_comment", rec->str(4)},
+                  {"answered_at", opt(rec->opt_str(5))}};
+      if (!patron) recovery["cause"] = rec->str(0);
+    }
+    out["recovery"] = recovery;
+  }
   if (!patron) {
     auto esc =
         TRY(tx->query("SELECT id, reason, due_at, escalated_to, created_at, acknowledged_at FROM "
@@ -570,6 +586,10 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
     summary = "resumed";
   } else if (action == "resolve") {
     if (!active(t.status)) return refuse("new, open, waiting_on_patron or reopened");
+    if (t.kind == "complaint" &&
+        !TRY(tx->maybe_one("SELECT 1 FROM ticket_recoveries WHERE ticket_id = ?", {id})))
+      return conflict("offer a service recovery (cause and remedy) before resolving a complaint",
+                      "recovery");
     status = "resolved";
     end_wait();
     sets += ", resolved_at = ?, resolution = ?";
@@ -603,6 +623,7 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
       all));
   if (n != 1) return conflict("the ticket changed meanwhile; reload it", "status");
   TRY_STATUS(add_message(*tx, id, "system", t.channel, author_of(by), summary, now));
+  if (action == "close") TRY_STATUS(plan_visit_after_close(*tx, id, t.kind, t.patron_id, cal));
   json detail = {{"from", t.status}, {"to", status}};
   if (reason) detail["reason"] = *reason;
   TRY_STATUS(audit::append(

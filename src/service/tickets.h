@@ -100,6 +100,26 @@ class Desk {
   // action: wait, resume, resolve (needs resolution text), close, reopen (needs reason).
   Result<nlohmann::json> act(const Actor& by, std::int64_t id, const std::string& action,
                              const nlohmann::json& body);
+  // Service recovery on a complaint (a complaint is resolved only after one is offered):
+  // staff offer {cause, remedy}; the patron answers {accepted, comment} on the portal, or
+  // staff record their answer.
+  Result<nlohmann::json> offer_recovery(const Actor& by, std::int64_t id,
+                                        const nlohmann::json& body);
+  Result<nlohmann::json> answer_recovery(const Actor& by, std::int64_t id,
+                                         const nlohmann::json& body);
+
+  // Follow-up visits (回访). Closing a complaint with a patron schedules one; other closed
+  // tickets with a patron are sampled at `visit_sample_rate`; staff may schedule one by
+  // hand. Recording a visit (done with satisfaction 1–5 and comments, unreachable, or
+  // cancelled) lands on the patron's timeline.
+  Result<nlohmann::json> list_visits(const Actor& by, const std::optional<std::string>& status,
+                                     std::optional<std::int64_t> patron_id,
+                                     const std::optional<std::string>& cursor, int limit);
+  Result<nlohmann::json> schedule_visit(const Actor& by, const nlohmann::json& body);
+  Result<nlohmann::json> record_visit(const Actor& by, std::int64_t id, const nlohmann::json& body);
+  // {visit_sample_rate 0–1, visit_after_working_days 0–30}
+  Result<nlohmann::json> put_visit_settings(const Actor& by, const nlohmann::json& body);
+
   // A manager takes note of an escalation (any manager: the one it went to may be away).
   Result<nlohmann::json> acknowledge_escalation(const Actor& by, std::int64_t escalation_id);
 
@@ -123,6 +143,10 @@ class Desk {
   std::string timezone_;
   const Clock& clock_;
   std::function<std::optional<std::string>(const Actor&, std::int64_t)> patron_name_;
+
+  // After closing `ticket_id`: the visit its kind or the sample calls for, if any.
+  Status plan_visit_after_close(store::Tx& tx, std::int64_t ticket_id, const std::string& kind,
+                                std::optional<std::int64_t> patron_id, const BusinessCalendar& cal);
 };
 
 }  // namespace dangan::service

@@ -116,6 +116,21 @@ TEST_CASE("service: a complaint by phone — waiting stops the clock, reopening 
     CHECK(t["resolution_due"] == format_time(at("2026-12-01T09:00:00+08:00")));
     CHECK(t["sla"]["paused_seconds"] == 7.5 * 3600);
 
+    // A complaint is resolved only after a service recovery is offered.
+    auto no_recovery = f.desk.act(f.agent, id, "resolve", {{"resolution", "x"}});
+    REQUIRE_FALSE(no_recovery.has_value());
+    CHECK(no_recovery.error().field == "recovery");
+    must(f.desk.offer_recovery(
+        f.agent, id, {{"cause", "收费标准更新后未及时公示"}, {"remedy", "退还差额并致歉"}}));
+    json answered = must(
+        f.desk.answer_recovery(f.patron_actor, id, {{"accepted", true}, {"comment", "可以接受"}}));
+    CHECK(answered["recovery"]["accepted"] == true);
+    CHECK(answered["recovery"]["remedy"] == "退还差额并致歉");
+    CHECK_FALSE(answered["recovery"].contains("cause"));  // the internal cause stays with staff
+    auto twice = f.desk.answer_recovery(f.patron_actor, id, {{"accepted", false}});
+    REQUIRE_FALSE(twice.has_value());
+    CHECK(twice.error().code == ErrorCode::conflict);
+
     auto bad = f.desk.act(f.agent, id, "resolve", json::object());
     REQUIRE_FALSE(bad.has_value());
     CHECK(bad.error().field == "resolution");
@@ -127,6 +142,11 @@ TEST_CASE("service: a complaint by phone — waiting stops the clock, reopening 
     CHECK(again.error().code == ErrorCode::conflict);
     t = must(f.desk.act(f.agent, id, "close", json::object()));
     CHECK(t["status"] == "closed");
+    // Closing a complaint schedules a follow-up visit three working days later.
+    json visits = must(f.desk.list_visits(f.agent, std::string("scheduled"), f.patron_id, {}, 10));
+    REQUIRE(visits["items"].size() == 1);
+    CHECK(visits["items"][0]["reason"] == "complaint");
+    CHECK(visits["items"][0]["due_at"] == format_time(at("2026-11-30T09:00:00+08:00")));
     auto reply_closed = f.desk.post(f.agent, id, {{"kind", "reply"}, {"body", "x"}});
     REQUIRE_FALSE(reply_closed.has_value());
     CHECK(reply_closed.error().code == ErrorCode::conflict);
@@ -144,10 +164,10 @@ TEST_CASE("service: a complaint by phone — waiting stops the clock, reopening 
     std::vector<std::string> kinds;
     for (auto& m : full["messages"]) kinds.push_back(m["kind"]);
     CHECK(kinds == std::vector<std::string>{"patron", "reply", "system", "patron", "system",
-                                            "system", "system"});
+                                            "system", "system", "system", "system"});
+    // opened, replied, patron wrote, remedy offered and answered, resolved, closed, reopened
     CHECK(f.count("SELECT COUNT(*) FROM events WHERE patron_id = ? AND kind LIKE 'ticket.%'",
-                  {f.patron_id}) ==
-          6);  // opened, replied, patron wrote, resolved, closed, reopened
+                  {f.patron_id}) == 8);
     CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE entity_type = 'ticket' AND entity_id = ?",
                   {std::to_string(id)}) >= 7);
   });
@@ -377,6 +397,67 @@ TEST_CASE("service: standard answers are found in either script and filled in fo
     CHECK(agent_edit.error().code == ErrorCode::forbidden);
     must(f.desk.delete_answer(f.manager, a["id"]));
     CHECK(must(f.desk.list_answers(f.agent, "", 10))["items"].size() == 1);
+  });
+}
+
+TEST_CASE("service: follow-up visits — sampled, recorded with satisfaction, on the timeline") {
+  testing::each_backend([](const std::string& backend) {
+    Desk_ f(backend);
+    auto close_one = [&](std::optional<std::int64_t> patron) {
+      json body = {
+          {"kind", "consultation"}, {"channel", "counter"}, {"subject", "问"}, {"body", "答"}};
+      if (patron) body["patron_id"] = *patron;
+      json t = must(f.desk.open(f.agent, body));
+      must(f.desk.act(f.agent, t["id"], "resolve", {{"resolution", "已答复"}}));
+      must(f.desk.act(f.agent, t["id"], "close", json::object()));
+      return t["id"].get<std::int64_t>();
+    };
+    auto scheduled = [&] {
+      return must(f.desk.list_visits(f.agent, std::string("scheduled"), {}, {}, 200))["items"]
+          .size();
+    };
+    must(f.desk.put_visit_settings(f.manager, {{"visit_sample_rate", 0}}));
+    close_one(f.patron_id);
+    CHECK(scheduled() == 0);
+    must(f.desk.put_visit_settings(f.manager,
+                                   {{"visit_sample_rate", 1}, {"visit_after_working_days", 1}}));
+    CHECK(must(f.desk.settings(f.agent))["visits"]["visit_sample_rate"] == 1);
+    std::int64_t sampled = close_one(f.patron_id);
+    close_one(std::nullopt);  // nobody to visit
+    REQUIRE(scheduled() == 1);
+    json v = must(f.desk.list_visits(f.agent, std::string("scheduled"), {}, {}, 10))["items"][0];
+    CHECK(v["ticket_id"] == sampled);
+    CHECK(v["reason"] == "sample");
+    CHECK(v["due_at"] == format_time(at("2026-11-24T09:00:00+08:00")));  // one working day
+
+    auto no_score = f.desk.record_visit(f.agent, v["id"], {{"outcome", "done"}});
+    REQUIRE_FALSE(no_score.has_value());
+    CHECK(no_score.error().field == "satisfaction");
+    auto out_of_range =
+        f.desk.record_visit(f.agent, v["id"], {{"outcome", "done"}, {"satisfaction", 6}});
+    REQUIRE_FALSE(out_of_range.has_value());
+    CHECK(out_of_range.error().field == "satisfaction");
+    json done = must(f.desk.record_visit(
+        f.agent, v["id"],
+        {{"outcome", "done"}, {"satisfaction", 4}, {"comments", "答复及时，希望延长开放时间"}}));
+    CHECK(done["status"] == "done");
+    CHECK(done["done_by"] == f.agent.user_id);
+    auto again = f.desk.record_visit(f.agent, v["id"], {{"outcome", "unreachable"}});
+    REQUIRE_FALSE(again.has_value());
+    CHECK(again.error().code == ErrorCode::conflict);
+    CHECK(f.count("SELECT COUNT(*) FROM events WHERE patron_id = ? AND kind = 'visit.recorded' AND "
+                  "summary LIKE '%4/5%'",
+                  {f.patron_id}) == 1);
+
+    // By hand, for a patron without a ticket; the patron must exist.
+    json manual = must(f.desk.schedule_visit(f.agent, {{"patron_id", f.other_patron_id}}));
+    CHECK(manual["reason"] == "manual");
+    auto nobody = f.desk.schedule_visit(f.agent, {{"patron_id", 99999999}});
+    REQUIRE_FALSE(nobody.has_value());
+    CHECK(nobody.error().field == "patron_id");
+    auto analyst = f.desk.list_visits(f.analyst, {}, {}, {}, 10);
+    REQUIRE_FALSE(analyst.has_value());
+    CHECK(analyst.error().code == ErrorCode::forbidden);
   });
 }
 

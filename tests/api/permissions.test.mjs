@@ -65,6 +65,16 @@ const ticket = async (role, extra = {}) => {
   assert.equal(r.status, 201, r.text);
   return r.json;
 };
+// A complaint the role may act on (the patron's own, from the portal).
+const complaint = async (role) => {
+  const who = role === 'patron' ? 'patron' : 'agent';
+  const body = role === 'patron'
+    ? { kind: 'complaint', subject: uniq('矩阵投诉'), body: '问题' }
+    : { kind: 'complaint', channel: 'phone', subject: uniq('矩阵投诉'), body: '问题', patron_id: shared.id };
+  const r = await srv.api('POST', '/api/v1/tickets', { as: who, body });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
 const ticketIn = async (role, path, action, body) => {
   const t = await ticket(role);
   if (path) for (const [a, b] of path) assert.ok((await srv.api('POST', `/api/v1/tickets/${t.id}/${a}`, { as: 'agent', body: b })).status < 300);
@@ -131,6 +141,30 @@ const CASES = {
     ok: 200,
     make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role)).id}/answers/${(await answer()).id}` }),
   },
+  'PUT /api/v1/tickets/{id}/recovery': {
+    ok: 200,
+    make: async (role) => ({ path: `/api/v1/tickets/${(await complaint(role)).id}/recovery`, body: { cause: '规定未公示', remedy: '致歉并退费' } }),
+  },
+  'POST /api/v1/tickets/{id}/recovery/answer': {
+    ok: 200,
+    make: async (role) => {
+      const t = await complaint(role);
+      const r = await srv.api('PUT', `/api/v1/tickets/${t.id}/recovery`, { as: 'agent', body: { cause: '规定未公示', remedy: '致歉并退费' } });
+      assert.equal(r.status, 200, r.text);
+      return { path: `/api/v1/tickets/${t.id}/recovery/answer`, body: { accepted: true } };
+    },
+  },
+  'GET /api/v1/follow-up-visits': { ok: 200, make: () => ({ path: '/api/v1/follow-up-visits?status=scheduled&limit=5' }) },
+  'POST /api/v1/follow-up-visits': { ok: 201, make: () => ({ path: '/api/v1/follow-up-visits', body: { patron_id: shared.id } }) },
+  'POST /api/v1/follow-up-visits/{id}/record': {
+    ok: 200,
+    make: async () => {
+      const v = await srv.api('POST', '/api/v1/follow-up-visits', { as: 'agent', body: { patron_id: shared.id } });
+      assert.equal(v.status, 201, v.text);
+      return { path: `/api/v1/follow-up-visits/${v.json.id}/record`, body: { outcome: 'done', satisfaction: 5 } };
+    },
+  },
+  'PUT /api/v1/service/visits': { ok: 200, make: () => ({ path: '/api/v1/service/visits', body: { visit_sample_rate: 0.1 } }) },
   'POST /api/v1/escalations/{id}/acknowledge': { ok: 200, make: async (role) => ({ path: `/api/v1/escalations/${await escalation(role)}/acknowledge` }) },
   'GET /api/v1/service/settings': { ok: 200, make: () => ({ path: '/api/v1/service/settings' }) },
   'PUT /api/v1/service/hours': { ok: 200, make: () => ({ path: '/api/v1/service/hours', body: { sat: '09:00-12:00' } }) },

@@ -79,6 +79,17 @@ describe('tickets', () => {
 
     assertError(assert, await as('agent', 'POST', `/api/v1/tickets/${t.id}/close`), 409, 'status', 'conflict');
     assertError(assert, await as('agent', 'POST', `/api/v1/tickets/${t.id}/resolve`, {}), 400, 'resolution');
+    // Service recovery first: the patron sees the remedy (not the internal cause) and answers it.
+    assertError(assert, await as('agent', 'POST', `/api/v1/tickets/${t.id}/resolve`, { resolution: '调高温度' }), 409, 'recovery');
+    const offer = await as('agent', 'PUT', `/api/v1/tickets/${t.id}/recovery`, { cause: '空调设定过低', remedy: '调高温度并赠送复印券' });
+    assert.equal(offer.status, 200, offer.text);
+    const mine = (await as('portal', 'GET', `/api/v1/tickets/${t.id}`)).json;
+    assert.equal(mine.recovery.remedy, '调高温度并赠送复印券');
+    assert.equal(mine.recovery.cause, undefined);
+    const ans = await as('portal', 'POST', `/api/v1/tickets/${t.id}/recovery/answer`, { accepted: true, comment: '满意' });
+    assert.equal(ans.status, 200, ans.text);
+    assert.equal(ans.json.recovery.accepted, true);
+    assertError(assert, await as('portal2', 'POST', `/api/v1/tickets/${t.id}/recovery/answer`, { accepted: false }), 404);
     const resolved = await as('agent', 'POST', `/api/v1/tickets/${t.id}/resolve`, { resolution: '调高温度至24℃' });
     assert.equal(resolved.json.status, 'resolved');
     assert.equal((await as('agent', 'POST', `/api/v1/tickets/${t.id}/close`)).json.status, 'closed');
@@ -87,7 +98,17 @@ describe('tickets', () => {
     assert.equal(reopened.json.status, 'reopened');
     assert.equal(reopened.json.reopen_count, 1);
     const kinds = (await as('agent', 'GET', `/api/v1/tickets/${t.id}`)).json.messages.map((m) => m.kind);
-    assert.deepEqual(kinds, ['patron', 'system', 'patron', 'system', 'system', 'system']);
+    assert.deepEqual(kinds, ['patron', 'system', 'patron', 'system', 'system', 'system', 'system', 'system']);
+    // Closing the complaint scheduled a follow-up visit; recording it lands on the timeline.
+    const visits = (await as('agent', 'GET', `/api/v1/follow-up-visits?status=scheduled&patron_id=${patron.id}`)).json.items;
+    const v = visits.find((x) => x.ticket_id === t.id);
+    assert.ok(v, JSON.stringify(visits));
+    assert.equal(v.reason, 'complaint');
+    assertError(assert, await as('agent', 'POST', `/api/v1/follow-up-visits/${v.id}/record`, { outcome: 'done' }), 400, 'satisfaction');
+    const rec = await as('agent', 'POST', `/api/v1/follow-up-visits/${v.id}/record`, { outcome: 'done', satisfaction: 3, comments: '温度合适了' });
+    assert.equal(rec.status, 200, rec.text);
+    const tl = (await as('manager', 'GET', `/api/v1/patrons/${patron.id}/timeline`)).json.items;
+    assert.ok(tl.some((e) => e.kind === 'visit.recorded' && e.summary.includes('3/5')));
   });
 
   test('another process, a month later, escalates missed deadlines once', async () => {
