@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <condition_variable>
+#include <deque>
+#include <thread>
 #include <unordered_map>
 
 #include "audit/audit.h"
@@ -220,36 +223,38 @@ class Importer::Run {
     report(true);
 
     TRY_STATUS(begin());
+    // Reading and mapping run on a thread of their own, a chunk of rows ahead: the
+    // database work on this thread is the import's critical path.
+    Reading reading(*this, std::move(reader), std::move(row), std::move(first));
     std::int64_t in_batch = 0;
-    for (bool have = true;; have = false) {
-      auto more = have ? std::move(first) : reader->next(row);
-      if (!more) {
+    for (;;) {
+      Chunk chunk = reading.next();
+      for (Mapped& m : chunk.rows) {
+        if (options_.stop && options_.stop->load(std::memory_order_relaxed))
+          return fail(ErrorCode::unavailable, "the import was stopped (the server is shutting down)");
+        ++p_.rows_done;
+        ++in_batch;
+        current_row_ = m.number;
+        if (m.body && !check_duplicate(m.number, *m.body, m.errors)) {
+          ++p_.rows_skipped;
+        } else if (!m.errors.empty()) {
+          ++p_.rows_failed;
+          for (auto& e : m.errors) keep(e);
+        } else {
+          TRY_STATUS(queue(m.number, *m.body));
+        }
+        if (batch_ && in_batch >= batch_) {
+          TRY_STATUS(end_batch(false));
+          in_batch = 0;
+        }
+        if ((p_.rows_done & 127) == 0) report(false);
+      }
+      if (chunk.error) {
         // A damaged file part-way: what came before it in this batch is sound.
         if (batch_) TRY_STATUS(end_batch(false));
-        return std::unexpected(more.error());
+        return std::unexpected(*chunk.error);
       }
-      if (!*more) break;
-      if (options_.stop && options_.stop->load(std::memory_order_relaxed))
-        return fail(ErrorCode::unavailable, "the import was stopped (the server is shutting down)");
-      if (row.number <= resumed_after()) continue;
-      ++p_.rows_done;
-      ++in_batch;
-      current_row_ = row.number;
-      std::vector<RowError> errors;
-      auto body = plan_.to_record(row, reader->columns(), lookups_, errors);
-      if (body && !check_duplicate(row.number, *body, errors)) {
-        ++p_.rows_skipped;
-      } else if (!errors.empty()) {
-        ++p_.rows_failed;
-        for (auto& e : errors) keep(e);
-      } else {
-        TRY_STATUS(queue(row.number, *body));
-      }
-      if (batch_ && in_batch >= batch_) {
-        TRY_STATUS(end_batch(false));
-        in_batch = 0;
-      }
-      if ((p_.rows_done & 127) == 0) report(false);
+      if (chunk.last) break;
     }
     if (batch_) return end_batch(true);
     return end_all_or_nothing();
@@ -271,6 +276,96 @@ class Importer::Run {
   }
 
   std::int64_t resumed_after() const { return resume_from_; }
+
+  // A row read and mapped to a record body (or to its errors).
+  struct Mapped {
+    std::int64_t number = 0;
+    std::optional<json> body;
+    std::vector<RowError> errors;
+  };
+  struct Chunk {
+    std::vector<Mapped> rows;
+    std::optional<Error> error;  // the file could not be read further
+    bool last = false;
+  };
+
+  // Reads and maps the file on its own thread, at most kAhead chunks ahead of the caller;
+  // rows up to resumed_after() are passed over. Stops (and is joined) when destroyed.
+  class Reading {
+   public:
+    static constexpr std::size_t kRows = 256, kAhead = 8;
+    Reading(Run& run, std::unique_ptr<TableReader> reader, Row first_row, Result<bool> first)
+        : run_(run), reader_(std::move(reader)) {
+      thread_ = std::thread([this, row = std::move(first_row), first = std::move(first)]() mutable {
+        produce(std::move(row), std::move(first));
+      });
+    }
+    ~Reading() {
+      {
+        std::lock_guard lock(mu_);
+        cancel_ = true;
+      }
+      cv_.notify_all();
+      thread_.join();
+    }
+    Chunk next() {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !ready_.empty(); });
+      Chunk c = std::move(ready_.front());
+      ready_.pop_front();
+      cv_.notify_all();
+      return c;
+    }
+
+   private:
+    void produce(Row row, Result<bool> more) {
+      Chunk chunk;
+      for (bool have = true;; have = false) {
+        if (!have) more = reader_->next(row);
+        if (!more) {
+          chunk.error = more.error();
+          break;
+        }
+        if (!*more) {
+          chunk.last = true;
+          break;
+        }
+        if (row.number <= run_.resumed_after()) continue;
+        Mapped m;
+        m.number = row.number;
+        {
+          std::lock_guard lock(run_.plan_mu_);  // a JSON file's new columns change the plan
+          m.body = run_.plan_.to_record(row, reader_->columns(), run_.lookups_, m.errors);
+        }
+        chunk.rows.push_back(std::move(m));
+        if (chunk.rows.size() >= kRows && !push(std::move(chunk))) return;
+      }
+      push(std::move(chunk));
+    }
+    // False when the caller stopped reading.
+    bool push(Chunk&& c) {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return cancel_ || ready_.size() < kAhead; });
+      if (cancel_) return false;
+      ready_.push_back(std::move(c));
+      c = Chunk{};
+      cv_.notify_all();
+      return true;
+    }
+
+    Run& run_;
+    std::unique_ptr<TableReader> reader_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Chunk> ready_;
+    bool cancel_ = false;
+    std::thread thread_;
+  };
+
+  std::string column_of(const std::string& field) {
+    std::lock_guard lock(plan_mu_);
+    return plan_.column_of(field);
+  }
 
   Status set_running() {
     resume_from_ = last_row_;
@@ -343,7 +438,7 @@ class Importer::Run {
     auto [at, fresh] = codes_.emplace(it->get<std::string>(), row);
     if (fresh) return true;
     if (skip_existing_) return false;
-    errors.push_back({row, plan_.column_of("reference_code"),
+    errors.push_back({row, column_of("reference_code"),
                       "reference code " + it->get<std::string>() + " is also in row " +
                           std::to_string(at->second)});
     return true;
@@ -392,7 +487,7 @@ class Importer::Run {
       return {};
     }
     ++p_.rows_failed;
-    keep({row, e.field.empty() ? "" : plan_.column_of(e.field), e.message});
+    keep({row, e.field.empty() ? "" : column_of(e.field), e.message});
     return {};
   }
 
@@ -534,6 +629,7 @@ class Importer::Run {
   std::int64_t done_before_ = 0;
   bool dry_ = false, skip_existing_ = false;
   Plan plan_;
+  std::mutex plan_mu_;  // plan_ is also used by the reading thread
   Lookups lookups_;
   Progress p_;
   json stored_errors_ = json::array();
