@@ -56,9 +56,8 @@ Result<Head> lock_head(store::Tx& tx) {
   return h;
 }
 
-// Appends after `head` and advances it.
-Status append_after(store::Tx& tx, Head& head, const Actor& by, const Entry& e,
-                    const std::string& at) {
+// The fields of the entry that follows `head`.
+Fields fields_of(const Head& head, const Actor& by, const Entry& e, const std::string& at) {
   Fields f;
   f.seq = head.seq + 1;
   f.at = at;
@@ -72,14 +71,30 @@ Status append_after(store::Tx& tx, Head& head, const Actor& by, const Entry& e,
   f.reason = e.reason;
   f.request_id = by.request_id;
   f.detail = e.detail.dump();
+  return f;
+}
+
+constexpr const char* kInsert =
+    "INSERT INTO audit_log (seq, at, actor_id, actor_name, actor_role, action, entity_type, "
+    "entity_id, patron_id, reason, request_id, detail, prev_hash, hash)";
+constexpr std::size_t kColumns = 14;
+
+// The entry's row (in kInsert's order), chained after `head`, which it advances.
+void add_row(store::Params& p, Head& head, Fields&& f) {
   std::string hash = chain_hash(head.hash, f);
-  TRY(tx.exec(
-      "INSERT INTO audit_log (seq, at, actor_id, actor_name, actor_role, action, entity_type, "
-      "entity_id, patron_id, reason, request_id, detail, prev_hash, hash) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-      {f.seq, f.at, store::opt(f.actor_id), f.actor_name, f.actor_role, f.action, f.entity_type,
-       f.entity_id, store::opt(f.patron_id), f.reason, f.request_id, f.detail, head.hash, hash}));
+  p.insert(p.end(), {f.seq, std::move(f.at), store::opt(f.actor_id), std::move(f.actor_name),
+                     std::move(f.actor_role), std::move(f.action), std::move(f.entity_type),
+                     std::move(f.entity_id), store::opt(f.patron_id), std::move(f.reason),
+                     std::move(f.request_id), std::move(f.detail), head.hash, hash});
   head = {f.seq, std::move(hash)};
+}
+
+// Appends after `head` and advances it.
+Status append_after(store::Tx& tx, Head& head, const Actor& by, const Entry& e,
+                    const std::string& at) {
+  store::Params p;
+  add_row(p, head, fields_of(head, by, e, at));
+  TRY(store::insert_rows(tx, kInsert, kColumns, p));
   return {};
 }
 
@@ -88,6 +103,18 @@ Status append_after(store::Tx& tx, Head& head, const Actor& by, const Entry& e,
 Status append(store::Tx& tx, const Actor& by, const Entry& entry, const Clock& clock) {
   Head head = TRY(lock_head(tx));
   return append_after(tx, head, by, entry, format_time(clock.now()));
+}
+
+Status append_many(store::Tx& tx, const Actor& by, const std::vector<Entry>& entries,
+                   const Clock& clock) {
+  if (entries.empty()) return {};
+  Head head = TRY(lock_head(tx));
+  std::string at = format_time(clock.now());
+  store::Params p;
+  p.reserve(entries.size() * kColumns);
+  for (const Entry& e : entries) add_row(p, head, fields_of(head, by, e, at));
+  TRY(store::insert_rows(tx, kInsert, kColumns, p, {}, 128));
+  return {};
 }
 
 ReadRecorder::ReadRecorder(store::Database& db, std::chrono::milliseconds interval)

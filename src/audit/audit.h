@@ -42,6 +42,12 @@ struct Entry {
 Status append(store::Tx& tx, const Actor& by, const Entry& entry,
               const Clock& clock = system_clock());
 
+// Appends `entries` in order inside `tx`, as append() would one after another, with one
+// look-up of the chain's head and multi-row INSERTs (bulk creation: an entry per record
+// costs a hash and a share of a statement).
+Status append_many(store::Tx& tx, const Actor& by, const std::vector<Entry>& entries,
+                   const Clock& clock = system_clock());
+
 // Batches read entries; flushes every `interval` or at 512 pending, and on destruction.
 class ReadRecorder {
  public:

@@ -188,12 +188,68 @@ class Service {
   const search::Weights& weights() const { return weights_; }
 
  private:
+  friend class BulkCreator;
   store::Database& db_;
   audit::ReadRecorder& reads_;
   const Config& config_;
   const Clock& clock_;
   search::Weights weights_;
   std::function<void(const std::vector<std::string>&)> on_content_removed_;
+};
+
+// Creates many records in the caller's transaction (imports): what create_record_in does
+// for each, with its work gathered:
+//   - add() checks a body with create_record_in's own code (the same errors, the same
+//     fields), the look-ups (fonds, categories, retention periods, schemes, units,
+//     defaults) asked once for the creator's life, and queues the record; nothing is
+//     written yet;
+//   - flush() writes the queue: taken reference codes refused as create_record_in refuses
+//     them ("reference code … is already used"), the series' counters moved with two
+//     statements for all series (the same numbers one create after another would get,
+//     imported codes moving their series past them), the rows inserted 256 a statement,
+//     no read-back, each record's own record.create audit entry (one head look-up and
+//     multi-row inserts for all of them), a timeline event for a customer file, and the
+//     search documents, built from the input, handed to search::Bulk (text prepared on
+//     other threads while this one writes);
+//   - finish() flushes and writes the search documents still queued: call it before
+//     commit.
+// Series of a scheme that reuses released numbers are numbered one record at a time, as
+// create_record_in does. Use one creator per transaction, from one thread.
+class BulkCreator {
+ public:
+  struct Options {
+    // Merged into every record.create entry's detail (e.g. the import job).
+    nlohmann::json audit_detail = nlohmann::json::object();
+    int search_threads = 0;  // 0: one per core
+  };
+  // What became of an added record (by its ticket, the order of add() calls from 0).
+  struct Outcome {
+    std::size_t ticket = 0;
+    std::int64_t id = 0;  // 0 when it failed
+    std::string reference_code;
+    std::optional<Error> error;
+  };
+
+  BulkCreator(Service& service, store::Tx& tx, const Actor& by, Options options);
+  BulkCreator(Service& service, store::Tx& tx, const Actor& by)
+      : BulkCreator(service, tx, by, Options{}) {}
+  ~BulkCreator();
+  BulkCreator(const BulkCreator&) = delete;
+  BulkCreator& operator=(const BulkCreator&) = delete;
+
+  // Checks and queues; an error says why create_record_in would refuse the body (nothing
+  // is queued then, and no ticket is used).
+  Result<std::size_t> add(const nlohmann::json& body);
+  std::size_t queued() const;
+  // Writes the queued records; one Outcome for each, in ticket order. An error return is
+  // a database failure: the transaction should be rolled back.
+  Result<std::vector<Outcome>> flush();
+  // flush(), then the search index's queue.
+  Result<std::vector<Outcome>> finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace dangan::catalogue

@@ -1,6 +1,8 @@
 // Reference-code templates: checking, rendering, and taking the next number of a series.
 #include <algorithm>
 #include <cctype>
+#include <map>
+#include <tuple>
 
 #include "catalogue/internal.h"
 
@@ -192,6 +194,50 @@ Status claim_number(store::Tx& tx, const Scheme& scheme, const std::string& seri
       "CASE WHEN scheme_counters.last_seq < excluded.last_seq THEN excluded.last_seq "
       "ELSE scheme_counters.last_seq END",
       {scheme.id, series, seq}));
+  return {};
+}
+
+Status number_many(store::Tx& tx, std::vector<SeriesWishes>& work) {
+  if (work.empty()) return {};
+  // Always in the same order, so two creators locking several counters in one statement
+  // take them in the same order.
+  std::sort(work.begin(), work.end(), [](const SeriesWishes& a, const SeriesWishes& b) {
+    return std::tie(a.scheme_id, a.series) < std::tie(b.scheme_id, b.series);
+  });
+  store::Params values;
+  values.reserve(work.size() * 3);
+  for (auto& w : work) values.insert(values.end(), {w.scheme_id, w.series, std::int64_t{0}});
+  // A no-op update locks each existing counter until commit, as take_number's increment
+  // does (PostgreSQL: the row lock; SQLite: the one writer); a missing one is created at 0
+  // and is ours until commit.
+  auto rows = TRY(store::insert_rows(
+      tx, "INSERT INTO scheme_counters (scheme_id, series, last_seq)", 3, values,
+      "ON CONFLICT (scheme_id, series) DO UPDATE SET last_seq = scheme_counters.last_seq "
+      "RETURNING scheme_id, series, last_seq",
+      128));
+  std::map<std::pair<std::int64_t, std::string>, std::int64_t> last;
+  for (auto& r : rows) last[{r.i64(0), r.str(1)}] = r.i64(2);
+  values.clear();
+  for (auto& w : work) {
+    auto it = last.find({w.scheme_id, w.series});
+    if (it == last.end()) return fail(ErrorCode::internal, "a series counter was not returned");
+    std::int64_t seq = it->second, start = seq;
+    w.taken.clear();
+    for (auto& wish : w.wishes) {
+      if (wish) {
+        seq = std::max(seq, *wish);  // claim_number
+      } else {
+        w.taken.push_back(++seq);  // take_number
+      }
+    }
+    if (seq != start) values.insert(values.end(), {w.scheme_id, w.series, seq});
+  }
+  if (!values.empty())
+    TRY(store::insert_rows(tx, "INSERT INTO scheme_counters (scheme_id, series, last_seq)", 3,
+                           values,
+                           "ON CONFLICT (scheme_id, series) DO UPDATE SET last_seq = "
+                           "excluded.last_seq",
+                           128));
   return {};
 }
 

@@ -204,7 +204,7 @@ Result<std::optional<std::optional<std::int64_t>>> nullable_int(const json& body
   return R{body[name].get<std::int64_t>()};
 }
 
-Result<Input> parse_input(store::Tx& tx, const json& body, bool creating) {
+Result<Input> parse_input(Lookup& look, const json& body, bool creating) {
   TRY_STATUS(only_fields(body, kRecordFields));
   Input in;
   in.title = TRY(opt_string(body, "title", 500));
@@ -298,24 +298,25 @@ Result<Input> parse_input(store::Tx& tx, const json& body, bool creating) {
   }
 
   // References by id or code.
-  auto ref = [&](const char* id_key, const char* code_key, const char* sql_id,
-                 const char* sql_code, const char* what) -> Result<std::optional<std::int64_t>> {
+  auto ref = [&](const char* id_key, const char* code_key, auto&& exists, auto&& by_code,
+                 const char* what) -> Result<std::optional<std::int64_t>> {
     if (body.contains(id_key) && !body[id_key].is_null()) {
       if (!body[id_key].is_number_integer()) return invalid(id_key, std::string(id_key) + " must be an integer");
-      auto row = TRY(tx.maybe_one(sql_id, {body[id_key].get<std::int64_t>()}));
-      if (!row) return invalid(id_key, std::string("no such ") + what);
-      return std::optional<std::int64_t>{row->i64(0)};
+      std::int64_t id = body[id_key].get<std::int64_t>();
+      if (!TRY(exists(id))) return invalid(id_key, std::string("no such ") + what);
+      return std::optional<std::int64_t>{id};
     }
     if (body.contains(code_key) && !body[code_key].is_null()) {
       if (!body[code_key].is_string()) return invalid(code_key, std::string(code_key) + " must be a code");
-      auto row = TRY(tx.maybe_one(sql_code, {body[code_key].get<std::string>()}));
-      if (!row) return invalid(code_key, std::string("no ") + what + " with code " + body[code_key].get<std::string>());
-      return std::optional<std::int64_t>{row->i64(0)};
+      auto id = TRY(by_code(body[code_key].get<std::string>()));
+      if (!id) return invalid(code_key, std::string("no ") + what + " with code " + body[code_key].get<std::string>());
+      return id;
     }
     return std::optional<std::int64_t>{};
   };
-  in.fonds_id = TRY(ref("fonds_id", "fonds", "SELECT id FROM fonds WHERE id = ?",
-                        "SELECT id FROM fonds WHERE code = ?", "fonds"));
+  in.fonds_id = TRY(ref(
+      "fonds_id", "fonds", [&](std::int64_t id) { return look.fonds_exists(id); },
+      [&](const std::string& code) { return look.fonds_by_code(code); }, "fonds"));
   // A category code names a top-level category or, as "WS.BG", a path of codes.
   if (body.contains("category") && !body["category"].is_null() && !body.contains("category_id")) {
     if (!body["category"].is_string()) return invalid("category", "category must be a code");
@@ -325,75 +326,72 @@ Result<Input> parse_input(store::Tx& tx, const json& body, bool creating) {
     while (i <= path.size()) {
       auto dot = path.find('.', i);
       std::string code = path.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
-      auto row = TRY(at ? tx.maybe_one("SELECT id FROM categories WHERE parent_id = ? AND code = ?",
-                                       {*at, code})
-                        : tx.maybe_one("SELECT id FROM categories WHERE parent_id IS NULL AND "
-                                       "code = ?",
-                                       {code}));
-      if (!row) return invalid("category", "no category with code " + path);
-      at = row->i64(0);
+      auto id = TRY(look.category_by_code(at, code));
+      if (!id) return invalid("category", "no category with code " + path);
+      at = *id;
       if (dot == std::string::npos) break;
       i = dot + 1;
     }
     in.category_id = at;
   } else {
-    in.category_id = TRY(ref("category_id", "category_id", "SELECT id FROM categories WHERE id = ?",
-                             "SELECT id FROM categories WHERE id = ?", "category"));
+    auto exists = [&](std::int64_t id) { return look.category_exists(id); };
+    // Only by id: the code branch is never reached (the id branch answers first).
+    in.category_id = TRY(ref(
+        "category_id", "category_id", exists,
+        [&](const std::string&) -> Result<std::optional<std::int64_t>> {
+          return std::optional<std::int64_t>{};
+        },
+        "category"));
   }
   auto retention = TRY(opt_string(body, body.contains("retention_code") ? "retention_code" : "retention", 32));
   if (retention) {
-    auto row = TRY(tx.maybe_one("SELECT code FROM retention_periods WHERE code = ? OR name = ?",
-                                {*retention, *retention}));
-    if (!row)
+    auto code = TRY(look.retention_code(*retention));
+    if (!code)
       return invalid(body.contains("retention_code") ? "retention_code" : "retention",
                      "no retention period " + *retention);
-    in.retention_code = row->str(0);
+    in.retention_code = *code;
   }
   if (in.patron_id && *in.patron_id) {
-    auto p = TRY(tx.maybe_one("SELECT status FROM patrons WHERE id = ?", {**in.patron_id}));
-    if (!p || p->str(0) != "active") return invalid("patron_id", "must be an active patron");
+    auto status = TRY(look.patron_status(**in.patron_id));
+    if (status != std::optional<std::string>("active"))
+      return invalid("patron_id", "must be an active patron");
   }
   if (in.location_id && *in.location_id) {
-    auto l = TRY(tx.maybe_one("SELECT id FROM locations WHERE id = ?", {**in.location_id}));
-    if (!l) return invalid("location_id", "no such location");
+    if (!TRY(look.location_exists(**in.location_id)))
+      return invalid("location_id", "no such location");
   }
   return in;
 }
 
-Result<std::optional<std::string>> retention_until(store::Tx& tx, const std::string& code,
+Result<std::optional<std::string>> retention_until(Lookup& look, const std::string& code,
                                                    std::optional<std::int64_t> year) {
-  auto row = TRY(tx.one("SELECT years FROM retention_periods WHERE code = ?", {code}, "retention"));
-  auto years = row.opt_i64(0);
+  auto years = TRY(look.retention_years(code));
   if (!years || !year) return std::optional<std::string>{};
   // Counted from 1 January after the filing year: it ends on 31 December of year + N.
   return std::optional<std::string>{std::to_string(*year + *years) + "-12-31"};
 }
 
-Result<CodeParts> code_parts(store::Tx& tx, const Actor& by, std::int64_t fonds_id,
+Result<CodeParts> code_parts(Lookup& look, const Actor& by, std::int64_t fonds_id,
                              std::int64_t category_id, const std::string& retention,
                              std::int64_t year, std::optional<std::int64_t> location_id,
                              const std::string& tmpl) {
   CodeParts p;
-  auto f = TRY(tx.one(
-      "SELECT f.code, u.code FROM fonds f LEFT JOIN units u ON u.id = f.unit_id WHERE f.id = ?",
-      {fonds_id}, "fonds"));
-  p.fonds = f.str(0);
-  p.unit = f.str(1);
+  std::tie(p.fonds, p.unit) = TRY(look.fonds_codes(fonds_id));
   if (p.unit.empty() && by.unit_id) {
-    auto u = TRY(tx.maybe_one("SELECT code FROM units WHERE id = ?", {*by.unit_id}));
-    if (u) p.unit = u->str(0);
+    auto u = TRY(look.unit_code(*by.unit_id));
+    if (u) p.unit = *u;
   }
-  auto path = TRY(category_path_ids(tx, category_id));
+  auto path = TRY(look.category_path(category_id));
   for (auto id : path) {
-    auto c = TRY(tx.one("SELECT code FROM categories WHERE id = ?", {id}, "category"));
+    std::string code = TRY(look.category_code(id));
     if (!p.category_path.empty()) p.category_path += ".";
-    p.category_path += c.str(0);
-    p.category = c.str(0);
+    p.category_path += code;
+    p.category = code;
   }
   p.year = std::to_string(year);
   p.retention = retention;
   if (location_id) {
-    auto [cabinet, box] = TRY(cabinet_and_box(tx, *location_id));
+    auto [cabinet, box] = TRY(look.cabinet_and_box(*location_id));
     p.cabinet = cabinet;
     p.box = box;
   }
@@ -408,11 +406,19 @@ Result<CodeParts> code_parts(store::Tx& tx, const Actor& by, std::int64_t fonds_
   return p;
 }
 
-Result<std::int64_t> default_id(store::Tx& tx, const char* sql, const std::string& code,
-                                const char* field) {
-  auto row = TRY(tx.maybe_one(sql, {code}));
-  if (!row) return invalid(field, std::string("the default ") + field + " " + code + " is missing");
-  return row->i64(0);
+// The fonds and category a record gets when its body names none.
+Result<std::int64_t> default_fonds(Lookup& look, const Config& config) {
+  auto id = TRY(look.fonds_by_code(config.default_fonds));
+  if (!id) return invalid("fonds", "the default fonds " + config.default_fonds + " is missing");
+  return *id;
+}
+
+Result<std::int64_t> default_category(Lookup& look, const Config& config) {
+  auto id = TRY(look.category_by_code(std::nullopt, config.default_category));
+  if (!id)
+    return invalid("category",
+                   "the default category " + config.default_category + " is missing");
+  return *id;
 }
 
 }  // namespace
@@ -470,78 +476,142 @@ Status reindex_one(Service& s, store::Tx& tx, std::int64_t id) {
 
 // ---- create ----------------------------------------------------------------------------
 
-Result<json> Service::create_record_in(store::Tx& tx, const Actor& by, const json& body) {
-  TRY_STATUS(staff_may(by, auth::Permission::record_write));
-  Input in = TRY(parse_input(tx, body, true));
-  std::int64_t fonds_id = in.fonds_id ? *in.fonds_id
-                                      : TRY(default_id(tx, "SELECT id FROM fonds WHERE code = ?",
-                                                       config_.default_fonds, "fonds"));
-  std::int64_t category_id =
-      in.category_id ? *in.category_id
-                     : TRY(default_id(tx,
-                                      "SELECT id FROM categories WHERE parent_id IS NULL AND code = ?",
-                                      config_.default_category, "category"));
-  std::string retention = in.retention_code.value_or(config_.default_retention);
-  std::string now = now_text(clock_);
+namespace detail {
+
+Result<NewRecord> check_new_record(Lookup& look, const Actor& by, const json& body,
+                                   const Config& config, const std::string& now) {
+  Input in = TRY(parse_input(look, body, true));
+  NewRecord r;
+  r.fonds_id = in.fonds_id ? *in.fonds_id : TRY(default_fonds(look, config));
+  r.category_id = in.category_id ? *in.category_id : TRY(default_category(look, config));
+  r.retention = in.retention_code.value_or(config.default_retention);
+  r.now = now;
   // The filing year (年度): given, else the start date's, else this year.
   std::optional<std::int64_t> year = in.year ? *in.year : std::nullopt;
   if (!year && in.date_from) year = std::stoll(in.date_from->substr(0, 4));
   if (!year) year = std::stoll(now.substr(0, 4));
-  std::optional<std::int64_t> location = in.location_id ? *in.location_id : std::nullopt;
+  r.year = *year;
+  r.location_id = in.location_id ? *in.location_id : std::nullopt;
+  r.scheme = TRY(look.scheme_for(r.fonds_id, r.category_id));
+  r.parts = TRY(code_parts(look, by, r.fonds_id, r.category_id, r.retention, r.year, r.location_id,
+                           r.scheme.tmpl));
+  r.reference_code = in.reference_code;
+  r.retention_until = TRY(retention_until(look, r.retention, year));
+  r.title = *in.title;
+  r.description = in.description.value_or("");
+  r.creator = in.creator.value_or("");
+  r.keywords = in.keywords.value_or(std::vector<std::string>{});
+  r.keywords_json = json(r.keywords).dump();
+  r.date_from = in.date_from;
+  r.date_to = in.date_to;
+  r.access_level = *in.access_level;
+  r.carrier = in.carrier.value_or("paper");
+  r.pages = in.pages ? *in.pages : std::nullopt;
+  r.patron_id = in.patron_id ? *in.patron_id : std::nullopt;
+  r.important = in.important.value_or(false);
+  r.rights_json = in.rights.value_or(json::object()).dump();
+  r.embargo_until = in.embargo_until;
+  r.source_authority = in.source_authority.value_or(0);
+  return r;
+}
 
-  auto scheme = TRY(scheme_for(tx, fonds_id, category_id));
-  auto parts = TRY(code_parts(tx, by, fonds_id, category_id, retention, *year, location, scheme.tmpl));
+const char* const kRecordInsert =
+    "INSERT INTO records (reference_code, scheme_id, series, seq, title, description, keywords, "
+    "creator, year, date_from, date_to, fonds_id, category_id, retention_code, retention_until, "
+    "access_level, location_id, carrier, pages, patron_id, important, rights, embargo_until, "
+    "source_authority, unit_id, created_by, created_at, updated_at)";
+
+void record_values(store::Params& out, const NewRecord& r, const Numbered& n, const Actor& by) {
+  out.insert(out.end(),
+             {n.code, r.scheme.id, n.series, n.seq ? store::Value(n.seq) : store::null_value(),
+              r.title, r.description, r.keywords_json, r.creator, r.year, store::opt(r.date_from),
+              store::opt(r.date_to), r.fonds_id, r.category_id, r.retention,
+              store::opt(r.retention_until), r.access_level, store::opt(r.location_id), r.carrier,
+              store::opt(r.pages), store::opt(r.patron_id), std::int64_t{r.important},
+              r.rights_json, store::opt(r.embargo_until), r.source_authority,
+              store::opt(by.unit_id), by.user_id ? store::Value(by.user_id) : store::null_value(),
+              r.now, r.now});
+}
+
+search::Document new_document(const NewRecord& r, std::int64_t id, const std::string& code,
+                              const std::vector<std::int64_t>& category_path,
+                              const std::string& today) {
+  search::Document d;
+  d.kind = "record";
+  d.id = id;
+  d.reference_code = code;
+  d.title = r.title;
+  d.description = r.description;
+  d.creator = r.creator;
+  d.keywords = r.keywords;
+  d.fonds_id = r.fonds_id;
+  d.category_id = r.category_id;
+  d.category_path = category_path;
+  d.year = static_cast<int>(r.year);
+  d.access_level = r.access_level;
+  // As document_of: under embargo an open record is indexed as controlled.
+  if (d.access_level == "open" && r.embargo_until && *r.embargo_until > today)
+    d.access_level = "controlled";
+  d.carrier = r.carrier;
+  d.important = r.important;
+  d.source_authority = static_cast<int>(r.source_authority);
+  d.updated_at = r.now;
+  return d;
+}
+
+audit::Entry create_entry(const NewRecord& r, std::int64_t id, const Numbered& n) {
+  json detail = {{"reference_code", n.code}};
+  if (n.released_id) detail["reused_number"] = true;
+  return {"record.create", "record", std::to_string(id), r.patron_id, "", detail};
+}
+
+Status created_event(store::Tx& tx, const Actor& by, const NewRecord& r, std::int64_t id,
+                     const std::string& code, const Clock& clock) {
+  if (!r.patron_id) return {};
+  TRY(timeline::append(tx, by,
+                       {*r.patron_id, "record.created", "档案 " + code + " " + r.title,
+                        {{"reference_code", code}}, "record", std::to_string(id)},
+                       clock));
+  return {};
+}
+
+}  // namespace detail
+
+Result<json> Service::create_record_in(store::Tx& tx, const Actor& by, const json& body) {
+  TRY_STATUS(staff_may(by, auth::Permission::record_write));
+  Lookup look(tx);
+  NewRecord r = TRY(check_new_record(look, by, body, config_, now_text(clock_)));
   Numbered n;
-  if (in.reference_code) {
-    n.code = *in.reference_code;
-    n.series = render_series(scheme.tmpl, parts);
+  if (r.reference_code) {
+    n.code = *r.reference_code;
+    n.series = render_series(r.scheme.tmpl, r.parts);
     if (auto seq = seq_in_series(n.series, n.code)) {
       n.seq = *seq;
-      TRY_STATUS(claim_number(tx, scheme, n.series, *seq));
+      TRY_STATUS(claim_number(tx, r.scheme, n.series, *seq));
     } else {
       n.series.clear();
     }
   } else {
-    n = TRY(take_number(tx, scheme, parts, now));
+    n = TRY(take_number(tx, r.scheme, r.parts, r.now));
   }
   if (TRY(tx.maybe_one("SELECT id FROM records WHERE reference_code = ? AND number_released = 0",
                        {n.code})))
     return conflict("reference code " + n.code + " is already used", "reference_code");
-  auto until = TRY(retention_until(tx, retention, year));
-  json keywords = in.keywords ? json(*in.keywords) : json::array();
-  auto row = TRY(tx.one(
-      "INSERT INTO records (reference_code, scheme_id, series, seq, title, description, keywords, "
-      "creator, year, date_from, date_to, fonds_id, category_id, retention_code, retention_until, "
-      "access_level, location_id, carrier, pages, patron_id, important, rights, embargo_until, "
-      "source_authority, unit_id, created_by, created_at, updated_at) VALUES "
-      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-      {n.code, scheme.id, n.series, n.seq ? store::Value(n.seq) : store::null_value(), *in.title,
-       in.description.value_or(""), keywords.dump(), in.creator.value_or(""), *year,
-       store::opt(in.date_from), store::opt(in.date_to), fonds_id, category_id, retention,
-       store::opt(until), *in.access_level, store::opt(location),
-       in.carrier.value_or("paper"), in.pages ? store::opt(*in.pages) : store::null_value(),
-       in.patron_id ? store::opt(*in.patron_id) : store::null_value(),
-       std::int64_t{in.important.value_or(false)}, in.rights.value_or(json::object()).dump(),
-       store::opt(in.embargo_until), in.source_authority.value_or(0), store::opt(by.unit_id),
-       by.user_id ? store::Value(by.user_id) : store::null_value(), now, now},
-      "record"));
+  store::Params values;
+  record_values(values, r, n, by);
+  auto row = TRY(tx.one(std::string(kRecordInsert) +
+                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                            "RETURNING id",
+                        values, "record"));
   std::int64_t id = row.i64(0);
   TRY_STATUS(attach_reused_number(tx, n, id));
-  if (location)
+  if (r.location_id)
     TRY(tx.exec("INSERT INTO record_moves (record_id, from_location_id, to_location_id, reason, "
                 "moved_by, moved_at) VALUES (?, NULL, ?, 'filed', ?, ?)",
-                {id, *location, by.user_id ? store::Value(by.user_id) : store::null_value(), now}));
-  std::optional<std::int64_t> patron = in.patron_id ? *in.patron_id : std::nullopt;
-  json detail = {{"reference_code", n.code}};
-  if (n.released_id) detail["reused_number"] = true;
-  TRY_STATUS(audit::append(tx, by,
-                           {"record.create", "record", std::to_string(id), patron, "", detail},
-                           clock_));
-  if (patron)
-    TRY(timeline::append(tx, by,
-                         {*patron, "record.created", "档案 " + n.code + " " + *in.title,
-                          {{"reference_code", n.code}}, "record", std::to_string(id)},
-                         clock_));
+                {id, *r.location_id, by.user_id ? store::Value(by.user_id) : store::null_value(),
+                 r.now}));
+  TRY_STATUS(audit::append(tx, by, create_entry(r, id, n), clock_));
+  TRY_STATUS(created_event(tx, by, r, id, n.code, clock_));
   TRY_STATUS(reindex_one(*this, tx, id));
   auto out = TRY(tx.one(std::string(kRecordSelect) + " WHERE r.id = ?", {id}, "record"));
   return apply_view(record_json(out), RecordView::full, by);
@@ -634,7 +704,8 @@ Result<json> Service::update_record(const Actor& by, std::int64_t id, const json
     return conflict("the record changed since you read it (version " +
                         std::to_string(rec["version"].get<std::int64_t>()) + "); reload and retry",
                     "version");
-  Input in = TRY(parse_input(*tx, body, false));
+  Lookup look(*tx);
+  Input in = TRY(parse_input(look, body, false));
   if (in.access_level == std::optional<std::string>("secret") &&
       !auth::allowed(by.role, auth::Permission::record_secret) && by.role != Role::system)
     return forbidden("only roles that see secret records may make one secret");
@@ -677,7 +748,7 @@ Result<json> Service::update_record(const Actor& by, std::int64_t id, const json
     retention = *in.retention_code;
     put("retention_code", retention);
   }
-  if (in.year || in.retention_code) put("retention_until", store::opt(TRY(retention_until(*tx, retention, year))));
+  if (in.year || in.retention_code) put("retention_until", store::opt(TRY(retention_until(look, retention, year))));
   if (changed.empty()) return invalid("body", "nothing to change");
   params.push_back(now_text(clock_));
   params.push_back(id);
@@ -1036,19 +1107,15 @@ Result<json> Service::preview_code(const Actor& by, const json& fields) {
   json probe = fields;
   if (!probe.contains("title")) probe["title"] = "preview";
   if (!probe.contains("access_level")) probe["access_level"] = "open";
-  Input in = TRY(parse_input(*tx, probe, true));
-  std::int64_t fonds_id = in.fonds_id ? *in.fonds_id
-                                      : TRY(default_id(*tx, "SELECT id FROM fonds WHERE code = ?",
-                                                       config_.default_fonds, "fonds"));
+  Lookup look(*tx);
+  Input in = TRY(parse_input(look, probe, true));
+  std::int64_t fonds_id = in.fonds_id ? *in.fonds_id : TRY(default_fonds(look, config_));
   std::int64_t category_id =
-      in.category_id ? *in.category_id
-                     : TRY(default_id(*tx,
-                                      "SELECT id FROM categories WHERE parent_id IS NULL AND code = ?",
-                                      config_.default_category, "category"));
+      in.category_id ? *in.category_id : TRY(default_category(look, config_));
   std::string retention = in.retention_code.value_or(config_.default_retention);
   std::int64_t year = in.year && *in.year ? **in.year : std::stoll(now_text(clock_).substr(0, 4));
-  auto scheme = TRY(scheme_for(*tx, fonds_id, category_id));
-  auto parts = TRY(code_parts(*tx, by, fonds_id, category_id, retention, year,
+  auto scheme = TRY(look.scheme_for(fonds_id, category_id));
+  auto parts = TRY(code_parts(look, by, fonds_id, category_id, retention, year,
                               in.location_id ? *in.location_id : std::nullopt, scheme.tmpl));
   std::string series = render_series(scheme.tmpl, parts);
   std::int64_t next = 1;

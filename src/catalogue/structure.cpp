@@ -122,6 +122,124 @@ Result<Scheme> scheme_for(store::Tx& tx, std::int64_t fonds_id, std::int64_t cat
   return load_scheme(tx, *best);
 }
 
+// ---- Lookup: each answer kept for the object's life ------------------------------------
+
+namespace {
+
+// The cached value for `key`, asking `get` the first time (errors are not kept).
+template <class Map, class Key, class Get>
+auto memo(Map& map, const Key& key, Get&& get) -> Result<typename Map::mapped_type> {
+  if (auto it = map.find(key); it != map.end()) return it->second;
+  auto v = TRY(get());
+  return map.emplace(key, std::move(v)).first->second;
+}
+
+}  // namespace
+
+Result<bool> Lookup::fonds_exists(std::int64_t id) {
+  return memo(fonds_, id, [&]() -> Result<bool> {
+    return TRY(tx_.maybe_one("SELECT id FROM fonds WHERE id = ?", {id})).has_value();
+  });
+}
+
+Result<std::optional<std::int64_t>> Lookup::fonds_by_code(const std::string& code) {
+  return memo(fonds_by_code_, code, [&]() -> Result<std::optional<std::int64_t>> {
+    auto row = TRY(tx_.maybe_one("SELECT id FROM fonds WHERE code = ?", {code}));
+    if (!row) return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{row->i64(0)};
+  });
+}
+
+Result<std::pair<std::string, std::string>> Lookup::fonds_codes(std::int64_t id) {
+  return memo(fonds_codes_, id, [&]() -> Result<std::pair<std::string, std::string>> {
+    auto f = TRY(tx_.one(
+        "SELECT f.code, u.code FROM fonds f LEFT JOIN units u ON u.id = f.unit_id WHERE f.id = ?",
+        {id}, "fonds"));
+    return std::pair{f.str(0), f.str(1)};
+  });
+}
+
+Result<bool> Lookup::category_exists(std::int64_t id) {
+  return memo(categories_, id, [&]() -> Result<bool> {
+    return TRY(tx_.maybe_one("SELECT id FROM categories WHERE id = ?", {id})).has_value();
+  });
+}
+
+Result<std::optional<std::int64_t>> Lookup::category_by_code(std::optional<std::int64_t> parent,
+                                                             const std::string& code) {
+  return memo(category_by_code_, std::pair{parent.value_or(0), code},
+              [&]() -> Result<std::optional<std::int64_t>> {
+                auto row = TRY(
+                    parent ? tx_.maybe_one(
+                                 "SELECT id FROM categories WHERE parent_id = ? AND code = ?",
+                                 {*parent, code})
+                           : tx_.maybe_one(
+                                 "SELECT id FROM categories WHERE parent_id IS NULL AND code = ?",
+                                 {code}));
+                if (!row) return std::optional<std::int64_t>{};
+                return std::optional<std::int64_t>{row->i64(0)};
+              });
+}
+
+Result<std::string> Lookup::category_code(std::int64_t id) {
+  return memo(category_code_, id, [&]() -> Result<std::string> {
+    return TRY(tx_.one("SELECT code FROM categories WHERE id = ?", {id}, "category")).str(0);
+  });
+}
+
+Result<std::vector<std::int64_t>> Lookup::category_path(std::int64_t id) {
+  return memo(category_path_, id, [&] { return category_path_ids(tx_, id); });
+}
+
+Result<std::optional<std::string>> Lookup::retention_code(const std::string& code_or_name) {
+  return memo(retention_code_, code_or_name, [&]() -> Result<std::optional<std::string>> {
+    auto row = TRY(tx_.maybe_one("SELECT code FROM retention_periods WHERE code = ? OR name = ?",
+                                 {code_or_name, code_or_name}));
+    if (!row) return std::optional<std::string>{};
+    return std::optional<std::string>{row->str(0)};
+  });
+}
+
+Result<std::optional<std::int64_t>> Lookup::retention_years(const std::string& code) {
+  return memo(retention_years_, code, [&]() -> Result<std::optional<std::int64_t>> {
+    auto row =
+        TRY(tx_.one("SELECT years FROM retention_periods WHERE code = ?", {code}, "retention"));
+    return row.opt_i64(0);
+  });
+}
+
+Result<std::optional<std::string>> Lookup::patron_status(std::int64_t id) {
+  return memo(patron_status_, id, [&]() -> Result<std::optional<std::string>> {
+    auto row = TRY(tx_.maybe_one("SELECT status FROM patrons WHERE id = ?", {id}));
+    if (!row) return std::optional<std::string>{};
+    return std::optional<std::string>{row->str(0)};
+  });
+}
+
+Result<bool> Lookup::location_exists(std::int64_t id) {
+  return memo(locations_, id, [&]() -> Result<bool> {
+    return TRY(tx_.maybe_one("SELECT id FROM locations WHERE id = ?", {id})).has_value();
+  });
+}
+
+Result<std::pair<std::string, std::string>> Lookup::cabinet_and_box(std::int64_t location_id) {
+  return memo(cabinet_box_, location_id,
+              [&] { return detail::cabinet_and_box(tx_, location_id); });
+}
+
+Result<std::optional<std::string>> Lookup::unit_code(std::int64_t id) {
+  return memo(unit_code_, id, [&]() -> Result<std::optional<std::string>> {
+    auto row = TRY(tx_.maybe_one("SELECT code FROM units WHERE id = ?", {id}));
+    if (!row) return std::optional<std::string>{};
+    return std::optional<std::string>{row->str(0)};
+  });
+}
+
+Result<Scheme> Lookup::scheme_for(std::int64_t fonds_id, std::int64_t category_id) {
+  return memo(scheme_for_, std::pair{fonds_id, category_id},
+              [&] { return detail::scheme_for(tx_, fonds_id, category_id); });
+}
+
 }  // namespace detail
 
 namespace {

@@ -77,6 +77,19 @@ class Tx {
   Result<std::optional<Row>> maybe_one(std::string_view sql, const Params& params);
 };
 
+// Many rows in few statements: runs `head` + " VALUES (?,…),(?,…)…" + `tail` over
+// `values` (rows of `width` values each, row after row), at most `max_rows` rows a
+// statement. Statements hold a power of two of rows (256, 128, … 1), so a load of any size
+// uses a handful of distinct SQL texts and each is prepared once per connection (both
+// backends cache statements by their text). Returns what the statements' RETURNING
+// clauses gave, statement after statement (no order is promised within a statement).
+Result<Rows> insert_rows(Tx& tx, std::string_view head, std::size_t width, const Params& values,
+                         std::string_view tail = {}, std::size_t max_rows = 256);
+// The same for a query with an IN list: `head` + " (?,?,…)" + `tail`, one value a slot,
+// at most `max_values` a statement; the rows of all statements.
+Result<Rows> query_in(Tx& tx, std::string_view head, const Params& values,
+                      std::string_view tail = {}, std::size_t max_values = 256);
+
 struct OpenOptions {
   int pool_size = 8;           // PostgreSQL connections / SQLite readers
   int busy_timeout_ms = 5000;  // SQLite

@@ -87,6 +87,69 @@ Result<std::optional<Row>> Tx::maybe_one(std::string_view sql, const Params& par
   return std::optional<Row>(std::move(rows.rows.front()));
 }
 
+namespace {
+
+// The largest power of two that is at most `n` and at most `cap` (cap >= 1).
+std::size_t chunk_of(std::size_t n, std::size_t cap) {
+  std::size_t c = 1;
+  while (c * 2 <= n && c * 2 <= cap) c *= 2;
+  return c;
+}
+
+Status append_rows(Rows& into, Rows&& from) {
+  if (into.columns.empty()) into.columns = std::move(from.columns);
+  for (auto& r : from.rows) into.rows.push_back(std::move(r));
+  return {};
+}
+
+}  // namespace
+
+Result<Rows> insert_rows(Tx& tx, std::string_view head, std::size_t width, const Params& values,
+                         std::string_view tail, std::size_t max_rows) {
+  Rows out;
+  if (width == 0 || values.size() % width != 0)
+    return fail(ErrorCode::internal, "insert_rows: the values are not whole rows");
+  std::string one = "(";
+  for (std::size_t i = 0; i < width; ++i) one += i ? ",?" : "?";
+  one += ")";
+  const std::size_t rows = values.size() / width;
+  std::size_t at = 0;
+  while (at < rows) {
+    std::size_t n = chunk_of(rows - at, std::max<std::size_t>(1, max_rows));
+    std::string sql(head);
+    sql += " VALUES ";
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i) sql += ",";
+      sql += one;
+    }
+    if (!tail.empty()) sql += " ", sql += tail;
+    Params p(values.begin() + static_cast<std::ptrdiff_t>(at * width),
+             values.begin() + static_cast<std::ptrdiff_t>((at + n) * width));
+    TRY_STATUS(append_rows(out, TRY(tx.query(sql, p))));
+    at += n;
+  }
+  return out;
+}
+
+Result<Rows> query_in(Tx& tx, std::string_view head, const Params& values, std::string_view tail,
+                      std::size_t max_values) {
+  Rows out;
+  std::size_t at = 0;
+  while (at < values.size()) {
+    std::size_t n = chunk_of(values.size() - at, std::max<std::size_t>(1, max_values));
+    std::string sql(head);
+    sql += " (";
+    for (std::size_t i = 0; i < n; ++i) sql += i ? ",?" : "?";
+    sql += ")";
+    if (!tail.empty()) sql += " ", sql += tail;
+    Params p(values.begin() + static_cast<std::ptrdiff_t>(at),
+             values.begin() + static_cast<std::ptrdiff_t>(at + n));
+    TRY_STATUS(append_rows(out, TRY(tx.query(sql, p))));
+    at += n;
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Database>> open(const std::string& url, const OpenOptions& options) {
   std::unique_ptr<Database> db;
   if (starts_with(url, "sqlite:")) {

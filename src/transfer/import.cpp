@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <condition_variable>
+#include <deque>
+#include <thread>
 #include <unordered_map>
 
 #include "audit/audit.h"
@@ -19,8 +22,10 @@ constexpr const char* kJobCols =
     "status, rows_total, rows_done, rows_imported, rows_skipped, rows_failed, last_row, errors, "
     "message, created_by, created_at, updated_at, finished_at";
 
-// Rows created between savepoints in batch mode; a failure replays them one at a time.
-constexpr std::size_t kChunkRows = 100;
+// Rows checked and queued before the catalogue writes them (BulkCreator::flush): a
+// flush numbers its series with two statements, so bigger is cheaper, up to the memory the
+// queue holds (about 1 KB a row).
+constexpr std::size_t kFlushRows = 2048;
 
 json opt(const std::optional<std::int64_t>& v) { return v ? json(*v) : json(); }
 json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(); }
@@ -188,7 +193,7 @@ class Importer::Run {
   Result<json> execute() {
     auto s = work();
     if (!s) {
-      tx_.reset();  // rolls back what this run had not committed
+      rollback();  // what this run had not committed
       std::string message = s.error().message;
       if (batch_ && !dry_ && last_row_ > 0)
         message += " (rows up to " + std::to_string(last_row_) +
@@ -202,11 +207,6 @@ class Importer::Run {
   }
 
  private:
-  struct Pending {
-    std::int64_t row;
-    json body;
-  };
-
   Status work() {
     TRY_STATUS(set_running());
     auto reader = TRY(open_reader(options_.format, input_, options_.read));
@@ -222,46 +222,150 @@ class Importer::Run {
     TRY_STATUS(save_total());
     report(true);
 
-    tx_ = TRY(im_.db_.begin(store::TxMode::write));
+    TRY_STATUS(begin());
+    // Reading and mapping run on a thread of their own, a chunk of rows ahead: the
+    // database work on this thread is the import's critical path.
+    Reading reading(*this, std::move(reader), std::move(row), std::move(first));
     std::int64_t in_batch = 0;
-    for (bool have = true;; have = false) {
-      auto more = have ? std::move(first) : reader->next(row);
-      if (!more) {
+    for (;;) {
+      Chunk chunk = reading.next();
+      for (Mapped& m : chunk.rows) {
+        if (options_.stop && options_.stop->load(std::memory_order_relaxed))
+          return fail(ErrorCode::unavailable, "the import was stopped (the server is shutting down)");
+        ++p_.rows_done;
+        ++in_batch;
+        current_row_ = m.number;
+        if (m.body && !check_duplicate(m.number, *m.body, m.errors)) {
+          ++p_.rows_skipped;
+        } else if (!m.errors.empty()) {
+          ++p_.rows_failed;
+          for (auto& e : m.errors) keep(e);
+        } else {
+          TRY_STATUS(queue(m.number, *m.body));
+        }
+        if (batch_ && in_batch >= batch_) {
+          TRY_STATUS(end_batch(false));
+          in_batch = 0;
+        }
+        if ((p_.rows_done & 127) == 0) report(false);
+      }
+      if (chunk.error) {
         // A damaged file part-way: what came before it in this batch is sound.
         if (batch_) TRY_STATUS(end_batch(false));
-        return std::unexpected(more.error());
+        return std::unexpected(*chunk.error);
       }
-      if (!*more) break;
-      if (options_.stop && options_.stop->load(std::memory_order_relaxed))
-        return fail(ErrorCode::unavailable, "the import was stopped (the server is shutting down)");
-      if (row.number <= resumed_after()) continue;
-      ++p_.rows_done;
-      ++in_batch;
-      current_row_ = row.number;
-      std::vector<RowError> errors;
-      auto body = plan_.to_record(row, reader->columns(), lookups_, errors);
-      if (body && !check_duplicate(row.number, *body, errors)) {
-        ++p_.rows_skipped;
-      } else if (!errors.empty()) {
-        ++p_.rows_failed;
-        for (auto& e : errors) keep(e);
-      } else {
-        pending_.push_back({row.number, std::move(*body)});
-        if (!batch_ || pending_.size() >= kChunkRows) TRY_STATUS(flush());
-      }
-      if (batch_ && in_batch >= batch_) {
-        TRY_STATUS(flush());
-        TRY_STATUS(end_batch(false));
-        in_batch = 0;
-      }
-      if ((p_.rows_done & 127) == 0) report(false);
+      if (chunk.last) break;
     }
-    TRY_STATUS(flush());
     if (batch_) return end_batch(true);
     return end_all_or_nothing();
   }
 
+  // A write transaction and the catalogue's bulk creator in it.
+  Status begin() {
+    tx_ = TRY(im_.db_.begin(store::TxMode::write));
+    catalogue::BulkCreator::Options o;
+    o.audit_detail = {{"import_job", id_}};
+    creator_ = std::make_unique<catalogue::BulkCreator>(im_.catalogue_, *tx_, by_, o);
+    return {};
+  }
+
+  // Rolls back what is not committed (the creator goes first: it uses the Tx).
+  void rollback() {
+    creator_.reset();
+    tx_.reset();
+  }
+
   std::int64_t resumed_after() const { return resume_from_; }
+
+  // A row read and mapped to a record body (or to its errors).
+  struct Mapped {
+    std::int64_t number = 0;
+    std::optional<json> body;
+    std::vector<RowError> errors;
+  };
+  struct Chunk {
+    std::vector<Mapped> rows;
+    std::optional<Error> error;  // the file could not be read further
+    bool last = false;
+  };
+
+  // Reads and maps the file on its own thread, at most kAhead chunks ahead of the caller;
+  // rows up to resumed_after() are passed over. Stops (and is joined) when destroyed.
+  class Reading {
+   public:
+    static constexpr std::size_t kRows = 256, kAhead = 8;
+    Reading(Run& run, std::unique_ptr<TableReader> reader, Row first_row, Result<bool> first)
+        : run_(run), reader_(std::move(reader)) {
+      thread_ = std::thread([this, row = std::move(first_row), first = std::move(first)]() mutable {
+        produce(std::move(row), std::move(first));
+      });
+    }
+    ~Reading() {
+      {
+        std::lock_guard lock(mu_);
+        cancel_ = true;
+      }
+      cv_.notify_all();
+      thread_.join();
+    }
+    Chunk next() {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !ready_.empty(); });
+      Chunk c = std::move(ready_.front());
+      ready_.pop_front();
+      cv_.notify_all();
+      return c;
+    }
+
+   private:
+    void produce(Row row, Result<bool> more) {
+      Chunk chunk;
+      for (bool have = true;; have = false) {
+        if (!have) more = reader_->next(row);
+        if (!more) {
+          chunk.error = more.error();
+          break;
+        }
+        if (!*more) {
+          chunk.last = true;
+          break;
+        }
+        if (row.number <= run_.resumed_after()) continue;
+        Mapped m;
+        m.number = row.number;
+        {
+          std::lock_guard lock(run_.plan_mu_);  // a JSON file's new columns change the plan
+          m.body = run_.plan_.to_record(row, reader_->columns(), run_.lookups_, m.errors);
+        }
+        chunk.rows.push_back(std::move(m));
+        if (chunk.rows.size() >= kRows && !push(std::move(chunk))) return;
+      }
+      push(std::move(chunk));
+    }
+    // False when the caller stopped reading.
+    bool push(Chunk&& c) {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return cancel_ || ready_.size() < kAhead; });
+      if (cancel_) return false;
+      ready_.push_back(std::move(c));
+      c = Chunk{};
+      cv_.notify_all();
+      return true;
+    }
+
+    Run& run_;
+    std::unique_ptr<TableReader> reader_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Chunk> ready_;
+    bool cancel_ = false;
+    std::thread thread_;
+  };
+
+  std::string column_of(const std::string& field) {
+    std::lock_guard lock(plan_mu_);
+    return plan_.column_of(field);
+  }
 
   Status set_running() {
     resume_from_ = last_row_;
@@ -334,7 +438,7 @@ class Importer::Run {
     auto [at, fresh] = codes_.emplace(it->get<std::string>(), row);
     if (fresh) return true;
     if (skip_existing_) return false;
-    errors.push_back({row, plan_.column_of("reference_code"),
+    errors.push_back({row, column_of("reference_code"),
                       "reference code " + it->get<std::string>() + " is also in row " +
                           std::to_string(at->second)});
     return true;
@@ -344,58 +448,46 @@ class Importer::Run {
     if (stored_errors_.size() < kMaxStoredErrors) stored_errors_.push_back(e.to_json());
   }
 
-  // Creates the pending rows. All or nothing: straight into the one transaction (a failed
-  // row fails the whole job, so what it left behind is rolled back with everything).
-  // Batch: under a savepoint; when a row fails, the chunk is rolled back and replayed a
-  // row at a time, each under its own savepoint, so only the failing rows are left out.
-  Status flush() {
-    if (pending_.empty()) return {};
-    if (!batch_) {
-      for (auto& p : pending_) TRY_STATUS(create(p, false));
-      pending_.clear();
-      return {};
-    }
-    TRY_STATUS(tx_->exec_script("SAVEPOINT import_chunk"));
-    std::size_t i = 0;
-    for (; i < pending_.size(); ++i) {
-      auto r = im_.catalogue_.create_record_in(*tx_, by_, pending_[i].body);
-      if (!r) {
-        if (fatal(r.error())) return std::unexpected(r.error());
-        break;
-      }
-    }
-    if (i == pending_.size()) {
-      TRY_STATUS(tx_->exec_script("RELEASE SAVEPOINT import_chunk"));
-      p_.rows_imported += static_cast<std::int64_t>(pending_.size());
-      pending_.clear();
-      return {};
-    }
-    TRY_STATUS(
-        tx_->exec_script("ROLLBACK TO SAVEPOINT import_chunk; RELEASE SAVEPOINT import_chunk"));
-    for (auto& p : pending_) TRY_STATUS(create(p, true));
-    pending_.clear();
+  // Checks the row's record as the catalogue creates it and queues it; a row the
+  // catalogue refuses is reported at once, the others when their batch is written.
+  Status queue(std::int64_t row, const json& body) {
+    auto ticket = creator_->add(body);
+    if (!ticket) return refused(row, ticket.error());
+    queued_rows_.push_back(row);
+    if (creator_->queued() >= kFlushRows) return written(TRY(creator_->flush()));
     return {};
   }
 
-  Status create(Pending& p, bool savepoint) {
-    if (savepoint) TRY_STATUS(tx_->exec_script("SAVEPOINT import_row"));
-    auto r = im_.catalogue_.create_record_in(*tx_, by_, p.body);
-    if (r) {
-      if (savepoint) TRY_STATUS(tx_->exec_script("RELEASE SAVEPOINT import_row"));
-      ++p_.rows_imported;
-      return {};
+  // Writes what is queued, and the search index's queue, before a commit (or the end of
+  // a dry run's batch).
+  Status finish_writes() {
+    if (!creator_) return {};
+    return written(TRY(creator_->finish()));
+  }
+
+  // Counts what the creator wrote; a record it refused (a reference code already held)
+  // fails its row, or is skipped with skip_existing.
+  Status written(const std::vector<catalogue::BulkCreator::Outcome>& outcomes) {
+    if (outcomes.size() != queued_rows_.size())
+      return fail(ErrorCode::internal, "the catalogue reported another number of records");
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      if (outcomes[i].error)
+        TRY_STATUS(refused(queued_rows_[i], *outcomes[i].error));
+      else
+        ++p_.rows_imported;
     }
-    const Error& e = r.error();
+    queued_rows_.clear();
+    return {};
+  }
+
+  Status refused(std::int64_t row, const Error& e) {
     if (fatal(e)) return std::unexpected(e);
-    if (savepoint)
-      TRY_STATUS(
-          tx_->exec_script("ROLLBACK TO SAVEPOINT import_row; RELEASE SAVEPOINT import_row"));
     if (e.code == ErrorCode::conflict && e.field == "reference_code" && skip_existing_) {
       ++p_.rows_skipped;
       return {};
     }
     ++p_.rows_failed;
-    keep({p.row, e.field.empty() ? "" : plan_.column_of(e.field), e.message});
+    keep({row, e.field.empty() ? "" : column_of(e.field), e.message});
     return {};
   }
 
@@ -406,17 +498,20 @@ class Importer::Run {
 
   // One transaction: committed only when every row went in (and never in a dry run).
   Status end_all_or_nothing() {
+    // Also after failures: the queued rows' reference codes are checked there.
+    TRY_STATUS(finish_writes());
     bool clean = p_.rows_failed == 0;
     if (clean && !dry_) {
       TRY_STATUS(write_job(*tx_, "succeeded", std::nullopt, true));
       TRY_STATUS(audit_import(*tx_));
+      creator_.reset();
       auto s = tx_->commit();
       tx_.reset();
       if (!s) return std::unexpected(s.error());
       report(true);
       return {};
     }
-    tx_.reset();  // roll back
+    rollback();
     std::optional<std::string> message;
     if (!clean)
       message = std::to_string(p_.rows_failed) + (p_.rows_failed == 1 ? " row" : " rows") +
@@ -431,9 +526,10 @@ class Importer::Run {
   // Commits a batch with the job's progress; a dry run rolls it back and records the
   // progress on its own.
   Status end_batch(bool last) {
+    TRY_STATUS(finish_writes());
     std::string status = last ? final_status(!dry_) : "running";
     if (dry_) {
-      tx_.reset();
+      rollback();
       last_row_ = current_row_;
       auto tx = TRY(im_.db_.begin(store::TxMode::write));
       TRY_STATUS(write_job(*tx, status, std::nullopt, last));
@@ -446,6 +542,7 @@ class Importer::Run {
         return conflict("job " + std::to_string(id_) +
                         " is being continued by another process; this run stopped");
       if (last) TRY_STATUS(audit_import(*tx_));
+      creator_.reset();
       auto s = tx_->commit();
       tx_.reset();
       if (!s) {
@@ -454,7 +551,7 @@ class Importer::Run {
       }
     }
     report(true);  // a batch is a natural point to show progress
-    if (!last) tx_ = TRY(im_.db_.begin(store::TxMode::write));
+    if (!last) TRY_STATUS(begin());
     return {};
   }
 
@@ -466,6 +563,10 @@ class Importer::Run {
         "rows_skipped = ?, rows_failed = ?, last_row = ?, errors = ?, message = ?, "
         "updated_at = ?, finished_at = ? WHERE id = ?";
     std::string at = now();
+    // Row order: a refused reference code is known only when its batch is written, after
+    // rows further on were checked.
+    std::stable_sort(stored_errors_.begin(), stored_errors_.end(),
+                     [](const json& a, const json& b) { return a.value("row", 0) < b.value("row", 0); });
     store::Params params = {status,
                             p_.rows_total,
                             p_.rows_done,
@@ -528,11 +629,13 @@ class Importer::Run {
   std::int64_t done_before_ = 0;
   bool dry_ = false, skip_existing_ = false;
   Plan plan_;
+  std::mutex plan_mu_;  // plan_ is also used by the reading thread
   Lookups lookups_;
   Progress p_;
   json stored_errors_ = json::array();
   std::unique_ptr<store::Tx> tx_;
-  std::vector<Pending> pending_;
+  std::unique_ptr<catalogue::BulkCreator> creator_;  // in tx_; destroyed before it
+  std::vector<std::int64_t> queued_rows_;            // the rows of the creator's queue
   std::unordered_map<std::string, std::int64_t> codes_;
   std::chrono::steady_clock::time_point started_, last_report_;
 };

@@ -119,6 +119,55 @@ TEST_CASE("transfer: a CSV with Chinese headers imports every row in one transac
   });
 }
 
+TEST_CASE("transfer: imported records are searchable and each has its audit entry naming the job") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    // More rows than one write of the catalogue's bulk creator, in batches that do not
+    // line up with it.
+    std::string csv = "题名,年度,密级\n";
+    for (int i = 1; i <= 2500; ++i)
+      csv += (i % 500 == 0 ? "供水管网改造 " : "城市建设 第") + std::to_string(i) + "卷," +
+             std::to_string(1990 + i % 3) + ",开放\n";
+    ImportOptions o;
+    o.batch_size = 700;
+    json job = f.import(csv, o);
+    CHECK(job["status"] == "succeeded");
+    CHECK(job["rows_imported"] == 2500);
+    auto recs = f.records();
+    REQUIRE(recs.size() == 2500);
+    std::set<std::string> codes;
+    for (auto& r : recs) codes.insert(r["reference_code"].get<std::string>());
+    CHECK(codes.size() == 2500);
+    CHECK(codes.count("QZ01-WS-1990-D30-0833"));  // 833 rows of each year, numbered in order
+    CHECK_FALSE(codes.count("QZ01-WS-1990-D30-0834"));
+
+    auto tx = f.t.db().begin(store::TxMode::read);
+    REQUIRE(tx);
+    search::Query q;
+    q.q = "供水管网";
+    q.audience = search::Audience::staff_all;
+    auto found = search::run(**tx, q, f.catalogue.weights());
+    REQUIRE(found);
+    CHECK(found->total == 5);
+    auto audited = (*tx)->query(
+        "SELECT a.entity_id, a.detail FROM audit_log a WHERE a.action = 'record.create'");
+    REQUIRE(audited);
+    REQUIRE(audited->size() == 2500);
+    std::set<std::string> ids;
+    for (auto& r : *audited) {
+      ids.insert(r.str(0));
+      json d = json::parse(r.str(1));
+      CHECK(d["import_job"] == job["id"]);
+    }
+    std::set<std::string> want;
+    for (auto& r : recs) want.insert(std::to_string(r["id"].get<std::int64_t>()));
+    CHECK(ids == want);
+    auto verified = audit::verify(f.t.db());
+    REQUIRE(verified);
+    CHECK(verified->ok);
+  });
+}
+
 TEST_CASE("transfer: one bad row leaves nothing behind, and every bad row is reported") {
   each_backend([](const std::string& backend) {
     Fixture f(backend);
