@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <algorithm>
 #include <map>
 
 #include "audit/audit.h"
@@ -264,12 +265,17 @@ const std::vector<Column>& export_columns() {
 Exporter::Exporter(store::Database& db, catalogue::Service& catalogue, const Clock& clock)
     : db_(db), catalogue_(catalogue), clock_(clock) {}
 
-Result<std::int64_t> Exporter::write(const Actor& by, const std::string& path,
-                                     const ExportOptions& o,
-                                     const std::function<void(std::int64_t)>& progress) {
-  TRY_STATUS(auth::require(by, auth::Permission::record_transfer));
-  const ExportFilter& f = o.filter;
+namespace {
+
+struct Plan {
   catalogue::RecordQuery q;
+  std::vector<std::string> statuses;
+  CategoryPaths paths;
+};
+
+Result<Plan> plan_for(catalogue::Service& catalogue, const Actor& by, const ExportFilter& f) {
+  Plan p;
+  catalogue::RecordQuery& q = p.q;
   q.limit = kPage;
   q.year_from = f.year_from;
   q.year_to = f.year_to;
@@ -278,22 +284,62 @@ Result<std::int64_t> Exporter::write(const Actor& by, const std::string& path,
   if (f.year_from && f.year_to && *f.year_to < *f.year_from)
     return invalid("year_to", "year_to is before year_from");
   if (f.fonds) {
-    auto fonds = TRY(catalogue_.list_fonds(by));
+    auto fonds = TRY(catalogue.list_fonds(by));
     for (auto& x : fonds["items"])
       if (x["code"] == *f.fonds) q.fonds_id = x["id"].get<std::int64_t>();
     if (!q.fonds_id) return invalid("fonds", "no fonds with code " + *f.fonds);
   }
-  CategoryPaths paths = TRY(category_paths(catalogue_, by));
+  p.paths = TRY(category_paths(catalogue, by));
   if (f.category) {
-    for (auto& [id, p] : paths)
-      if (p == *f.category) q.category_id = id;
+    for (auto& [id, path] : p.paths)
+      if (path == *f.category) q.category_id = id;
     if (!q.category_id) return invalid("category", "no category with code " + *f.category);
   }
-  std::vector<std::string> statuses = {f.status.value_or("active")};
-  if (statuses[0] == "all") statuses = {"active", "closed", "disposed"};
-  for (auto& s : statuses)
+  p.statuses = {f.status.value_or("active")};
+  if (p.statuses[0] == "all") p.statuses = {"active", "closed", "disposed"};
+  for (auto& s : p.statuses)
     if (s != "active" && s != "closed" && s != "disposed")
       return invalid("status", "status must be active, closed, disposed or all");
+  return p;
+}
+
+}  // namespace
+
+Result<ExportScan> Exporter::scan(const Actor& by, const ExportOptions& o, std::int64_t limit) {
+  TRY_STATUS(auth::require(by, auth::Permission::record_transfer));
+  Plan plan = TRY(plan_for(catalogue_, by, o.filter));
+  ExportScan out;
+  plan.q.limit = static_cast<int>(std::min<std::int64_t>(kPage, limit + 1));
+  for (auto& status : plan.statuses) {
+    plan.q.status = status;
+    plan.q.cursor.reset();
+    for (;;) {
+      auto page = TRY(catalogue_.list_records(by, plan.q));
+      for (auto& rec : page["items"]) {
+        if (++out.records > limit) {
+          out.more = true;
+          return out;
+        }
+        std::string level = rec.value("access_level", "");
+        out.controlled |= level == "controlled";
+        out.secret |= level == "secret";
+      }
+      if (page["next_cursor"].is_null()) break;
+      plan.q.cursor = page["next_cursor"].get<std::string>();
+    }
+  }
+  return out;
+}
+
+Result<std::int64_t> Exporter::write(const Actor& by, const std::string& path,
+                                     const ExportOptions& o,
+                                     const std::function<void(std::int64_t)>& progress) {
+  TRY_STATUS(auth::require(by, auth::Permission::record_transfer));
+  const ExportFilter& f = o.filter;
+  Plan plan = TRY(plan_for(catalogue_, by, f));
+  catalogue::RecordQuery& q = plan.q;
+  const CategoryPaths& paths = plan.paths;
+  const std::vector<std::string>& statuses = plan.statuses;
 
   std::unique_ptr<RecordSink> sink;
   if (o.format == Format::dublin_core)
@@ -327,6 +373,7 @@ Result<std::int64_t> Exporter::write(const Actor& by, const std::string& path,
   auto tx = TRY(db_.begin(store::TxMode::write));
   json detail = {
       {"filter", f.to_json()}, {"format", std::string(to_string(o.format))}, {"rows", n}};
+  if (o.request_id) detail["request_id"] = *o.request_id;
   TRY_STATUS(audit::append(*tx, by, {"record.export", "records", "", {}, "", detail}, clock_));
   TRY_STATUS(tx->commit());
   return n;
