@@ -483,8 +483,7 @@ Result<ExportFile> ExportRequests::download(const Actor& by, std::int64_t id) {
   ExportFile f;
   f.body = ss.str();
   f.content_type = std::string(content_type(format));
-  f.filename = "records-" + now.substr(0, 10) + "-" + std::to_string(id) + "." +
-               std::string(extension(format));
+  f.filename = "records-" + now.substr(0, 10) + "." + std::string(extension(format));
   return f;
 }
 
