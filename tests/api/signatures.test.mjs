@@ -6,13 +6,13 @@
 // poppler's pdfsig, an independent verifier, agrees. Staff record signatures that are not
 // embedded; both are audited.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { existsSync } from 'node:fs';
-
+import { appended, makeSignedPdf, tampered } from '../fixtures/signed-pdf.mjs';
 import { assertError, auditEntries, exportRecords, run, startServer, uniq } from './harness.mjs';
 
 const which = (cmd) => (process.env.PATH || '').split(':').some((d) => d && existsSync(path.join(d, cmd)));
@@ -29,73 +29,6 @@ after(async () => {
   await srv?.stop();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
-
-const utf16Hex = (s) => 'FEFF' + [...Buffer.from(s, 'utf16le').swap16()].map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
-
-// A one-page PDF with an AcroForm signature field, signed with `openssl cms`.
-async function makeSignedPdf(dir) {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  let r = await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-utf8',
-    '-subj', '/O=上海市档案馆/CN=张三', '-days', '30', '-keyout', key, '-out', cert]);
-  assert.equal(r.code, 0, r.stderr);
-  const HOLE = 8192;
-  const page = 'BT /F1 14 Tf 72 720 Td (Signed archival record) Tj ET\n';
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] /SigFlags 3 >> >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 6 0 R /Annots [4 0 R] /Resources << /Font << /F1 7 0 R >> >> >>',
-    '<< /Type /Annot /Subtype /Widget /FT /Sig /T (Approval) /Rect [0 0 0 0] /F 132 /P 3 0 R /V 5 0 R >>',
-    `<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached /Name <${utf16Hex('张三')}> /M (D:20261126103000+08'00') ` +
-      `/Reason <${utf16Hex('同意归档')}> /Location (Shanghai) /ContactInfo (zhang@example.org) ` +
-      `/ByteRange [0 0000000000 0000000000 0000000000] /Contents <${'0'.repeat(HOLE * 2)}> >>`,
-    `<< /Length ${page.length} >>\nstream\n${page}endstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  let pdf = '%PDF-1.7\n';
-  const offsets = [];
-  objects.forEach((o, i) => {
-    offsets.push(Buffer.byteLength(pdf, 'latin1'));
-    pdf += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = pdf.length;
-  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const off of offsets) pdf += `${String(off).padStart(10, '0')} 00000 n \n`;
-  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  const b = pdf.indexOf('/Contents <0000') + 10;
-  const c = b + HOLE * 2 + 2;
-  const pad = (n) => String(n).padStart(10, '0');
-  pdf = pdf.replace('[0 0000000000 0000000000 0000000000]', `[0 ${pad(b)} ${pad(c)} ${pad(pdf.length - c)}]`);
-  const bytes = Buffer.from(pdf, 'latin1');
-  const data = path.join(dir, 'ranges.bin');
-  await writeFile(data, Buffer.concat([bytes.subarray(0, b), bytes.subarray(c)]));
-  const sig = path.join(dir, 'sig.der');
-  r = await run('openssl', ['cms', '-sign', '-binary', '-nosmimecap', '-md', 'sha256', '-in', data, '-signer', cert, '-inkey', key,
-    '-outform', 'DER', '-out', sig]);
-  assert.equal(r.code, 0, r.stderr);
-  const der = (await readFile(sig)).toString('hex');
-  assert.ok(der.length <= HOLE * 2);
-  bytes.write(der, b + 1, 'latin1');
-  return bytes;
-}
-
-function tampered(pdf) {
-  const copy = Buffer.from(pdf);
-  const at = copy.indexOf('Signed archival record');
-  copy[at] = 'Z'.charCodeAt(0);
-  return copy;
-}
-
-function appended(pdf) {
-  const text = pdf.toString('latin1');
-  const prev = Number(text.slice(text.lastIndexOf('startxref\n') + 10).trim().split('\n')[0]);
-  const page = 'BT /F1 14 Tf 72 700 Td (Changed after signing) Tj ET\n';
-  const off = pdf.length;
-  let extra = `6 0 obj\n<< /Length ${page.length} >>\nstream\n${page}endstream\nendobj\n`;
-  const xref = off + extra.length;
-  extra += `xref\n6 1\n${String(off).padStart(10, '0')} 00000 n \ntrailer\n<< /Size 8 /Root 1 0 R /Prev ${prev} >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.concat([pdf, Buffer.from(extra, 'latin1')]);
-}
 
 const record = async (access_level = 'open') => {
   const r = await srv.api('POST', '/api/v1/records', { as: 'archivist', body: { title: uniq('签名测试 '), access_level } });
