@@ -261,7 +261,7 @@ int serve(const Config& config) {
   api.open("GET", "/", serve_file);
   for (auto* page : {"/login", "/patrons", "/patrons/{id}", "/audit", "/users", "/key-changes",
                      "/portal", "/portal/search", "/records", "/records/{id}", "/appraisal",
-                     "/locations", "/catalogue-settings", "/search-demand"})
+                     "/locations", "/catalogue-settings", "/search-demand", "/exports"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;

@@ -285,10 +285,10 @@ export const EXPORT_STATUS = {
   expired: ['已过期', 'Expired'],
 };
 export const EXPORT_FORMATS = {
-  csv: ['CSV', 'CSV'],
-  xlsx: ['Excel', 'XLSX'],
-  json: ['JSON', 'JSON'],
-  ndjson: ['NDJSON', 'NDJSON'],
+  csv: ['逗号分隔', 'CSV'],
+  xlsx: ['电子表格', 'XLSX'],
+  json: ['JSON（含附件与签名）', 'JSON'],
+  ndjson: ['逐行 JSON', 'NDJSON'],
   dc: ['都柏林核心', 'Dublin Core XML'],
 };
 
