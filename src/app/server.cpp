@@ -207,8 +207,10 @@ int serve(const Config& config) {
   sharing::register_oai_routes(api, oai, config);
   transfer::Importer importer(**db, catalogue);
   transfer::Exporter exporter(**db, catalogue);
+  transfer::ExportRequests exports(**db, exporter, config);  // joins running exports
+  exports.resume();
   transfer::ImportRunner imports(importer);  // destroyed first: stops and joins imports
-  transfer::register_routes(api, imports, exporter);
+  transfer::register_routes(api, imports, exporter, exports);
   service::Desk desk(**db, reads, config.timezone);
   desk.on_patron_name([&patrons](const Actor& by, std::int64_t id) -> std::optional<std::string> {
     auto p = patrons.get(by, id);
@@ -259,7 +261,7 @@ int serve(const Config& config) {
   api.open("GET", "/", serve_file);
   for (auto* page : {"/login", "/patrons", "/patrons/{id}", "/audit", "/users", "/key-changes",
                      "/portal", "/portal/search", "/records", "/records/{id}", "/appraisal",
-                     "/locations", "/catalogue-settings", "/search-demand"})
+                     "/locations", "/catalogue-settings", "/search-demand", "/exports"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;

@@ -86,6 +86,7 @@ bool allowed(Role role, Permission p) {
     case Permission::catalogue_config:
       return role == R::administrator || role == R::archivist;
     case Permission::appraisal_decide:
+    case Permission::export_approve:
       return role == R::manager;
     case Permission::record_transfer:
       return role == R::archivist || role == R::manager;

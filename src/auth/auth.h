@@ -52,6 +52,7 @@ enum class Permission {
   ticket_confidential,  // see reports (举报) not assigned to oneself
   ticket_escalation,    // acknowledge SLA escalations (they go to managers)
   service_config,       // working hours, holidays, SLA policies, teams, standard answers
+  export_approve,       // approve or reject another user's bulk export request (D42)
 };
 
 // The permission matrix for staff roles; portal (patron) accounts are handled by the

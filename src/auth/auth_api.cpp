@@ -106,7 +106,8 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                            {Permission::ticket_write, "ticket_write"},
                            {Permission::ticket_confidential, "ticket_confidential"},
                            {Permission::ticket_escalation, "ticket_escalation"},
-                           {Permission::service_config, "service_config"}})
+                           {Permission::service_config, "service_config"},
+                           {Permission::export_approve, "export_approve"}})
       if (allowed(a.role, p)) perms.push_back(name);
     out["permissions"] = perms;
     // A new browser tab has the cookie but not the CSRF token: give it back here.

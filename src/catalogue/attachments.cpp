@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <map>
 
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "catalogue/attachments_internal.h"
+#include "catalogue/attachments_signatures.h"
 #include "catalogue/content.h"
 #include "catalogue/watermark.h"
 #include "patrons/timeline.h"
@@ -185,6 +187,102 @@ int limit_for(const Config& c, const std::string& level) {
   return c.download_limit_open;
 }
 
+
+const char* kSignatureColumns =
+    "id, attachment_id, source, field_name, signer, signed_at, method, certificate_ref, note, "
+    "integrity, detail, created_by, created_at, removed, removed_by, removed_at";
+
+json signature_json(const store::Row& r, const Actor& by) {
+  auto opt_text = [&](std::size_t i) { return r.is_null(i) ? json() : json(r.str(i)); };
+  auto opt_int = [&](std::size_t i) { return r.is_null(i) ? json() : json(r.i64(i)); };
+  bool embedded = r.str(2) == "embedded";
+  json j = {{"id", r.i64(0)},
+            {"attachment_id", r.i64(1)},
+            {"source", r.str(2)},
+            {"signer", opt_text(4)},
+            {"signed_at", opt_text(5)},
+            {"method", r.str(6)},
+            // Integrity is checked for embedded signatures only; trust never (see
+            // attachments_signatures.h).
+            {"integrity", opt_text(9)},
+            {"trust", embedded ? json("not_verified") : json()}};
+  if (by.role == Role::patron) return j;
+  j["field"] = opt_text(3);
+  j["certificate_ref"] = opt_text(7);
+  j["note"] = opt_text(8);
+  json detail = json::parse(r.str(10), nullptr, false);
+  j["detail"] = embedded && !detail.is_discarded() ? detail : json();
+  j["created_by"] = opt_int(11);
+  j["created_at"] = r.str(12);
+  j["removed"] = r.i64(13) != 0;
+  j["removed_by"] = opt_int(14);
+  j["removed_at"] = opt_text(15);
+  return j;
+}
+
+// The signatures of these attachments, by attachment id, in the order they were stored.
+Result<std::map<std::int64_t, json>> signatures_of(store::Tx& tx,
+                                                    const std::vector<std::int64_t>& ids,
+                                                    const Actor& by, bool include_removed) {
+  std::map<std::int64_t, json> out;
+  for (auto id : ids) out[id] = json::array();
+  if (ids.empty()) return out;
+  std::string in;
+  store::Params params;
+  for (auto id : ids) {
+    in += in.empty() ? "?" : ",?";
+    params.push_back(id);
+  }
+  auto rows =
+      TRY(tx.query(std::string("SELECT ") + kSignatureColumns +
+                       " FROM attachment_signatures WHERE attachment_id IN (" + in + ")" +
+                       (include_removed && by.role != Role::patron ? "" : " AND removed = 0") +
+                       " ORDER BY attachment_id, id",
+                   params));
+  for (auto& r : rows) out[r.i64(1)].push_back(signature_json(r, by));
+  return out;
+}
+
+// Stores what inspect_pdf_signatures found for a new attachment.
+Status store_embedded(store::Tx& tx, std::int64_t attachment_id, const std::vector<json>& found,
+                      std::int64_t by_user, const std::string& now) {
+  for (const json& s : found) {
+    json signer = s["name"];
+    if (!signer.is_string() && s["certificate"].is_object())
+      signer = s["certificate"]["subject"];
+    json method = s["sub_filter"].is_string() ? s["sub_filter"] : json("pdf");
+    TRY(tx.exec(
+        "INSERT INTO attachment_signatures (attachment_id, source, field_name, signer, signed_at, "
+        "method, integrity, detail, created_by, created_at) VALUES (?,'embedded',?,?,?,?,?,?,?,?)",
+        {attachment_id, s["field"].get<std::string>(),
+         signer.is_string() ? store::Value(signer.get<std::string>()) : store::null_value(),
+         s["signing_time"].is_string() ? store::Value(s["signing_time"].get<std::string>())
+                                       : store::null_value(),
+         method.get<std::string>(), s["integrity"].get<std::string>(), s.dump(),
+         by_user ? store::Value(by_user) : store::null_value(), now}));
+  }
+  return {};
+}
+
+std::string trim_text(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// YYYY-MM-DD, or an ISO 8601 time (stored as given).
+bool valid_signed_at(const std::string& s) {
+  if (s.size() == 10) {
+    for (std::size_t i = 0; i < 10; ++i)
+      if ((i == 4 || i == 7) ? s[i] != '-' : !std::isdigit(static_cast<unsigned char>(s[i])))
+        return false;
+    int month = std::stoi(s.substr(5, 2)), day = std::stoi(s.substr(8, 2));
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+  }
+  return parse_time(s).has_value();
+}
+
 }  // namespace
 
 Service::Service(store::Database& db, const Config& config, Hooks hooks, const Clock& clock)
@@ -222,6 +320,8 @@ Result<json> Service::upload(const Actor& by, std::int64_t record_id, const std:
     return conflict("the record was disposed; it takes no attachments");
 
   Identification id = identify(content);
+  std::vector<json> embedded;
+  if (id.mime == "application/pdf") embedded = inspect_pdf_signatures(content);
   ScanVerdict verdict = scanner_->scan(content);
   if (verdict.kind == ScanVerdict::Kind::infected) {
     spdlog::warn("event=attachment_infected record_id={} sha256={} signature=\"{}\" request_id={}",
@@ -319,6 +419,10 @@ Result<json> Service::upload(const Actor& by, std::int64_t record_id, const std:
        by.user_id ? store::Value(by.user_id) : store::null_value(), now},
       "attachment"));
   std::int64_t attachment_id = inserted.i64(0);
+  TRY_STATUS(store_embedded(*tx, attachment_id, embedded, by.user_id, now));
+  json signature_summary = json::array();
+  for (const json& sig : embedded)
+    signature_summary.push_back({{"field", sig["field"]}, {"integrity", sig["integrity"]}});
   if (hooks_.reindex) TRY_STATUS(hooks_.reindex(*tx, record_id));
   TRY_STATUS(audit::append(*tx, by,
                            {"attachment.create",
@@ -333,7 +437,8 @@ Result<json> Service::upload(const Actor& by, std::int64_t record_id, const std:
                              {"format", id.format},
                              {"encrypted", encrypt},
                              {"scan_status", scan_status},
-                             {"deduplicated", row.has_value()}}},
+                             {"deduplicated", row.has_value()},
+                             {"signatures", signature_summary}}},
                            clock_));
   if (record.patron_id)
     TRY(timeline::append(*tx, by,
@@ -345,6 +450,7 @@ Result<json> Service::upload(const Actor& by, std::int64_t record_id, const std:
                           std::to_string(record_id)},
                          clock_));
   json out = TRY(attachment_json(*tx, attachment_id, by));
+  out["signatures"] = TRY(signatures_of(*tx, {attachment_id}, by, false))[attachment_id];
   TRY_STATUS(tx->commit());
   if (!extracted.note.empty())
     spdlog::info("event=attachment_text attachment_id={} status={} note=\"{}\"", attachment_id,
@@ -362,7 +468,13 @@ Result<json> Service::list(const Actor& by, std::int64_t record_id, bool include
                                 (include_removed ? "" : " AND a.removed = 0") + " ORDER BY a.id",
                             {record_id}));
   json items = json::array();
-  for (auto& r : rows) items.push_back(to_json(r, by));
+  std::vector<std::int64_t> ids;
+  for (auto& r : rows) {
+    items.push_back(to_json(r, by));
+    ids.push_back(r.i64(0));
+  }
+  auto sigs = TRY(signatures_of(*tx, ids, by, false));
+  for (auto& item : items) item["signatures"] = sigs[item["id"].get<std::int64_t>()];
   return json{{"items", items}, {"next_cursor", nullptr}};
 }
 
@@ -377,7 +489,9 @@ Result<json> Service::get(const Actor& by, std::int64_t attachment_id) {
     return std::unexpected(record.error());
   }
   if (rec->i64(1) != 0 && by.role == Role::patron) return not_found("no such attachment");
-  return attachment_json(*tx, attachment_id, by);
+  json out = TRY(attachment_json(*tx, attachment_id, by));
+  out["signatures"] = TRY(signatures_of(*tx, {attachment_id}, by, false))[attachment_id];
+  return out;
 }
 
 Result<Download> Service::download(const Actor& by, std::int64_t attachment_id, bool head_only) {
@@ -525,6 +639,134 @@ Status Service::remove(const Actor& by, std::int64_t attachment_id, const std::s
   }
   if (destroyed) delete_blob_files(db_, config_, {sha});
   return {};
+}
+
+Result<json> Service::signatures(const Actor& by, std::int64_t attachment_id,
+                                 bool include_removed) {
+  auto tx = TRY(db_.begin(store::TxMode::read));
+  auto rec = TRY(
+      tx->maybe_one("SELECT record_id, removed FROM attachments WHERE id = ?", {attachment_id}));
+  if (!rec) return not_found("no such attachment");
+  auto record = readable_record(*tx, by, rec->i64(0));
+  if (!record) {
+    if (record.error().code == ErrorCode::not_found) return not_found("no such attachment");
+    return std::unexpected(record.error());
+  }
+  if (rec->i64(1) != 0 && by.role == Role::patron) return not_found("no such attachment");
+  auto sigs = TRY(signatures_of(*tx, {attachment_id}, by, include_removed));
+  return json{{"items", sigs[attachment_id]}, {"next_cursor", nullptr}};
+}
+
+Result<json> Service::record_signature(const Actor& by, std::int64_t attachment_id,
+                                       const json& body) {
+  TRY_STATUS(staff_may(by, Permission::record_write));
+  auto text = [&](const char* name, bool required, std::size_t max) -> Result<std::string> {
+    auto it = body.find(name);
+    if (it == body.end() || it->is_null()) {
+      if (required) return invalid(name, std::string(name) + " is required");
+      return std::string();
+    }
+    if (!it->is_string()) return invalid(name, std::string(name) + " must be text");
+    std::string v = trim_text(it->get<std::string>());
+    if (required && v.empty()) return invalid(name, std::string(name) + " is required");
+    if (v.size() > max)
+      return invalid(name, std::string(name) + " is at most " + std::to_string(max) + " bytes");
+    if (!text::valid_utf8(v)) return invalid(name, "must be valid UTF-8");
+    return v;
+  };
+  std::string signer = TRY(text("signer", true, 500));
+  std::string method = TRY(text("method", true, 20));
+  if (method != "detached" && method != "paper" && method != "seal" && method != "other")
+    return invalid("method", "method must be detached, paper, seal or other");
+  std::string signed_at = TRY(text("signed_at", false, 40));
+  if (!signed_at.empty() && !valid_signed_at(signed_at))
+    return invalid("signed_at", "a date (2026-11-26) or an ISO 8601 time");
+  std::string certificate_ref = TRY(text("certificate_ref", false, 2000));
+  std::string note = TRY(text("note", false, 4000));
+
+  auto tx = TRY(db_.begin(store::TxMode::write));
+  auto a = TRY(tx->maybe_one("SELECT record_id, removed, filename FROM attachments WHERE id = ?",
+                             {attachment_id}));
+  if (!a) return not_found("no such attachment");
+  auto record = writable_record(*tx, by, a->i64(0));
+  if (!record) {
+    if (record.error().code == ErrorCode::not_found) return not_found("no such attachment");
+    return std::unexpected(record.error());
+  }
+  if (a->i64(1) != 0) return conflict("this attachment was removed");
+  std::string now = format_time(clock_.now());
+  auto opt = [](const std::string& v) { return v.empty() ? store::null_value() : store::Value(v); };
+  auto id = TRY(tx->one(
+      "INSERT INTO attachment_signatures (attachment_id, source, signer, signed_at, method, "
+      "certificate_ref, note, created_by, created_at) VALUES (?,'recorded',?,?,?,?,?,?,?) "
+      "RETURNING id",
+      {attachment_id, signer, opt(signed_at), method, opt(certificate_ref), opt(note),
+       by.user_id ? store::Value(by.user_id) : store::null_value(), now},
+      "signature"));
+  std::int64_t signature_id = id.i64(0);
+  TRY_STATUS(audit::append(*tx, by,
+                           {"attachment.signature_record",
+                            "attachment",
+                            std::to_string(attachment_id),
+                            record->patron_id,
+                            "",
+                            {{"record_id", record->id},
+                             {"signature_id", signature_id},
+                             {"signer", signer},
+                             {"method", method},
+                             {"signed_at", signed_at}}},
+                           clock_));
+  if (record->patron_id)
+    TRY(timeline::append(*tx, by,
+                         {*record->patron_id,
+                          "record.signature_recorded",
+                          "Signature of " + signer + " recorded for " + a->str(2) +
+                              " of record " + record->reference_code,
+                          {{"record_id", record->id}, {"attachment_id", attachment_id}},
+                          "record",
+                          std::to_string(record->id)},
+                         clock_));
+  auto row = TRY(tx->one(std::string("SELECT ") + kSignatureColumns +
+                             " FROM attachment_signatures WHERE id = ?",
+                         {signature_id}, "signature"));
+  json out = signature_json(row, by);
+  TRY_STATUS(tx->commit());
+  return out;
+}
+
+Status Service::withdraw_signature(const Actor& by, std::int64_t attachment_id,
+                                   std::int64_t signature_id, const std::string& reason) {
+  TRY_STATUS(staff_may(by, Permission::record_write));
+  if (trim_text(reason).empty()) return invalid("reason", "say why the signature is withdrawn");
+  auto tx = TRY(db_.begin(store::TxMode::write));
+  auto a = TRY(tx->maybe_one("SELECT record_id FROM attachments WHERE id = ?", {attachment_id}));
+  if (!a) return not_found("no such attachment");
+  auto record = writable_record(*tx, by, a->i64(0));
+  if (!record) {
+    if (record.error().code == ErrorCode::not_found) return not_found("no such attachment");
+    return std::unexpected(record.error());
+  }
+  auto sig = TRY(tx->maybe_one(
+      "SELECT source, removed, signer FROM attachment_signatures WHERE id = ? AND "
+      "attachment_id = ?",
+      {signature_id, attachment_id}));
+  if (!sig || sig->i64(1) != 0) return not_found("no such signature");
+  if (sig->str(0) != "recorded")
+    return conflict("an embedded signature is part of the file and cannot be withdrawn");
+  TRY(tx->exec(
+      "UPDATE attachment_signatures SET removed = 1, removed_by = ?, removed_at = ? WHERE id = ?",
+      {by.user_id ? store::Value(by.user_id) : store::null_value(), format_time(clock_.now()),
+       signature_id}));
+  TRY_STATUS(audit::append(
+      *tx, by,
+      {"attachment.signature_withdraw",
+       "attachment",
+       std::to_string(attachment_id),
+       record->patron_id,
+       reason,
+       {{"record_id", record->id}, {"signature_id", signature_id}, {"signer", sig->str(2)}}},
+      clock_));
+  return tx->commit();
 }
 
 Result<std::vector<std::string>> purge_record(store::Tx& tx, std::int64_t record_id,

@@ -113,8 +113,23 @@ class Service {
   // with `too_many_requests` past the user's limit for the record's access level.
   Result<Download> download(const Actor& by, std::int64_t attachment_id, bool head_only = false);
   Status remove(const Actor& by, std::int64_t attachment_id, const std::string& reason);
-  // The fixity report: totals, the last runs, and blobs whose last check failed.
+  // The fixity report: totals, the last runs, blobs whose last check failed, and
+  // attachments whose embedded signature is not intact (or could not be checked).
   Result<nlohmann::json> fixity_report(const Actor& by);
+
+  // Electronic signatures of an attachment (attachments_signatures.h): the embedded ones
+  // read at upload and the ones staff recorded; withdrawn ones only with include_removed.
+  Result<nlohmann::json> signatures(const Actor& by, std::int64_t attachment_id,
+                                    bool include_removed = false);
+  // Records a signature that is not embedded in the file. `body`: signer (required),
+  // method (detached, paper, seal, other; required), signed_at (YYYY-MM-DD or ISO 8601
+  // time), certificate_ref, note. Needs record_write (and record_secret for a secret
+  // record); audited as attachment.signature_record.
+  Result<nlohmann::json> record_signature(const Actor& by, std::int64_t attachment_id,
+                                          const nlohmann::json& body);
+  // Withdraws a recorded signature (an embedded one cannot be: it is in the file).
+  Status withdraw_signature(const Actor& by, std::int64_t attachment_id,
+                            std::int64_t signature_id, const std::string& reason);
 
   BlobStore& blobs() { return *blobs_; }
   VirusScanner& scanner() { return *scanner_; }

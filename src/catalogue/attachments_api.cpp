@@ -80,6 +80,37 @@ void register_attachment_routes(http::Api& api, attachments::Service& s, const C
                    });
   api.secured("GET", "/api/v1/attachments/{id}/content",
               [&s](Request& r, const Actor& a) { return content(s, r, a); });
+  api.secured_json("GET", "/api/v1/attachments/{id}/signatures",
+                   [&s](Request& r, const Actor& a) -> Result<json> {
+                     TRY_STATUS(http::only_params(r, {"include_removed"}));
+                     auto removed = http::text_param(r, "include_removed").value_or("false");
+                     if (removed != "true" && removed != "false")
+                       return invalid("include_removed", "true or false");
+                     return s.signatures(a, TRY(http::id_path(r)), removed == "true");
+                   });
+  api.secured_json(
+      "POST", "/api/v1/attachments/{id}/signatures",
+      [&s](Request& r, const Actor& a) -> Result<json> {
+        TRY_STATUS(http::only_params(r, {}));
+        auto id = TRY(http::id_path(r));
+        auto body = TRY(http::json_body(r));
+        TRY_STATUS(
+            http::only_fields(body, {"signer", "method", "signed_at", "certificate_ref", "note"}));
+        return s.record_signature(a, id, body);
+      },
+      201);
+  api.secured("DELETE", "/api/v1/attachments/{id}/signatures/{signature_id}",
+              [&s](Request& r, const Actor& a) {
+                auto withdrawn = [&]() -> Status {
+                  auto id = TRY(http::id_path(r));
+                  auto sid = TRY(http::id_path(r, "signature_id"));
+                  auto body = TRY(http::optional_json_body(r));
+                  TRY_STATUS(http::only_fields(body, {"reason"}));
+                  return s.withdraw_signature(a, id, sid,
+                                              TRY(http::string_field(body, "reason", true)));
+                }();
+                return reply(withdrawn, r);
+              });
   api.secured("DELETE", "/api/v1/attachments/{id}", [&s](Request& r, const Actor& a) {
     auto removed = [&]() -> Status {
       auto id = TRY(http::id_path(r));

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "audit/audit.h"
+#include "catalogue/attachments_signatures_testing.h"
 #include "catalogue/attachments_testing.h"
 #include "catalogue/catalogue.h"
 #include "catalogue/content.h"
@@ -567,5 +568,148 @@ TEST_CASE(
     REQUIRE(service.remove(kArchivist, pdf["id"], "test"));
     CHECK_FALSE(found("zebrafixity"));
     CHECK(found("馆藏鉴定"));
+  });
+}
+
+TEST_CASE("catalogue:attachments signatures embedded in PDFs are stored, shown and reported") {
+  for_each_backend([](const std::string& backend) {
+    World w(backend);
+    auto rec = make_record(w.db(), "open", "S-1");
+    auto secret = make_record(w.db(), "secret", "S-2");
+    TestSigner signer = make_test_signer("张三", "上海市档案馆");
+    std::string good = make_signed_pdf(signer);
+    std::string tampered = tamper_signed_pdf(good);
+    std::string appended = append_update(good);
+
+    json a = must(w.service->upload(kArchivist, rec, "signed.pdf", good));
+    REQUIRE(a["signatures"].size() == 1);
+    json s = a["signatures"][0];
+    CHECK(s["source"] == "embedded");
+    CHECK(s["signer"] == "张三");
+    CHECK(s["signed_at"] == "2026-11-26T10:30:00+08:00");
+    CHECK(s["method"] == "adbe.pkcs7.detached");
+    CHECK(s["integrity"] == "intact");
+    CHECK(s["trust"] == "not_verified");
+    CHECK(s["detail"]["certificate"]["subject"] == "CN=张三,O=上海市档案馆");
+    CHECK(s["detail"]["coverage"] == "complete");
+
+    json t = must(w.service->upload(kArchivist, rec, "tampered.pdf", tampered));
+    CHECK(t["signatures"][0]["integrity"] == "not_intact");
+    CHECK(t["signatures"][0]["detail"]["digest"] == "mismatch");
+    json u = must(w.service->upload(kArchivist, secret, "updated.pdf", appended));
+    CHECK(u["signatures"][0]["integrity"] == "not_intact");
+    CHECK(u["signatures"][0]["detail"]["coverage"] == "incomplete");
+    json plain = must(w.service->upload(kArchivist, rec, "plain.pdf", make_pdf({"unsigned"})));
+    CHECK(plain["signatures"].empty());
+
+    // The list and one attachment carry them; a patron sees who signed and whether the
+    // file is intact, not the inspection's detail.
+    auto listed = must(w.service->list(kAgent, rec, false));
+    REQUIRE(listed["items"].size() == 3);
+    CHECK(listed["items"][0]["signatures"][0]["integrity"] == "intact");
+    CHECK(listed["items"][1]["signatures"][0]["integrity"] == "not_intact");
+    auto seen = must(w.service->get(kPatron, a["id"].get<std::int64_t>()));
+    CHECK(seen["signatures"][0]["signer"] == "张三");
+    CHECK(seen["signatures"][0]["integrity"] == "intact");
+    CHECK_FALSE(seen["signatures"][0].contains("detail"));
+
+    // The upload's audit entry says what was found.
+    auto tx = w.db().begin(store::TxMode::read);
+    REQUIRE(tx);
+    auto row = (*tx)->one(
+        "SELECT detail FROM audit_log WHERE action = 'attachment.create' AND entity_id = ?",
+        {std::to_string(t["id"].get<std::int64_t>())}, "audit");
+    REQUIRE(row);
+    json detail = json::parse(row->str(0));
+    CHECK(detail["signatures"][0]["integrity"] == "not_intact");
+    tx->reset();
+
+    // The fixity report names the attachments whose signature is not intact.
+    auto report = must(w.service->fixity_report(kManager));
+    CHECK(report["signatures"]["embedded"] == 3);
+    CHECK(report["signatures"]["intact"] == 1);
+    CHECK(report["signatures"]["not_intact"] == 2);
+    REQUIRE(report["signatures"]["items"].size() == 2);
+    CHECK(report["signatures"]["items"][0]["filename"] == "tampered.pdf");
+    CHECK(report["signatures"]["items"][1]["filename"] == "updated.pdf");
+    CHECK(report["signatures"]["items"][1]["coverage"] == "incomplete");
+  });
+}
+
+TEST_CASE("catalogue:attachments signatures recorded by staff are checked, audited, withdrawn") {
+  for_each_backend([](const std::string& backend) {
+    World w(backend);
+    auto rec = make_record(w.db(), "controlled", "R-1");
+    auto secret = make_record(w.db(), "secret", "R-2");
+    json scan = must(w.service->upload(kArchivist, rec, "sign-off.txt", "scanned sign-off"));
+    json hidden = must(w.service->upload(kArchivist, secret, "s.txt", "secret sign-off"));
+    auto id = scan["id"].get<std::int64_t>();
+    json body = {{"signer", "王主任"},
+                 {"method", "paper"},
+                 {"signed_at", "2019-03-05"},
+                 {"certificate_ref", "档案室登记簿 第12页"},
+                 {"note", "手写签字，扫描件"}};
+    json s = must(w.service->record_signature(kArchivist, id, body));
+    CHECK(s["source"] == "recorded");
+    CHECK(s["signer"] == "王主任");
+    CHECK(s["method"] == "paper");
+    CHECK(s["signed_at"] == "2019-03-05");
+    CHECK(s["integrity"].is_null());  // nothing was checked
+    CHECK(s["trust"].is_null());
+    CHECK(s["note"] == "手写签字，扫描件");
+    CHECK(count(w.db(),
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'attachment.signature_record'") ==
+          1);
+    auto listed = must(w.service->signatures(kAgent, id));
+    REQUIRE(listed["items"].size() == 1);
+
+    // Bad input and who may.
+    auto with = [&](const char* k, json v) {
+      json b = body;
+      b[k] = v;
+      return b;
+    };
+    CHECK(error_of(w.service->record_signature(kArchivist, id, with("signer", "  "))).field ==
+          "signer");
+    CHECK(error_of(w.service->record_signature(kArchivist, id, with("method", "magic"))).field ==
+          "method");
+    CHECK(error_of(w.service->record_signature(kArchivist, id, with("signed_at", "2019-13-40")))
+              .field == "signed_at");
+    CHECK(error_of(w.service->record_signature(kArchivist, id, with("signer", 5))).field ==
+          "signer");
+    CHECK(error_of(w.service->record_signature(kAgent, id, body)).code == ErrorCode::forbidden);
+    CHECK(error_of(w.service->record_signature(kPatron, id, body)).code == ErrorCode::forbidden);
+    CHECK(error_of(w.service->record_signature(kArchivist, 99999, body)).code ==
+          ErrorCode::not_found);
+    CHECK(error_of(w.service->signatures(kAgent, hidden["id"].get<std::int64_t>())).code ==
+          ErrorCode::not_found);  // a secret record's attachment stays hidden
+    CHECK(error_of(w.service->signatures(kPatron, id)).code == ErrorCode::forbidden);
+    json timed = must(w.service->record_signature(
+        kArchivist, id, with("signed_at", "2019-03-05T10:00:00Z")));
+    CHECK(timed["signed_at"] == "2019-03-05T10:00:00Z");
+
+    // Withdrawn with a reason; gone from the list, kept with include_removed.
+    auto sid = s["id"].get<std::int64_t>();
+    auto blank = w.service->withdraw_signature(kArchivist, id, sid, " ");
+    REQUIRE_FALSE(blank);
+    CHECK(blank.error().field == "reason");
+    REQUIRE(w.service->withdraw_signature(kArchivist, id, sid, "entered on the wrong file"));
+    CHECK(must(w.service->signatures(kAgent, id))["items"].size() == 1);
+    auto all = must(w.service->signatures(kAgent, id, true));
+    REQUIRE(all["items"].size() == 2);
+    CHECK(all["items"][0]["removed"] == true);
+    CHECK_FALSE(w.service->withdraw_signature(kArchivist, id, sid, "again"));
+    CHECK(count(w.db(),
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'attachment.signature_withdraw' "
+                "AND reason = 'entered on the wrong file'") == 1);
+
+    // An embedded signature cannot be withdrawn.
+    TestSigner signer = make_test_signer("张三", "Test");
+    json pdf = must(w.service->upload(kArchivist, rec, "signed.pdf", make_signed_pdf(signer)));
+    auto pid = pdf["id"].get<std::int64_t>();
+    auto esid = pdf["signatures"][0]["id"].get<std::int64_t>();
+    auto refused = w.service->withdraw_signature(kArchivist, pid, esid, "try");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::conflict);
   });
 }

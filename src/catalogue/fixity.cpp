@@ -275,6 +275,41 @@ Result<json> Service::fixity_report(const Actor& by) {
   }
   report["items"] = items;
   report["next_cursor"] = nullptr;
+
+  // Signatures (D41): embedded ones whose integrity check failed or could not be made
+  // are a preservation problem of their own — the file is intact as stored (fixity), but
+  // not what was signed.
+  auto sig_totals = TRY(tx->one(
+      "SELECT "
+      "COALESCE(SUM(CASE WHEN s.source = 'embedded' THEN 1 ELSE 0 END), 0), "
+      "COALESCE(SUM(CASE WHEN s.integrity = 'intact' THEN 1 ELSE 0 END), 0), "
+      "COALESCE(SUM(CASE WHEN s.integrity = 'not_intact' THEN 1 ELSE 0 END), 0), "
+      "COALESCE(SUM(CASE WHEN s.integrity = 'unknown' THEN 1 ELSE 0 END), 0), "
+      "COALESCE(SUM(CASE WHEN s.source = 'recorded' THEN 1 ELSE 0 END), 0) "
+      "FROM attachment_signatures s JOIN attachments a ON a.id = s.attachment_id "
+      "WHERE s.removed = 0 AND a.removed = 0",
+      {}, "signatures"));
+  json sig_items = json::array();
+  auto bad = TRY(tx->query(
+      "SELECT a.id, a.record_id, a.filename, s.field_name, s.signer, s.integrity, s.detail "
+      "FROM attachment_signatures s JOIN attachments a ON a.id = s.attachment_id "
+      "WHERE s.removed = 0 AND a.removed = 0 AND s.source = 'embedded' AND "
+      "s.integrity <> 'intact' ORDER BY a.id, s.id LIMIT 200"));
+  for (auto& r : bad) {
+    json detail = json::parse(r.str(6), nullptr, false);
+    sig_items.push_back(
+        {{"attachment_id", r.i64(0)},
+         {"record_id", r.i64(1)},
+         {"filename", r.str(2)},
+         {"field", r.str(3)},
+         {"signer", r.is_null(4) ? json() : json(r.str(4))},
+         {"integrity", r.str(5)},
+         {"coverage", detail.is_object() ? detail.value("coverage", json()) : json()},
+         {"problems", detail.is_object() ? detail.value("problems", json::array()) : json()}});
+  }
+  report["signatures"] = {{"embedded", sig_totals.i64(0)},   {"intact", sig_totals.i64(1)},
+                          {"not_intact", sig_totals.i64(2)}, {"unknown", sig_totals.i64(3)},
+                          {"recorded", sig_totals.i64(4)},   {"items", sig_items}};
   return report;
 }
 

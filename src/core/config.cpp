@@ -75,6 +75,9 @@ Result<Config> load_config(const std::string& path, Config c) {
     num("catalogue", "download_limit_open", c.download_limit_open);
     num("catalogue", "download_limit_controlled", c.download_limit_controlled);
     num("catalogue", "download_limit_secret", c.download_limit_secret);
+    num("transfer", "export_approval_threshold", c.export_approval_threshold);
+    num("transfer", "export_keep_days", c.export_keep_days);
+    str("transfer", "export_dir", c.export_dir);
     auto dbl = [&](std::string_view key, double& out) {
       if (auto v = t["search"][key].value<double>()) out = *v;
     };
@@ -122,6 +125,9 @@ Result<Config> load_config(const std::string& path, Config c) {
   env_num("DANGAN_DOWNLOAD_LIMIT_OPEN", c.download_limit_open);
   env_num("DANGAN_DOWNLOAD_LIMIT_CONTROLLED", c.download_limit_controlled);
   env_num("DANGAN_DOWNLOAD_LIMIT_SECRET", c.download_limit_secret);
+  env_num("DANGAN_EXPORT_APPROVAL_THRESHOLD", c.export_approval_threshold);
+  env_num("DANGAN_EXPORT_KEEP_DAYS", c.export_keep_days);
+  env_str("DANGAN_EXPORT_DIR", c.export_dir);
   if (const char* v = std::getenv("DANGAN_TRUST_PROXY"); v && *v)
     c.trust_proxy = std::string_view(v) == "1" || std::string_view(v) == "true";
   if (c.io_threads < 1 || c.io_threads > 64) return invalid("io_threads", "must be 1 to 64");
@@ -134,6 +140,9 @@ Result<Config> load_config(const std::string& path, Config c) {
   if (c.scan_unavailable != "refuse" && c.scan_unavailable != "accept")
     return invalid("scan_unavailable", "must be refuse or accept");
   if (c.max_attachment_bytes < 1) return invalid("max_attachment_bytes", "must be at least 1");
+  if (c.export_approval_threshold < 0)
+    return invalid("export_approval_threshold", "must be 0 (every export) or more");
+  if (c.export_keep_days < 1) return invalid("export_keep_days", "must be at least 1");
   if (c.worker_threads < 0 || c.worker_threads > 512)
     return invalid("worker_threads", "must be 0 (automatic) to 512");
   return c;

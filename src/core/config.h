@@ -60,6 +60,15 @@ struct Config {
   int download_limit_controlled = 50;   // DANGAN_DOWNLOAD_LIMIT_CONTROLLED
   int download_limit_secret = 20;       // DANGAN_DOWNLOAD_LIMIT_SECRET
 
+  // Bulk exports through the API (D42, [transfer] section): an export of more records
+  // than this, or one that includes controlled or secret records, waits for a manager's
+  // approval (export_approve); the file is kept for the requester this many days. The
+  // command line is not limited (an operator on the server), but audited.
+  int export_approval_threshold = 1000;  // DANGAN_EXPORT_APPROVAL_THRESHOLD
+  int export_keep_days = 7;              // DANGAN_EXPORT_KEEP_DAYS
+  // Where approved exports are written ("" = "exports" beside the blob directory).
+  std::string export_dir;                // DANGAN_EXPORT_DIR
+
   // OAI-PMH ([sharing] section): how the repository names itself to harvesters.
   std::string oai_repository_name = "dangan archive";  // DANGAN_OAI_REPOSITORY_NAME
   std::string oai_repository_id = "dangan.local";      // DANGAN_OAI_REPOSITORY_ID

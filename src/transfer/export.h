@@ -43,6 +43,14 @@ struct ExportOptions {
   Format format = Format::csv;
   ExportFilter filter;
   WriteOptions write;
+  std::optional<std::int64_t> request_id;  // the approved export request, for the audit
+};
+
+// What an export would contain, as far as scan() looked.
+struct ExportScan {
+  std::int64_t records = 0;  // counted, at most limit + 1
+  bool more = false;         // more than `limit` records
+  bool controlled = false, secret = false;  // among those counted
 };
 
 // The columns of a table export, in order.
@@ -55,6 +63,10 @@ class Exporter {
   // `progress(records so far)` is called after each page.
   Result<std::int64_t> write(const Actor& by, const std::string& path, const ExportOptions& o,
                              const std::function<void(std::int64_t)>& progress = {});
+  // Walks the records `o` would export (as `by` sees them) and stops past `limit`: the
+  // approval check of export requests, at the cost of at most limit + 1 records. Checks
+  // the filter as write() does (unknown fonds or category: invalid).
+  Result<ExportScan> scan(const Actor& by, const ExportOptions& o, std::int64_t limit);
 
  private:
   store::Database& db_;

@@ -140,6 +140,69 @@ TEST_CASE("transfer: every table format exports what imports again unchanged") {
   });
 }
 
+TEST_CASE("transfer: JSON exports carry attachments with their signatures") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    f.import(Input::memory(std::make_shared<const std::string>(kRecords)));
+    auto recs = f.records();
+    REQUIRE(recs.size() == 3);
+    auto first = recs[0]["id"].get<std::int64_t>();
+    {
+      auto tx = f.t.db().begin(store::TxMode::write);
+      REQUIRE(tx);
+      auto& t = **tx;
+      std::string now = "2026-11-26T00:00:00.000000Z", sha(64, 'a');
+      REQUIRE(t.exec("INSERT INTO blobs (sha256, size, mime, format, created_at) VALUES "
+                     "(?, 10, 'application/pdf', 'PDF 1.7', ?)",
+                     {sha, now}));
+      auto att = t.one(
+          "INSERT INTO attachments (record_id, sha256, filename, mime, size, created_at) VALUES "
+          "(?, ?, '批复.pdf', 'application/pdf', 10, ?) RETURNING id",
+          {first, sha, now}, "attachment");
+      REQUIRE(att);
+      REQUIRE(t.exec(
+          "INSERT INTO attachment_signatures (attachment_id, source, field_name, signer, "
+          "signed_at, method, integrity, detail, created_at) VALUES (?, 'embedded', "
+          "'Signature1', '张三', '2026-11-26T10:30:00+08:00', 'adbe.pkcs7.detached', "
+          "'not_intact', '{\"coverage\":\"incomplete\"}', ?)",
+          {att->i64(0), now}));
+      REQUIRE(t.exec(
+          "INSERT INTO attachment_signatures (attachment_id, source, signer, method, note, "
+          "created_at) VALUES (?, 'recorded', '王主任', 'paper', '扫描件', ?)",
+          {att->i64(0), now}));
+      REQUIRE(t.commit());
+    }
+    std::string path = f.file("out.json");
+    ExportOptions o;
+    o.format = Format::json;
+    REQUIRE(f.exporter.write(kArchivist, path, o));
+    std::ifstream in(path, std::ios::binary);
+    json out = json::parse(in);
+    REQUIRE(out.size() == 3);
+    REQUIRE(out[0]["attachments"].size() == 1);
+    json a = out[0]["attachments"][0];
+    CHECK(a["filename"] == "批复.pdf");
+    CHECK(a["sha256"] == std::string(64, 'a'));
+    CHECK(a["format"] == "PDF 1.7");
+    REQUIRE(a["signatures"].size() == 2);
+    CHECK(a["signatures"][0]["signer"] == "张三");
+    CHECK(a["signatures"][0]["integrity"] == "not_intact");
+    CHECK(a["signatures"][0]["trust"] == "not_verified");
+    CHECK(a["signatures"][0]["detail"]["coverage"] == "incomplete");
+    CHECK(a["signatures"][1]["source"] == "recorded");
+    CHECK(a["signatures"][1]["method"] == "paper");
+    CHECK(a["signatures"][1]["integrity"].is_null());
+    CHECK(out[1]["attachments"].empty());
+    // CSV keeps its columns (no attachments column).
+    o.format = Format::csv;
+    REQUIRE(f.exporter.write(kArchivist, f.file("out.csv"), o));
+    std::ifstream csv(f.file("out.csv"), std::ios::binary);
+    std::string header;
+    std::getline(csv, header);
+    CHECK(header.find("attachments") == std::string::npos);
+  });
+}
+
 TEST_CASE("transfer: filters, Dublin Core, and who may export") {
   each_backend([](const std::string& backend) {
     Fixture f(backend);

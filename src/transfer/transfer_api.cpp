@@ -73,33 +73,50 @@ Result<ImportOptions> import_options(const Request& r) {
   return o;
 }
 
+Result<ExportOptions> export_options_from(const json& b);
+
 Result<ExportOptions> export_options(const Request& r) {
   TRY_STATUS(http::only_params(r, {"format", "fonds", "category", "year_from", "year_to",
                                    "access_level", "status", "carrier"}));
+  // The same members as the query parameters, as text.
+  json q = json::object();
+  for (auto* name : {"format", "fonds", "category", "access_level", "status", "carrier",
+                     "year_from", "year_to"})
+    if (auto v = http::text_param(r, name)) q[name] = *v;
+  for (auto* name : {"year_from", "year_to"})
+    if (auto y = TRY(http::int_param(r, name))) q[name] = *y;
+  return export_options_from(q);
+}
+
+// From a JSON object (the body of POST /records/exports, or the query above).
+Result<ExportOptions> export_options_from(const json& b) {
+  auto str = [&](const char* name) -> Result<std::optional<std::string>> {
+    if (!b.contains(name) || b[name].is_null()) return std::optional<std::string>{};
+    if (!b[name].is_string()) return invalid(name, std::string(name) + " must be text");
+    std::string v = b[name].get<std::string>();
+    if (v.empty()) return std::optional<std::string>{};
+    return std::optional<std::string>(v);
+  };
   ExportOptions o;
-  o.format = TRY(parse_format(http::text_param(r, "format").value_or("csv")));
-  o.filter.fonds = http::text_param(r, "fonds");
-  o.filter.category = http::text_param(r, "category");
-  o.filter.access_level = http::text_param(r, "access_level");
-  o.filter.status = http::text_param(r, "status");
-  o.filter.carrier = http::text_param(r, "carrier");
+  o.format = TRY(parse_format(TRY(str("format")).value_or("csv")));
+  o.filter.fonds = TRY(str("fonds"));
+  o.filter.category = TRY(str("category"));
+  o.filter.access_level = TRY(str("access_level"));
+  if (o.filter.access_level && *o.filter.access_level != "open" &&
+      *o.filter.access_level != "controlled" && *o.filter.access_level != "secret")
+    return invalid("access_level", "access_level must be open, controlled or secret");
+  o.filter.status = TRY(str("status"));
+  o.filter.carrier = TRY(str("carrier"));
   for (auto* name : {"year_from", "year_to"}) {
-    auto y = TRY(http::int_param(r, name));
-    if (!y) continue;
+    if (!b.contains(name) || b[name].is_null()) continue;
+    if (!b[name].is_number_integer()) return invalid(name, std::string(name) + " must be a year");
+    std::optional<std::int64_t> y = b[name].get<std::int64_t>();
     if (*y < 1000 || *y > 9999)
       return invalid(name, std::string(name) + " must be a year from 1000 to 9999");
     (std::string_view(name) == "year_from" ? o.filter.year_from : o.filter.year_to) =
         static_cast<int>(*y);
   }
   return o;
-}
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::internal, "the export file could not be read back");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace
@@ -137,8 +154,8 @@ void ImportRunner::submit(const Actor& by, std::int64_t job_id,
   threads_.push_back({std::move(done), std::move(thread)});
 }
 
-void register_routes(http::Api& api, ImportRunner& imports, Exporter& exporter,
-                     const Clock& clock) {
+void register_routes(http::Api& api, ImportRunner& imports, Exporter& /*exporter*/,
+                     ExportRequests& exports, const Clock& /*clock*/) {
   api.secured_json(
       "POST", "/api/v1/records/imports",
       [&imports](Request& r, const Actor& a) -> Result<json> {
@@ -167,30 +184,82 @@ void register_routes(http::Api& api, ImportRunner& imports, Exporter& exporter,
                      return imports.importer().get(a, TRY(http::id_path(r)));
                    });
 
-  api.secured("GET", "/api/v1/records/export", [&exporter, &clock](Request& r, const Actor& a) {
+  api.secured("GET", "/api/v1/records/export",
+              [&exports](Request& r, const Actor& a) {
+                auto run = [&]() -> Result<Response> {
+                  ExportOptions o = TRY(export_options(r));
+                  auto created = TRY(exports.create(a, o, ""));
+                  auto id = created.request["id"].get<std::int64_t>();
+                  if (!created.ran_now) {
+                    // Needs a manager's approval: the request, not the file.
+                    Response resp = Response::json(202, created.request);
+                    resp.set_header("Location", "/api/v1/records/exports/" + std::to_string(id));
+                    return resp;
+                  }
+                  ExportFile f = TRY(exports.download(a, id));
+                  Response resp = Response::text(200, std::move(f.body), f.content_type);
+                  resp.set_header("Content-Disposition",
+                                  "attachment; filename=\"" + f.filename + "\"");
+                  resp.set_header("X-Dangan-Export-Request", std::to_string(id));
+                  return resp;
+                };
+                auto resp = run();
+                if (!resp) return http::reply(resp.error(), r);
+                return std::move(*resp);
+              });
+
+  api.secured("POST", "/api/v1/records/exports", [&exports](Request& r, const Actor& a) {
     auto run = [&]() -> Result<Response> {
-      ExportOptions o = TRY(export_options(r));
-      namespace fs = std::filesystem;
-      // A directory only this process's user can read: the file (and libxlsxwriter's
-      // temporary files) may hold secret records.
-      std::string tmpl = (fs::temp_directory_path() / "dangan-export-XXXXXX").string();
-      if (!::mkdtemp(tmpl.data()))
-        return fail(ErrorCode::unavailable, "no room for the export's temporary file");
-      struct Cleanup {
-        fs::path dir;
-        ~Cleanup() {
-          std::error_code ec;
-          fs::remove_all(dir, ec);
-        }
-      } cleanup{tmpl};
-      fs::path path = fs::path(tmpl) / ("records." + std::string(extension(o.format)));
-      o.write.tmpdir = tmpl;
-      TRY(exporter.write(a, path.string(), o));
-      std::string body = TRY(read_file(path.string()));
-      Response resp = Response::text(200, std::move(body), std::string(content_type(o.format)));
-      std::string name = "records-" + format_time(clock.now()).substr(0, 10) + "." +
-                         std::string(extension(o.format));
-      resp.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+      TRY_STATUS(http::only_params(r, {}));
+      json body = TRY(http::json_body(r));
+      TRY_STATUS(http::only_fields(body, {"format", "fonds", "category", "year_from", "year_to",
+                                          "access_level", "status", "carrier", "purpose"}));
+      ExportOptions o = TRY(export_options_from(body));
+      std::string purpose = TRY(http::string_field(body, "purpose", false));
+      auto created = TRY(exports.create(a, o, purpose));
+      Response resp = Response::json(created.ran_now ? 201 : 202, created.request);
+      resp.set_header("Location", "/api/v1/records/exports/" +
+                                      std::to_string(created.request["id"].get<std::int64_t>()));
+      return resp;
+    };
+    auto resp = run();
+    if (!resp) return http::reply(resp.error(), r);
+    return std::move(*resp);
+  });
+
+  api.secured_json("GET", "/api/v1/records/exports",
+                   [&exports](Request& r, const Actor& a) -> Result<json> {
+                     TRY_STATUS(http::only_params(r, {"status", "cursor", "limit"}));
+                     auto before = TRY(http::int_param(r, "cursor"));
+                     return exports.list(a, http::text_param(r, "status"), before,
+                                         TRY(http::limit_param(r)));
+                   });
+
+  api.secured_json("GET", "/api/v1/records/exports/{id}",
+                   [&exports](Request& r, const Actor& a) -> Result<json> {
+                     TRY_STATUS(http::only_params(r, {}));
+                     return exports.get(a, TRY(http::id_path(r)));
+                   });
+
+  for (bool approve : {true, false})
+    api.secured_json(
+        "POST",
+        std::string("/api/v1/records/exports/{id}/") + (approve ? "approve" : "reject"),
+        [&exports, approve](Request& r, const Actor& a) -> Result<json> {
+          TRY_STATUS(http::only_params(r, {}));
+          auto id = TRY(http::id_path(r));
+          json body = TRY(http::json_body(r));
+          TRY_STATUS(http::only_fields(body, {"reason"}));
+          std::string reason = TRY(http::string_field(body, "reason", true));
+          return approve ? exports.approve(a, id, reason) : exports.reject(a, id, reason);
+        });
+
+  api.secured("GET", "/api/v1/records/exports/{id}/file", [&exports](Request& r, const Actor& a) {
+    auto run = [&]() -> Result<Response> {
+      TRY_STATUS(http::only_params(r, {}));
+      ExportFile f = TRY(exports.download(a, TRY(http::id_path(r))));
+      Response resp = Response::text(200, std::move(f.body), f.content_type);
+      resp.set_header("Content-Disposition", "attachment; filename=\"" + f.filename + "\"");
       return resp;
     };
     auto resp = run();

@@ -3,8 +3,10 @@
 // An import's file is the raw request body; the job runs on a thread of its own, one
 // import at a time per process (later ones wait as `queued`), and the POST answers 202
 // with the job at once. GET /records/imports/{id} shows its progress (live while it runs
-// in this process) and its row errors. The export answers the whole file with its
-// Content-Type and a dated Content-Disposition filename.
+// in this process) and its row errors. An export that needs no approval answers the
+// whole file with its Content-Type and a dated Content-Disposition filename; one that
+// does (export_requests.h) answers 202 with a pending export request, which a manager
+// approves at /records/exports/{id}/approve before its requester downloads the file.
 //
 // Stopping the server stops running imports at their next row (see ImportOptions::stop)
 // and waits for them to record how far they got.
@@ -17,6 +19,7 @@
 
 #include "http/api.h"
 #include "transfer/export.h"
+#include "transfer/export_requests.h"
 #include "transfer/import.h"
 
 namespace dangan::transfer {
@@ -43,6 +46,6 @@ class ImportRunner {
 };
 
 void register_routes(http::Api& api, ImportRunner& imports, Exporter& exporter,
-                     const Clock& clock = system_clock());
+                     ExportRequests& exports, const Clock& clock = system_clock());
 
 }  // namespace dangan::transfer

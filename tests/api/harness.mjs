@@ -352,6 +352,35 @@ export async function poll(fn, timeoutMs = 2000) {
   }
 }
 
+// GET /api/v1/records/export?QS as `as`; when the export needs approval (202, D42), a
+// second manager account ("approver") approves it, and the file is downloaded once it is
+// ready. Answers like srv.api, plus `request` (the export request, when there was one).
+export async function exportRecords(srv, qs, as = 'manager', { timeoutMs = 20000 } = {}) {
+  const r = await srv.api('GET', `/api/v1/records/export?${qs}`, { as });
+  if (r.status !== 202) return r;
+  const id = r.json.id;
+  if (!srv.approverAdded) {
+    srv.approverAdded = srv.addUser('approver', 'manager');
+  }
+  await srv.approverAdded;
+  const ok = await srv.api('POST', `/api/v1/records/exports/${id}/approve`, {
+    as: 'approver',
+    body: { reason: 'approved by the test harness' },
+  });
+  if (ok.status !== 200) throw new Error(`approving export ${id} failed: ${ok.status} ${ok.text}`);
+  const ready = await poll(async () => {
+    const g = await srv.api('GET', `/api/v1/records/exports/${id}`, { as });
+    return ['approved', 'running'].includes(g.json.status) ? null : g.json;
+  }, timeoutMs);
+  if (!ready || ready.status !== 'ready') throw new Error(`export ${id} did not become ready: ${JSON.stringify(ready)}`);
+  const file = await srv.api('GET', `/api/v1/records/exports/${id}/file`, { as });
+  return { ...file, request: ready };
+}
+
+// The export request behind an exportRecords() answer (approved, or run at once).
+export const exportRequestId = (r) => r.request?.id ?? Number(r.headers.get('x-dangan-export-request'));
+
+
 // Audit entries (newest first) matching `query`, as the auditor sees them.
 export async function auditEntries(srv, query = {}) {
   const qs = new URLSearchParams({ limit: '500', ...query }).toString();

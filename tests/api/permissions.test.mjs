@@ -44,6 +44,20 @@ const attachment = async () => {
   assert.equal(r.status, 201, r.text);
   return r.json;
 };
+// An export request of `role` that ran at once (an empty open export), and one of the
+// archivist's that waits for approval (controlled records; an identical pending request
+// is reused until it is decided).
+const exportRequest = async (role) => {
+  const r = await srv.api('POST', '/api/v1/records/exports', { as: role, body: { format: 'json', year_from: 2999 } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+const pendingExport = async () => {
+  const r = await srv.api('POST', '/api/v1/records/exports', { as: 'archivist', body: { format: 'csv', access_level: 'controlled' } });
+  assert.equal(r.status, 202, r.text);
+  assert.equal(r.json.status, 'pending');
+  return r.json;
+};
 let disposed; // a disposal register entry, made once
 const donor = () => asArchivist('POST', '/api/v1/donors', { kind: 'organisation', name: uniq('捐赠单位') });
 const accession = () => asArchivist('POST', '/api/v1/accessions', { method: 'transfer', received_on: '2025-02-03', source: uniq('移交'), item_count: 1 });
@@ -504,6 +518,28 @@ const CASES = {
     },
   },
   'GET /api/v1/records/export': { ok: 200, make: () => ({ path: '/api/v1/records/export?format=json&year_from=2999' }) },
+  // Export requests: an empty open export runs at once; a controlled one waits.
+  'POST /api/v1/records/exports': { ok: 201, make: () => ({ path: '/api/v1/records/exports', body: { format: 'json', year_from: 2999 } }) },
+  'GET /api/v1/records/exports': { ok: 200, make: () => ({ path: '/api/v1/records/exports?limit=5' }) },
+  'GET /api/v1/records/exports/{id}': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/records/exports/${(await exportRequest('archivist')).id}` }),
+  },
+  'POST /api/v1/records/exports/{id}/approve': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/records/exports/${(await pendingExport()).id}/approve`, body: { reason: '同意' } }),
+  },
+  'POST /api/v1/records/exports/{id}/reject': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/records/exports/${(await pendingExport()).id}/reject`, body: { reason: '不同意' } }),
+  },
+  'GET /api/v1/records/exports/{id}/file': {
+    ok: 200,
+    // Only the requester downloads: each exporting role asks for its own.
+    make: async (role) => ({
+      path: `/api/v1/records/exports/${(await exportRequest(['archivist', 'manager'].includes(role) ? role : 'archivist')).id}/file`,
+    }),
+  },
   'POST /api/v1/records/{id}/attachments': {
     ok: 201,
     make: async () => ({ path: `/api/v1/records/${(await record()).id}/attachments?filename=matrix.txt`, body: uniq('附件 ') }),
@@ -516,6 +552,19 @@ const CASES = {
   'GET /api/v1/attachments/fixity': { ok: 200, make: () => ({ path: '/api/v1/attachments/fixity' }) },
   'GET /api/v1/attachments/{id}': { ok: 200, make: async () => ({ path: `/api/v1/attachments/${(await attachment()).id}` }) },
   'GET /api/v1/attachments/{id}/content': { ok: 200, make: async () => ({ path: `/api/v1/attachments/${(await attachment()).id}/content` }) },
+  'GET /api/v1/attachments/{id}/signatures': { ok: 200, make: async () => ({ path: `/api/v1/attachments/${(await attachment()).id}/signatures` }) },
+  'POST /api/v1/attachments/{id}/signatures': {
+    ok: 201,
+    make: async () => ({ path: `/api/v1/attachments/${(await attachment()).id}/signatures`, body: { signer: '王主任', method: 'paper' } }),
+  },
+  'DELETE /api/v1/attachments/{id}/signatures/{signature_id}': {
+    ok: 204,
+    make: async () => {
+      const a = await attachment();
+      const s = await asArchivist('POST', `/api/v1/attachments/${a.id}/signatures`, { signer: '李', method: 'seal' });
+      return { path: `/api/v1/attachments/${a.id}/signatures/${s.id}`, body: { reason: '录入错误' } };
+    },
+  },
   'DELETE /api/v1/attachments/{id}': {
     ok: 204,
     make: async () => ({ path: `/api/v1/attachments/${(await attachment()).id}` }),

@@ -18,6 +18,8 @@ const CONFIG = ['administrator', 'archivist'];
 const RECORD_WRITE = ['archivist'];
 const TRANSFER = ['archivist', 'manager']; // record_transfer
 const IMPORT = ['archivist']; // record_transfer and record_write (imports create records)
+const EXPORT_READ = ['archivist', 'manager', 'auditor']; // record_transfer, export_approve, audit_read
+const EXPORT_APPROVE = ['manager']; // export_approve
 // Search: staff with record_read and portal patrons; the report: search_demand.
 const SEARCHERS = [...RECORD_READ, 'patron'];
 const SEARCH_DEMAND = ['archivist', 'manager', 'analyst'];
@@ -120,6 +122,14 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/records/imports', allow: TRANSFER },
   { method: 'GET', path: '/api/v1/records/imports/{id}', allow: TRANSFER },
   { method: 'GET', path: '/api/v1/records/export', allow: TRANSFER },
+  // Export requests (D42): requesters see their own, managers (export_approve) and
+  // auditors all; only managers decide; only the requester downloads.
+  { method: 'POST', path: '/api/v1/records/exports', allow: TRANSFER },
+  { method: 'GET', path: '/api/v1/records/exports', allow: EXPORT_READ },
+  { method: 'GET', path: '/api/v1/records/exports/{id}', allow: EXPORT_READ },
+  { method: 'POST', path: '/api/v1/records/exports/{id}/approve', allow: EXPORT_APPROVE },
+  { method: 'POST', path: '/api/v1/records/exports/{id}/reject', allow: EXPORT_APPROVE },
+  { method: 'GET', path: '/api/v1/records/exports/{id}/file', allow: TRANSFER },
   { method: 'GET', path: '/api/v1/search', allow: SEARCHERS },
   { method: 'POST', path: '/api/v1/search/{id}/opened', allow: SEARCHERS },
   { method: 'GET', path: '/api/v1/search/unmet-demand', allow: SEARCH_DEMAND },
@@ -131,6 +141,9 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/attachments/{id}', allow: CATALOGUE_READ },
   { method: 'GET', path: '/api/v1/attachments/{id}/content', allow: CATALOGUE_READ },
   { method: 'DELETE', path: '/api/v1/attachments/{id}', allow: RECORD_WRITE },
+  { method: 'GET', path: '/api/v1/attachments/{id}/signatures', allow: CATALOGUE_READ },
+  { method: 'POST', path: '/api/v1/attachments/{id}/signatures', allow: RECORD_WRITE },
+  { method: 'DELETE', path: '/api/v1/attachments/{id}/signatures/{signature_id}', allow: RECORD_WRITE },
   { method: 'GET', path: '/api/v1/tickets', allow: [...TICKETS, 'patron'] },
   { method: 'POST', path: '/api/v1/tickets', allow: [...TICKETS, 'patron'] },
   { method: 'GET', path: '/api/v1/tickets/{id}', allow: [...TICKETS, 'patron'] },

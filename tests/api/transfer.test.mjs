@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { auditEntries, poll, startServer, uniq } from './harness.mjs';
+import { auditEntries, exportRecords, exportRequestId, poll, startServer, uniq } from './harness.mjs';
 
 let srv;
 let tmp;
@@ -46,7 +46,7 @@ async function waitFor(server, id, timeoutMs = 20000) {
 
 // Every record whose title starts with `prefix`, through the export (NDJSON).
 async function recordsTitled(server, prefix) {
-  const r = await server.api('GET', '/api/v1/records/export?format=ndjson&status=all', { as: 'archivist' });
+  const r = await exportRecords(server, 'format=ndjson&status=all', 'archivist');
   assert.equal(r.status, 200, r.text);
   return r.text
     .split('\n')
@@ -206,7 +206,7 @@ describe('export', () => {
     assert.equal(job.status, 'succeeded', JSON.stringify(job));
   });
 
-  const get = (qs, as = 'manager') => srv.api('GET', `/api/v1/records/export?${qs}`, { as });
+  const get = (qs, as = 'manager') => exportRecords(srv, qs, as);
   const today = () => new Date().toISOString().slice(0, 10);
   const ignoreCodes = encodeURIComponent(JSON.stringify({ columns: { reference_code: null, id: null } }));
 
@@ -216,7 +216,7 @@ describe('export', () => {
     assert.equal(r.headers.get('content-type'), 'text/csv; charset=utf-8');
     assert.equal(r.headers.get('content-disposition'), `attachment; filename="records-${today()}.csv"`);
     // (fetch's text() drops a BOM, so the bytes are looked at.)
-    const raw = await fetch(`${srv.url}/api/v1/records/export?format=csv&year_from=1998&year_to=2003`, {
+    const raw = await fetch(`${srv.url}/api/v1/records/exports/${exportRequestId(r)}/file`, {
       headers: { authorization: `Bearer ${await srv.login('manager')}` },
     });
     const bytes = Buffer.from(await raw.arrayBuffer());
@@ -229,7 +229,9 @@ describe('export', () => {
   });
 
   test('XLSX is a real workbook that imports again', async () => {
-    const res = await fetch(`${srv.url}/api/v1/records/export?format=xlsx&year_from=1998&year_to=2003`, {
+    const r = await get('format=xlsx&year_from=1998&year_to=2003', 'archivist');
+    assert.equal(r.status, 200, r.text);
+    const res = await fetch(`${srv.url}/api/v1/records/exports/${exportRequestId(r)}/file`, {
       headers: { authorization: `Bearer ${await srv.login('archivist')}` },
     });
     assert.equal(res.status, 200);

@@ -10,6 +10,7 @@ import { appraisalView } from './js/views/appraisal.js';
 import { auditView } from './js/views/audit.js';
 import { catalogueSettingsView } from './js/views/catalogue-settings.js';
 import { demandView } from './js/views/demand.js';
+import { exportsView } from './js/views/exports.js';
 import { keyChangesView } from './js/views/key-changes.js';
 import { locationsView } from './js/views/locations.js';
 import { loginView } from './js/views/login.js';
@@ -42,6 +43,11 @@ route('/appraisal', {
   view: appraisalView,
   allow: () => !isPortal() && ['appraisal_propose', 'appraisal_decide', 'audit_read'].some((p) => session.permissions.has(p)),
   title: '鉴定 Appraisal',
+});
+route('/exports', {
+  view: exportsView,
+  allow: () => !isPortal() && ['record_transfer', 'export_approve', 'audit_read'].some((p) => session.permissions.has(p)),
+  title: '档案导出 Exports',
 });
 route('/locations', { view: locationsView, allow: staff('record_read'), title: '库房 Locations' });
 route('/search-demand', { view: demandView, allow: staff('search_demand'), title: '检索需求 Unmet demand' });

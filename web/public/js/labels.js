@@ -199,6 +199,13 @@ export const AUDIT_ACTIONS = {
   'record.unrelate': ['移除档案关联', 'Relation removed'],
   'record.legal_hold': ['法律保全', 'Legal hold'],
   'record.legal_hold_release': ['解除法律保全', 'Legal hold released'],
+  'attachment.signature_record': ['登记签名', 'Signature recorded'],
+  'attachment.signature_withdraw': ['撤销签名登记', 'Signature withdrawn'],
+  'record.export': ['导出档案', 'Records exported'],
+  'record.export_request': ['申请导出', 'Export requested'],
+  'record.export_approve': ['批准导出', 'Export approved'],
+  'record.export_reject': ['驳回导出', 'Export rejected'],
+  'record.export_download': ['下载导出文件', 'Export downloaded'],
   'appraisal.propose': ['提交鉴定', 'Appraisal proposed'],
   'appraisal.approve': ['批准鉴定', 'Appraisal approved'],
   'appraisal.reject': ['驳回鉴定', 'Appraisal rejected'],
@@ -255,6 +262,36 @@ export const LOCATION_KINDS = {
   shelf: ['架', 'Shelf'],
   box: ['盒', 'Box'],
 };
+// Electronic signatures of attachments (D41).
+export const SIGNATURE_INTEGRITY = {
+  intact: ['完整', 'Intact'],
+  not_intact: ['签名后被改动', 'Not intact'],
+  unknown: ['无法核验', 'Cannot check'],
+};
+export const SIGNATURE_METHODS = {
+  detached: ['分离式电子签名', 'Detached signature'],
+  paper: ['纸质签字', 'Paper sign-off'],
+  seal: ['印章', 'Seal'],
+  other: ['其他', 'Other'],
+};
+// Bulk export requests (D42).
+export const EXPORT_STATUS = {
+  pending: ['待审批', 'Pending'],
+  approved: ['已批准', 'Approved'],
+  running: ['导出中', 'Running'],
+  ready: ['可下载', 'Ready'],
+  failed: ['失败', 'Failed'],
+  rejected: ['已驳回', 'Rejected'],
+  expired: ['已过期', 'Expired'],
+};
+export const EXPORT_FORMATS = {
+  csv: ['逗号分隔', 'CSV'],
+  xlsx: ['电子表格', 'XLSX'],
+  json: ['JSON（含附件与签名）', 'JSON'],
+  ndjson: ['逐行 JSON', 'NDJSON'],
+  dc: ['都柏林核心', 'Dublin Core XML'],
+};
+
 // Which kind may sit inside which (building > room > cabinet > shelf > box).
 export const LOCATION_ORDER = ['building', 'room', 'cabinet', 'shelf', 'box'];
 

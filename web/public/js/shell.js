@@ -12,6 +12,7 @@ const NAV = [
   { path: '/records', label: ['档案', 'Records'], icon: '▤', show: () => can('record_read'), group: ['馆藏', 'Catalogue'] },
   { path: '/records/new', label: ['新建档案', 'New record'], icon: '＋', show: () => can('record_write'), group: ['馆藏', 'Catalogue'] },
   { path: '/appraisal', label: ['鉴定', 'Appraisal'], icon: '◷', show: () => can('appraisal_propose') || can('appraisal_decide') || can('audit_read'), group: ['馆藏', 'Catalogue'] },
+  { path: '/exports', label: ['导出', 'Exports'], icon: '⇩', show: () => can('record_transfer') || can('export_approve') || can('audit_read'), group: ['馆藏', 'Catalogue'] },
   { path: '/locations', label: ['库房', 'Locations'], icon: '▦', show: () => can('record_read'), group: ['馆藏', 'Catalogue'] },
   { path: '/search-demand', label: ['检索需求', 'Unmet demand'], icon: '∅', show: () => can('search_demand'), group: ['馆藏', 'Catalogue'] },
   { path: '/catalogue-settings', label: ['目录设置', 'Catalogue settings'], icon: '☷', show: () => can('catalogue_config'), group: ['馆藏', 'Catalogue'] },

@@ -7,10 +7,10 @@
 import { del, get, request } from '../api.js';
 import { bi, h, mount } from '../dom.js';
 import { fmtDay, fmtTime } from '../format.js';
-import { CARRIERS, RECORD_RELATION_KINDS, label, zh } from '../labels.js';
+import { CARRIERS, RECORD_RELATION_KINDS, SIGNATURE_INTEGRITY, SIGNATURE_METHODS, label, zh } from '../labels.js';
 import { navigate, setQuery } from '../router.js';
 import { can, isPortal } from '../session.js';
-import { askReason, badge, busy, chips, dialog, errorPage, field, formError, input, loading, notice, section, select, showError, toast } from '../ui.js';
+import { askReason, badge, busy, chips, dialog, errorPage, field, formError, input, loading, notice, section, select, showError, textarea, toast } from '../ui.js';
 import { accessBadge, categoryPath, chooseLocation, reference, retentionText, statusBadge } from '../catalogue.js';
 import { proposeAppraisal } from './appraisal.js';
 import { recordForm } from './record-form.js';
@@ -317,7 +317,7 @@ export async function recordView({ params, query, state, root }) {
       ? h(
           'table',
           { class: 'grid compact attachments' },
-          h('thead', null, h('tr', null, ['文件 File', '类型 Type', '大小 Size', '上传 Uploaded'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('thead', null, h('tr', null, ['文件 File', '类型 Type', '大小 Size', '上传 Uploaded', '签名 Signatures'].map((t) => h('th', { scope: 'col' }, t)))),
           h(
             'tbody',
             null,
@@ -329,6 +329,14 @@ export async function recordView({ params, query, state, root }) {
                 h('td', { class: 'mono small' }, a.mime || a.format || '—'),
                 h('td', { class: 'num' }, sizeText(a.size)),
                 h('td', { class: 'nowrap' }, fmtTime(a.created_at)),
+                h(
+                  'td',
+                  { class: 'signatures' },
+                  signatureList(a.signatures || []),
+                  !portal && write()
+                    ? h('button', { type: 'button', class: 'btn tiny', onclick: () => recordSignature(a).then((done) => done && loadAttachments()) }, bi('登记签名', 'Record a signature'))
+                    : null,
+                ),
               ),
             ),
           ),
@@ -440,6 +448,71 @@ export async function recordView({ params, query, state, root }) {
   const back = portal ? h('a', { href: '/portal/search', class: 'back-link' }, '← 返回检索 Back to search') : h('a', { href: '/records', class: 'back-link' }, '← 档案列表 Records');
   mount(root, back, header, notices, h('div', { class: 'record-layout' }, body, portal ? null : h('aside', { class: 'record-side' }, moves)));
   await Promise.all([loadAttachments(), loadMoves()]);
+}
+
+// Signatures of one attachment: who, when, and for embedded ones whether the file is
+// still what was signed. Trust in the certificate is never claimed: it is not checked.
+function signatureList(sigs) {
+  if (!sigs.length) return h('span', { class: 'muted small' }, '无 None');
+  return h(
+    'ul',
+    { class: 'signature-list' },
+    sigs.map((s) => {
+      const d = s.detail || {};
+      const tip = [
+        d.certificate ? `证书 Certificate: ${d.certificate.subject}${d.certificate.self_signed ? '（自签名 self-signed）' : ''}` : null,
+        d.certificate ? `颁发者 Issuer: ${d.certificate.issuer}; 序列号 Serial: ${d.certificate.serial}` : null,
+        d.reason ? `理由 Reason: ${d.reason}` : null,
+        d.location ? `地点 Location: ${d.location}` : null,
+        ...(d.problems || []),
+        s.source === 'embedded' ? '已核验：文件自签名后未被改动。未核验：证书是否可信。Checked: integrity. Not checked: trust in the certificate.' : null,
+        s.certificate_ref ? `证书/凭证 Reference: ${s.certificate_ref}` : null,
+        s.note ? `备注 Note: ${s.note}` : null,
+      ].filter(Boolean);
+      const kind = s.integrity === 'intact' ? 'ok' : s.integrity === 'not_intact' ? 'bad' : 'revealed';
+      return h(
+        'li',
+        { dataset: { signatureId: s.id, integrity: s.integrity || 'recorded' }, title: tip.join('\n') },
+        h('strong', null, s.signer || '—'),
+        s.signed_at ? h('span', { class: 'muted small' }, ` ${s.signed_at.length > 10 ? fmtTime(s.signed_at) : s.signed_at}`) : null,
+        ' ',
+        s.source === 'embedded'
+          ? badge(label(SIGNATURE_INTEGRITY, s.integrity), kind)
+          : badge(`登记 Recorded · ${zh(SIGNATURE_METHODS, s.method)}`, 'type'),
+        d.problems && d.problems.length ? h('div', { class: 'small error-text' }, d.problems[0]) : null,
+      );
+    }),
+  );
+}
+
+// Staff record a signature that is not in the file (a detached signature, a paper
+// sign-off that was scanned, a seal).
+function recordSignature(a) {
+  const signer = input({ maxlength: 200 });
+  const method = select(SIGNATURE_METHODS, { value: 'paper' });
+  const signedAt = input({ type: 'date' });
+  const certificateRef = input({ maxlength: 500 });
+  const note = textarea({ rows: 2, maxlength: 2000 });
+  return dialog({
+    title: ['登记签名', 'Record a signature'],
+    intro: h('p', null, `${a.filename} — `, '文件中没有嵌入的签名，由工作人员登记。A signature that is not embedded in the file.'),
+    fields: [
+      field({ name: 'signer', label: ['签署人', 'Signer'], control: signer, required: true }),
+      field({ name: 'method', label: ['方式', 'Method'], control: method, required: true }),
+      field({ name: 'signed_at', label: ['签署日期', 'Signed on'], control: signedAt }),
+      field({ name: 'certificate_ref', label: ['证书或凭证', 'Certificate reference'], control: certificateRef, hint: '如证书序列号、登记簿页码。E.g. a certificate serial, a register page.' }),
+      field({ name: 'note', label: ['备注', 'Note'], control: note, wide: true }),
+    ],
+    submit: ['登记', 'Record'],
+    onSubmit: async () => {
+      const body = { signer: signer.value.trim(), method: method.value };
+      if (signedAt.value) body.signed_at = signedAt.value;
+      if (certificateRef.value.trim()) body.certificate_ref = certificateRef.value.trim();
+      if (note.value.trim()) body.note = note.value.trim();
+      await request('POST', `/api/v1/attachments/${a.id}/signatures`, { body });
+      toast('已登记签名。Signature recorded.');
+    },
+  });
 }
 
 export function sizeText(n) {
