@@ -1,9 +1,11 @@
 // import.h — bulk import of catalogue records from CSV, XLSX, JSON or NDJSON, as jobs.
 //
-// A job reads a file row by row (never all of it at once), turns each row into a record
-// body through the column mapping (mapping.h) and creates the record through the
-// catalogue (catalogue::Service::create_record_in), so every catalogue rule, the
-// reference code, the audit entry and the search index update apply as for one record.
+// A job reads a file row by row (never all of it at once; on a thread of its own, a
+// chunk ahead), turns each row into a record body through the column mapping
+// (mapping.h) and creates the records through the catalogue's bulk creator
+// (catalogue::BulkCreator: create_record_in's checks and numbering, its writes gathered),
+// so every catalogue rule, the reference code, the audit entry and the search index
+// update apply as for one record.
 // Every row is checked, whatever failed before it; each problem is reported with its row,
 // column and message. Two semantics, chosen per job (docs/import-export.md):
 //
@@ -11,7 +13,8 @@
 //                             nothing is written: the job ends `failed` with every row's
 //                             errors. On SQLite other writers wait while it runs.
 //   batch (batch_size N)      a transaction per N rows; a failing row is reported and
-//                             left out, the others are imported. Each batch commits with
+//                             left out (nothing of it is written: rows are checked before
+//                             any is written), the others are imported. Each batch commits with
 //                             the job's progress (last_row = the last row it covered), so
 //                             running the same job again after a crash (job_id) continues
 //                             after the last committed batch and never imports a row
