@@ -257,4 +257,16 @@ Result<Page> list(store::Tx& tx, const Query& q) {
   return page;
 }
 
+Result<std::vector<ReadCount>> personal_reads_since(store::Tx& tx, const std::string& since,
+                                                    std::int64_t at_least) {
+  auto rows = TRY(tx.query(
+      "SELECT actor_id, MAX(actor_name), COUNT(*) FROM audit_log WHERE at >= ? AND patron_id IS "
+      "NOT NULL AND actor_id IS NOT NULL AND (action LIKE '%read' OR action LIKE '%.reveal' OR "
+      "action = 'record.list') GROUP BY actor_id HAVING COUNT(*) >= ? ORDER BY COUNT(*) DESC",
+      {since, at_least}));
+  std::vector<ReadCount> out;
+  for (auto& r : rows) out.push_back({r.i64(0), r.str(1), r.i64(2)});
+  return out;
+}
+
 }  // namespace dangan::audit

@@ -48,6 +48,16 @@ Status append(store::Tx& tx, const Actor& by, const Entry& entry,
 Status append_many(store::Tx& tx, const Actor& by, const std::vector<Entry>& entries,
                    const Clock& clock = system_clock());
 
+// Staff who read personal data (entries about a patron whose action is a read, a list
+// read or a reveal) at least `at_least` times since `since`, most first.
+struct ReadCount {
+  std::int64_t actor_id = 0;
+  std::string actor_name;
+  std::int64_t reads = 0;
+};
+Result<std::vector<ReadCount>> personal_reads_since(store::Tx& tx, const std::string& since,
+                                                    std::int64_t at_least);
+
 // Batches read entries; flushes every `interval` or at 512 pending, and on destruction.
 class ReadRecorder {
  public:

@@ -105,6 +105,32 @@ void register_routes(http::Api& api, Desk& d) {
                    [&d](Request& r, const Actor& a) -> Result<json> {
                      return d.put_visit_settings(a, TRY(http::json_body(r)));
                    });
+  api.secured_json("GET", "/api/v1/alerts", [&d](Request& r, const Actor& a) -> Result<json> {
+    TRY_STATUS(http::only_params(r, {"status", "kind", "patron_id", "cursor", "limit"}));
+    return d.list_alerts(a, http::text_param(r, "status"), http::text_param(r, "kind"),
+                         TRY(http::int_param(r, "patron_id")), http::text_param(r, "cursor"),
+                         TRY(http::limit_param(r)));
+  });
+  for (const char* action : {"assign", "acknowledge", "resolve"}) {
+    api.secured_json("POST", std::string("/api/v1/alerts/{id}/") + action,
+                     [&d, action](Request& r, const Actor& a) -> Result<json> {
+                       auto id = TRY(http::id_path(r));
+                       return d.act_on_alert(a, id, action, TRY(http::optional_json_body(r)));
+                     });
+  }
+  api.secured_json("GET", "/api/v1/alert-rules", [&d](Request& r, const Actor& a) -> Result<json> {
+    TRY_STATUS(http::only_params(r, {}));
+    return d.alert_rules(a);
+  });
+  api.secured_json("PUT", "/api/v1/alert-rules/{kind}",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     return d.put_alert_rule(a, r.path_params["kind"], TRY(http::json_body(r)));
+                   });
+  api.secured_json("GET", "/api/v1/patrons/{id}/service-summary",
+                   [&d](Request& r, const Actor& a) -> Result<json> {
+                     TRY_STATUS(http::only_params(r, {}));
+                     return d.patron_summary(a, TRY(http::id_path(r)));
+                   });
   api.secured_json("POST", "/api/v1/escalations/{id}/acknowledge",
                    [&d](Request& r, const Actor& a) -> Result<json> {
                      return d.acknowledge_escalation(a, TRY(http::id_path(r)));

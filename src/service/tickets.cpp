@@ -6,6 +6,7 @@
 
 #include "patrons/timeline.h"
 #include "service/internal.h"
+#include "text/text.h"
 
 namespace dangan::service {
 
@@ -19,7 +20,7 @@ constexpr const char* kCols =
     "created_by, created_at, updated_at, clock_start, paused_seconds, waiting_since, "
     "first_response_due, resolution_due, first_response_at, resolved_at, closed_at, "
     "reopen_count, first_response_breached, resolution_breached, escalated_to, escalated_at, "
-    "resolution";
+    "resolution, (SELECT COUNT(*) FROM sensitive_patrons s WHERE s.patron_id = tickets.patron_id)";
 
 struct Ticket {
   std::int64_t id = 0;
@@ -35,6 +36,7 @@ struct Ticket {
   std::optional<std::int64_t> escalated_to;
   std::optional<std::string> escalated_at;
   std::string resolution;
+  bool patron_sensitive = false;
 };
 
 Ticket from_row(const store::Row& r) {
@@ -66,7 +68,28 @@ Ticket from_row(const store::Row& r) {
   t.escalated_to = r.opt_i64(24);
   t.escalated_at = r.opt_str(25);
   t.resolution = r.str(26);
+  t.patron_sensitive = r.i64(27) > 0;
   return t;
+}
+
+// The subject as compared for repeat contacts: folded (traditional → simplified,
+// full-width → half-width, case) without spaces and punctuation.
+std::string subject_key(const std::string& subject) {
+  std::string f = text::fold(subject), out;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    auto c = static_cast<unsigned char>(f[i]);
+    if (c < 0x80) {
+      if (std::isalnum(c)) out += static_cast<char>(c);
+      continue;
+    }
+    // CJK symbols and punctuation, U+3000–U+303F: E3 80 80 … E3 80 BF.
+    if (c == 0xE3 && i + 2 < f.size() && static_cast<unsigned char>(f[i + 1]) == 0x80) {
+      i += 2;
+      continue;
+    }
+    out += static_cast<char>(c);
+  }
+  return out;
 }
 
 bool is_patron(const Actor& by) { return by.role == Role::patron; }
@@ -110,7 +133,8 @@ json staff_json(const Ticket& t) {
           {"sla", {{"paused_seconds", t.paused_seconds}, {"waiting_since", opt(t.waiting_since)}}},
           {"escalated_to", opt(t.escalated_to)},
           {"escalated_at", opt(t.escalated_at)},
-          {"resolution", t.resolution}};
+          {"resolution", t.resolution},
+          {"patron_sensitive", t.patron_sensitive}};
 }
 
 json patron_json(const Ticket& t) {
@@ -243,7 +267,8 @@ Result<json> Desk::open(const Actor& by, const json& body) {
   char number[32];
   std::snprintf(number, sizeof number, "T%s-%06lld", now.substr(0, 4).c_str(),
                 static_cast<long long>(id));
-  TRY(tx->exec("UPDATE tickets SET number = ? WHERE id = ?", {std::string(number), id}));
+  TRY(tx->exec("UPDATE tickets SET number = ?, subject_key = ? WHERE id = ?",
+               {std::string(number), subject_key(subject), id}));
   TRY_STATUS(
       add_message(*tx, id, "patron", channel, patron ? std::nullopt : author_of(by), text, now));
   auto t = TRY(load(*tx, id));
@@ -258,6 +283,8 @@ Result<json> Desk::open(const Actor& by, const json& body) {
   TRY_STATUS(touch_timeline(*tx, by, t, "ticket.opened",
                             "Ticket " + t.number + " (" + kind + ") opened: " + subject, clock_,
                             {{"channel", channel}}));
+  TRY_STATUS(evaluate_opened(*tx, id));
+  t = TRY(load(*tx, id));  // a repeated complaint may have marked the patron sensitive
   TRY_STATUS(tx->commit());
   return view(by, t);
 }
@@ -734,8 +761,11 @@ Result<int> Desk::sweep() {
   };
   for (auto& r : first) TRY_STATUS(escalate(r.i64(0), "first_response", r.str(1)));
   for (auto& r : resolution) TRY_STATUS(escalate(r.i64(0), "resolution", r.str(1)));
+  auto cal = TRY(calendar(*tx));
+  int raised = TRY(evaluate_periodic(*tx, cal));
   TRY_STATUS(tx->commit());
   if (found > 0) spdlog::info("event=sla_breaches count={}", found);
+  if (raised > 0) spdlog::info("event=alerts_raised count={}", raised);
   return found;
 }
 

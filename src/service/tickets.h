@@ -120,12 +120,32 @@ class Desk {
   // {visit_sample_rate 0–1, visit_after_working_days 0–30}
   Result<nlohmann::json> put_visit_settings(const Actor& by, const nlohmann::json& body);
 
+  // Risk alerts (seed 004 篇4). Rules (alert_rules; docs/service.md): repeat_contact
+  // and repeat_complaint are evaluated when a ticket is opened, in its transaction;
+  // sla_warning and privacy_reads by sweep(). A second complaint within the rule's days
+  // marks the patron sensitive (敏感客户), shown on their tickets and service summary.
+  // Alerts about staff reading personal data (privacy_reads) are for managers only.
+  // Each step (assign, acknowledge, resolve) is audited.
+  Result<nlohmann::json> list_alerts(const Actor& by, const std::optional<std::string>& status,
+                                     const std::optional<std::string>& kind,
+                                     std::optional<std::int64_t> patron_id,
+                                     const std::optional<std::string>& cursor, int limit);
+  // action: assign {assignee_id}, acknowledge, resolve {resolution}.
+  Result<nlohmann::json> act_on_alert(const Actor& by, std::int64_t id, const std::string& action,
+                                      const nlohmann::json& body);
+  Result<nlohmann::json> alert_rules(const Actor& by);
+  Result<nlohmann::json> put_alert_rule(const Actor& by, const std::string& kind,
+                                        const nlohmann::json& body);
+  // What the desk knows of a patron: sensitive or not, active tickets, unresolved alerts,
+  // the last satisfaction score from a follow-up visit.
+  Result<nlohmann::json> patron_summary(const Actor& by, std::int64_t patron_id);
+
   // A manager takes note of an escalation (any manager: the one it went to may be away).
   Result<nlohmann::json> acknowledge_escalation(const Actor& by, std::int64_t escalation_id);
 
-  // Marks deadlines passed at `now` and escalates them; returns how many breaches it
-  // found. Safe to run from several processes at once (each breach is claimed by one
-  // conditional UPDATE).
+  // Marks deadlines passed at `now` and escalates them, then evaluates the periodic alert
+  // rules; returns how many breaches it found. Safe to run from several processes at once
+  // (each breach is claimed by one conditional UPDATE, each alert by its unique key).
   Result<int> sweep();
 
   // Standard answers (话术). render fills {patron_name}, {ticket_number}, {agent_name},
@@ -144,6 +164,10 @@ class Desk {
   const Clock& clock_;
   std::function<std::optional<std::string>(const Actor&, std::int64_t)> patron_name_;
 
+  // The rules evaluated when a ticket is opened (inside its transaction).
+  Status evaluate_opened(store::Tx& tx, std::int64_t ticket_id);
+  // The rules evaluated by the sweep; returns alerts raised.
+  Result<int> evaluate_periodic(store::Tx& tx, const BusinessCalendar& cal);
   // After closing `ticket_id`: the visit its kind or the sample calls for, if any.
   Status plan_visit_after_close(store::Tx& tx, std::int64_t ticket_id, const std::string& kind,
                                 std::optional<std::int64_t> patron_id, const BusinessCalendar& cal);

@@ -461,4 +461,90 @@ TEST_CASE("service: follow-up visits — sampled, recorded with satisfaction, on
   });
 }
 
+TEST_CASE(
+    "service: alert rules — repeat contacts, a second complaint, SLA warnings, heavy readers") {
+  testing::each_backend([](const std::string& backend) {
+    Desk_ f(backend);
+    auto open_about = [&](const char* kind, const char* subject) {
+      return must(f.desk.open(f.agent, {{"kind", kind},
+                                        {"channel", "phone"},
+                                        {"subject", subject},
+                                        {"body", "来电"},
+                                        {"patron_id", f.patron_id}}));
+    };
+    auto alerts = [&](const Actor& a, const char* kind) {
+      return must(
+          f.desk.list_alerts(a, std::string("unresolved"), std::string(kind), {}, {}, 50))["items"];
+    };
+    // The same subject three times within seven days, written three ways.
+    open_about("consultation", "退休档案 查询");
+    open_about("consultation", "退休檔案查詢");
+    CHECK(alerts(f.agent, "repeat_contact").empty());
+    json third = open_about("consultation", "退休档案查询。");
+    REQUIRE(alerts(f.agent, "repeat_contact").size() == 1);
+    CHECK(alerts(f.agent, "repeat_contact")[0]["ticket_id"] == third["id"]);
+    open_about("consultation",
+               "退休档案查询");  // still one unresolved alert per patron and subject
+    CHECK(alerts(f.agent, "repeat_contact").size() == 1);
+
+    // A second complaint marks the patron sensitive; every agent sees it on their tickets.
+    json c1 = open_about("complaint", "等候时间过长");
+    CHECK(c1["patron_sensitive"] == false);
+    json c2 = open_about("complaint", "复印件模糊");
+    CHECK(c2["patron_sensitive"] == true);
+    CHECK(must(f.desk.get(f.agent2, c1["id"]))["patron_sensitive"] == true);
+    json summary = must(f.desk.patron_summary(f.agent, f.patron_id));
+    CHECK(summary["sensitive"] == true);
+    CHECK(summary["active_complaints"] == 2);
+    REQUIRE(alerts(f.agent, "repeat_complaint").size() == 1);
+
+    // Workflow: assign, acknowledge, resolve — each audited; a resolved alert is final.
+    std::int64_t aid = alerts(f.agent, "repeat_complaint")[0]["id"];
+    CHECK(must(f.desk.act_on_alert(f.manager, aid, "assign",
+                                   {{"assignee_id", f.agent2.user_id}}))["status"] == "assigned");
+    CHECK(must(f.desk.act_on_alert(f.agent2, aid, "acknowledge", json::object()))["status"] ==
+          "acknowledged");
+    auto no_text = f.desk.act_on_alert(f.agent2, aid, "resolve", json::object());
+    REQUIRE_FALSE(no_text.has_value());
+    CHECK(no_text.error().field == "resolution");
+    must(f.desk.act_on_alert(f.agent2, aid, "resolve", {{"resolution", "主任回访，读者接受道歉"}}));
+    auto again = f.desk.act_on_alert(f.agent2, aid, "acknowledge", json::object());
+    REQUIRE_FALSE(again.has_value());
+    CHECK(again.error().code == ErrorCode::conflict);
+    CHECK(f.count("SELECT COUNT(*) FROM audit_log WHERE entity_type = 'alert' AND entity_id = ?",
+                  {std::to_string(aid)}) == 4);  // raise, assign, acknowledge, resolve
+
+    // About to breach: within 60 working minutes of the resolution deadline.
+    must(f.desk.put_policy(f.manager, "suggestion", "normal",
+                           {{"first_response_minutes", 30}, {"resolution_minutes", 120}}));
+    json s = must(f.desk.open(
+        f.agent,
+        {{"kind", "suggestion"}, {"channel", "counter"}, {"subject", "增加座位"}, {"body", "b"}}));
+    must(f.desk.sweep());
+    CHECK(alerts(f.agent, "sla_warning").empty());
+    f.clock.set("2026-11-23T10:01:00+08:00");  // 59 working minutes left
+    must(f.desk.sweep());
+    REQUIRE(alerts(f.agent, "sla_warning").size() == 1);
+    CHECK(alerts(f.agent, "sla_warning")[0]["ticket_id"] == s["id"]);
+    must(f.desk.sweep());
+    CHECK(alerts(f.agent, "sla_warning").size() == 1);
+
+    // One staff member reading personal data unusually often; only managers see it.
+    must(f.desk.put_alert_rule(f.manager, "privacy_reads",
+                               {{"params", {{"reads", 5}, {"minutes", 60}}}}));
+    auto bad_rule = f.desk.put_alert_rule(f.manager, "privacy_reads", {{"params", {{"reads", 0}}}});
+    REQUIRE_FALSE(bad_rule.has_value());
+    CHECK(bad_rule.error().field == "params.reads");
+    for (int i = 0; i < 6; ++i) must(f.desk.get(f.agent2, c1["id"]));
+    f.reads.flush();
+    must(f.desk.sweep());
+    CHECK(alerts(f.agent, "privacy_reads").empty());
+    json privacy = alerts(f.manager, "privacy_reads");
+    REQUIRE(privacy.size() == 1);
+    CHECK(privacy[0]["subject_user_id"] == f.agent2.user_id);
+    CHECK_FALSE(
+        f.desk.act_on_alert(f.agent, privacy[0]["id"], "acknowledge", json::object()).has_value());
+  });
+}
+
 }  // namespace dangan::service

@@ -89,6 +89,19 @@ const complaint = async (role) => {
   assert.equal(r.status, 201, r.text);
   return r.json;
 };
+// A fresh unresolved alert: three contacts of a new patron about one subject.
+const alert2 = async () => {
+  const p = await fresh();
+  const subject = uniq('重复来电');
+  let last;
+  for (let i = 0; i < 3; i++) {
+    last = await srv.api('POST', '/api/v1/tickets', { as: 'agent', body: { kind: 'consultation', channel: 'phone', subject, body: '问', patron_id: p.id } });
+    assert.equal(last.status, 201, last.text);
+  }
+  const r = await srv.api('GET', `/api/v1/alerts?patron_id=${p.id}&status=open`, { as: 'manager' });
+  assert.equal(r.json.items.length, 1, r.text);
+  return r.json.items[0].id;
+};
 const ticketIn = async (role, path, action, body) => {
   const t = await ticket(role);
   if (path) for (const [a, b] of path) assert.ok((await srv.api('POST', `/api/v1/tickets/${t.id}/${a}`, { as: 'agent', body: b })).status < 300);
@@ -179,6 +192,13 @@ const CASES = {
     },
   },
   'PUT /api/v1/service/visits': { ok: 200, make: () => ({ path: '/api/v1/service/visits', body: { visit_sample_rate: 0.1 } }) },
+  'GET /api/v1/alerts': { ok: 200, make: () => ({ path: '/api/v1/alerts?status=unresolved&limit=5' }) },
+  'POST /api/v1/alerts/{id}/assign': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/assign`, body: { assignee_id: throwaway.id } }) },
+  'POST /api/v1/alerts/{id}/acknowledge': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/acknowledge` }) },
+  'POST /api/v1/alerts/{id}/resolve': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/resolve`, body: { resolution: '已处理' } }) },
+  'GET /api/v1/alert-rules': { ok: 200, make: () => ({ path: '/api/v1/alert-rules' }) },
+  'PUT /api/v1/alert-rules/{kind}': { ok: 200, make: () => ({ path: '/api/v1/alert-rules/repeat_contact', body: { params: { count: 3, days: 7 } } }) },
+  'GET /api/v1/patrons/{id}/service-summary': { ok: 200, make: () => ({ path: `/api/v1/patrons/${shared.id}/service-summary` }) },
   'POST /api/v1/escalations/{id}/acknowledge': { ok: 200, make: async (role) => ({ path: `/api/v1/escalations/${await escalation(role)}/acknowledge` }) },
   'GET /api/v1/service/settings': { ok: 200, make: () => ({ path: '/api/v1/service/settings' }) },
   'PUT /api/v1/service/hours': { ok: 200, make: () => ({ path: '/api/v1/service/hours', body: { sat: '09:00-12:00' } }) },

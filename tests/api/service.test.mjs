@@ -173,6 +173,27 @@ describe('tickets', () => {
   });
 });
 
+describe('alerts', () => {
+  test('a second complaint marks the patron sensitive; agents see it and work the alert', async () => {
+    const p = await createPatron(srv, person());
+    const complain = (subject) => as('agent', 'POST', '/api/v1/tickets', { kind: 'complaint', channel: 'phone', subject, body: '投诉', patron_id: p.id });
+    assert.equal((await complain('排队太久')).json.patron_sensitive, false);
+    const second = await complain('工作人员态度差');
+    assert.equal(second.json.patron_sensitive, true);
+    const summary = (await as('agent', 'GET', `/api/v1/patrons/${p.id}/service-summary`)).json;
+    assert.equal(summary.sensitive, true);
+    assert.equal(summary.active_complaints, 2);
+    const list = (await as('agent', 'GET', `/api/v1/alerts?patron_id=${p.id}&status=unresolved`)).json.items;
+    assert.deepEqual(list.map((a) => a.kind), ['repeat_complaint']);
+    assertError(assert, await as('agent', 'POST', `/api/v1/alerts/${list[0].id}/resolve`, {}), 400, 'resolution');
+    assert.equal((await as('agent', 'POST', `/api/v1/alerts/${list[0].id}/acknowledge`)).json.status, 'acknowledged');
+    assert.equal((await as('manager', 'POST', `/api/v1/alerts/${list[0].id}/resolve`, { resolution: '科长致电道歉' })).json.status, 'resolved');
+    assertError(assert, await as('manager', 'POST', `/api/v1/alerts/${list[0].id}/resolve`, { resolution: 'x' }), 409);
+    assertError(assert, await as('manager', 'PUT', '/api/v1/alert-rules/repeat_contact', { params: { count: 1 } }), 400, 'params.count');
+    assertError(assert, await as('manager', 'PUT', '/api/v1/alert-rules/weather', { enabled: false }), 404);
+  });
+});
+
 describe('standard answers', () => {
   test('found in traditional or simplified, filled in for a ticket', async () => {
     const a = await as('manager', 'POST', '/api/v1/standard-answers', { title: uniq('查档须知'), scenario: '档案查询', body: '{patron_name}您好，{ticket_number}已受理。' });
