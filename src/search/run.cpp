@@ -407,6 +407,10 @@ Result<std::vector<Candidate>> pg_candidates(Context& c, const std::string& matc
   return out;
 }
 
+// Matches past the candidates are counted to kTotalCap (500): no page reaches further,
+// and counting deeper reads the lower candidate tiers, whose index bitmaps for a common
+// word were most of a search's time at 1M records (p50 10 ms counting to 1000, 3.4 ms
+// to 500).
 Result<std::int64_t> pg_count(Context& c, const std::string& match) {
   auto [sql, p] = pg_by_tier_sql("SELECT 1 FROM search_docs d", {}, match, kTotalCap);
   auto row = TRY(c.tx.one("SELECT count(*) FROM (" + sql + ") n", p, "count"));
