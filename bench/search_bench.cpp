@@ -17,6 +17,10 @@
 //
 // Prints a human summary and one machine line:
 //   BENCH_SEARCH backend=… records=… index_s=… records_per_s=… size_mb=… p50_ms=… p99_ms=…
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,8 +33,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <spdlog/spdlog.h>
-#include <sqlite3.h>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -127,6 +130,20 @@ double process_cpu_ms() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// utime + stime of another process on this machine (/proc/PID/stat), in ms.
+double process_cpu_ms_of(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  return ticks * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double ms_since(Steady::time_point t0) {
@@ -277,7 +294,7 @@ int main(int argc, char** argv) {
   const char* backend = db->backend() == store::Backend::sqlite ? "sqlite" : "postgres";
   std::vector<std::string> codes;
   long records = 0;
-  double index_s = 0, writer_us = 0, process_us = 0;
+  double index_s = 0, writer_us = 0, process_us = 0, server_us = 0;
 
   {
     // What the server does at start: rebuild when the analyzer or the layout changed.
@@ -300,6 +317,12 @@ int main(int argc, char** argv) {
     auto t0 = Steady::now();
     const double writer0 = thread_cpu_ms(), process0 = process_cpu_ms();
     auto tx = must(db->begin(store::TxMode::write), "begin");
+    // PostgreSQL: the CPU time of the server process doing the load (same machine).
+    long server_pid = 0;
+    if (db->backend() == store::Backend::postgres)
+      server_pid =
+          static_cast<long>(must(tx->one("SELECT pg_backend_pid()", {}, "pid"), "pid").i64(0));
+    const double server0 = server_pid ? process_cpu_ms_of(server_pid) : 0;
     must(search::clear(*tx), "clear");
     {
       search::Bulk bulk(*tx, o.threads, true);
@@ -311,6 +334,8 @@ int main(int argc, char** argv) {
       }
       must(bulk.finish(), "finish");
     }
+    if (server_pid)
+      server_us = (process_cpu_ms_of(server_pid) - server0) * 1000 / static_cast<double>(records);
     must(tx->commit(), "commit");
     index_s = ms_since(t0) / 1000;
     writer_us = (thread_cpu_ms() - writer0) * 1000 / static_cast<double>(records);
@@ -351,9 +376,10 @@ int main(int argc, char** argv) {
                 o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency()));
     std::printf(
         "    CPU per record: %.0f µs in this process (%.0f µs on the writing thread, %.0f µs "
-        "preparing text on the others)%s\n",
-        process_us, writer_us, process_us - writer_us,
-        db->backend() == store::Backend::postgres ? ", plus the PostgreSQL server's" : "");
+        "preparing text on the others)",
+        process_us, writer_us, process_us - writer_us);
+    if (server_us > 0) std::printf(", and %.0f µs in the PostgreSQL server", server_us);
+    std::printf("\n");
   }
   std::printf("  database size with the index: %.0f MB\n", mb);
 
@@ -414,9 +440,10 @@ int main(int argc, char** argv) {
         terms.push_back(m.q);
     std::vector<double> like_ms, tri_ms, ours_ms;
     int tri_answered = 0;
-    std::printf("  baselines over %zu Chinese queries (top 20 and the count of matches; "
-                "the second of two runs):\n",
-                terms.size());
+    std::printf(
+        "  baselines over %zu Chinese queries (top 20 and the count of matches; "
+        "the second of two runs):\n",
+        terms.size());
     for (const auto& t : terms) {
       double ours = 0;
       long long total = 0;

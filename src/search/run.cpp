@@ -370,7 +370,7 @@ constexpr int kTiers[] = {3, 2, 1, 0};
 // outer LIMIT, which PostgreSQL runs lazily (a tier's scan starts only if the ones before
 // gave too few rows).
 std::pair<std::string, Params> pg_by_tier_sql(const std::string& select, const Params& params,
-                                               const std::string& match, std::int64_t limit) {
+                                              const std::string& match, std::int64_t limit) {
   std::string sql = "SELECT * FROM (";
   Params p;
   for (int tier : kTiers) {
@@ -420,10 +420,10 @@ Result<std::int64_t> pg_count(Context& c, const std::string& match) {
 // Whether the index holds other kinds than the query's (then the kind is a filter).
 Result<bool> other_kinds(store::Tx& tx, const std::string& kind) {
   // Two index probes (an OR of ranges makes PostgreSQL scan the table).
-  auto row = TRY(tx.one(
-      "SELECT CASE WHEN EXISTS (SELECT 1 FROM search_docs WHERE kind < CAST(? AS TEXT)) OR "
-      "EXISTS (SELECT 1 FROM search_docs WHERE kind > CAST(? AS TEXT)) THEN 1 ELSE 0 END",
-      {kind, kind}, "kinds"));
+  auto row = TRY(
+      tx.one("SELECT CASE WHEN EXISTS (SELECT 1 FROM search_docs WHERE kind < CAST(? AS TEXT)) OR "
+             "EXISTS (SELECT 1 FROM search_docs WHERE kind > CAST(? AS TEXT)) THEN 1 ELSE 0 END",
+             {kind, kind}, "kinds"));
   return row.i64(0) == 1;
 }
 
@@ -565,7 +565,6 @@ Result<CodeResult> code_search(Context& c) {
   }
   return out;
 }
-
 
 json facet_json(const std::map<std::string, std::int64_t>& counts, bool numeric) {
   std::vector<std::pair<std::string, std::int64_t>> v(counts.begin(), counts.end());
