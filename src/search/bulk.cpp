@@ -98,14 +98,14 @@ struct Bulk::State {
     std::vector<Document> docs;
     docs.swap(pending);
     pending.reserve(kBatch);
-    in_flight.push_back(std::async(std::launch::async, [docs = std::move(docs),
-                                                        backend = tx.backend()]() mutable {
-      Batch b;
-      b.prepared.reserve(docs.size());
-      for (const auto& d : docs) b.prepared.push_back(prepare_doc(d, backend));
-      b.docs = std::move(docs);
-      return b;
-    }));
+    in_flight.push_back(
+        std::async(std::launch::async, [docs = std::move(docs), backend = tx.backend()]() mutable {
+          Batch b;
+          b.prepared.reserve(docs.size());
+          for (const auto& d : docs) b.prepared.push_back(prepare_doc(d, backend));
+          b.docs = std::move(docs);
+          return b;
+        }));
     while (in_flight.size() > static_cast<std::size_t>(2 * threads)) TRY_STATUS(write_oldest());
     return {};
   }

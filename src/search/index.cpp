@@ -49,8 +49,7 @@ std::int64_t make_srowid(int tier, int kind, std::int64_t id) {
   // not above the last one, so a transaction that adds records in id order (an import,
   // a reindex) would otherwise make an index segment per record (measured: ~200 µs per
   // record more).
-  return (static_cast<std::int64_t>(3 - tier) << 40) | (static_cast<std::int64_t>(kind) << 36) |
-         id;
+  return (static_cast<std::int64_t>(3 - tier) << 40) | (static_cast<std::int64_t>(kind) << 36) | id;
 }
 
 std::string path_text(const std::vector<std::int64_t>& path) {
@@ -239,28 +238,28 @@ std::string capped_content(const std::string& content) {
 // Writes the search_docs row (insert or replace by kind and id).
 Params doc_params(const Document& d, std::int64_t srowid, int tier, std::uint64_t hash) {
   return {srowid,
-              d.kind,
-              d.id,
-              d.reference_code,
-              analysis::normalize_code(d.reference_code),
-              d.title,
-              d.description,
-              d.creator,
-              keywords_json(d.keywords),
-              capped_content(d.content),
-              d.access_level,
-              d.carrier,
-              d.fonds_id,
-              d.category_id,
-              detail::path_text(d.category_path),
-              store::opt(d.year ? std::optional<std::int64_t>(*d.year) : std::nullopt),
-              std::int64_t{d.important ? 1 : 0},
-              d.use_count,
-              d.cited_by,
-              std::int64_t{d.source_authority},
-              d.updated_at,
-              std::int64_t{tier},
-              static_cast<std::int64_t>(hash)};
+          d.kind,
+          d.id,
+          d.reference_code,
+          analysis::normalize_code(d.reference_code),
+          d.title,
+          d.description,
+          d.creator,
+          keywords_json(d.keywords),
+          capped_content(d.content),
+          d.access_level,
+          d.carrier,
+          d.fonds_id,
+          d.category_id,
+          detail::path_text(d.category_path),
+          store::opt(d.year ? std::optional<std::int64_t>(*d.year) : std::nullopt),
+          std::int64_t{d.important ? 1 : 0},
+          d.use_count,
+          d.cited_by,
+          std::int64_t{d.source_authority},
+          d.updated_at,
+          std::int64_t{tier},
+          static_cast<std::int64_t>(hash)};
 }
 
 constexpr const char* kPgValues =
@@ -277,17 +276,18 @@ std::string pg_upsert_sql(int rows) {
     if (i) sql += ", ";
     sql += kPgValues;
   }
-  sql += " ON CONFLICT (kind, id) DO UPDATE SET srowid = excluded.srowid, "
-        "reference_code = excluded.reference_code, code_key = excluded.code_key, "
-        "title = excluded.title, description = excluded.description, "
-        "creator = excluded.creator, keywords = excluded.keywords, content = excluded.content, "
-        "access_level = excluded.access_level, carrier = excluded.carrier, "
-        "fonds_id = excluded.fonds_id, category_id = excluded.category_id, "
-        "category_path = excluded.category_path, year = excluded.year, "
-        "important = excluded.important, use_count = excluded.use_count, "
-        "cited_by = excluded.cited_by, source_authority = excluded.source_authority, "
-        "updated_at = excluded.updated_at, tier = excluded.tier, "
-        "terms_hash = excluded.terms_hash, tsv = excluded.tsv";
+  sql +=
+      " ON CONFLICT (kind, id) DO UPDATE SET srowid = excluded.srowid, "
+      "reference_code = excluded.reference_code, code_key = excluded.code_key, "
+      "title = excluded.title, description = excluded.description, "
+      "creator = excluded.creator, keywords = excluded.keywords, content = excluded.content, "
+      "access_level = excluded.access_level, carrier = excluded.carrier, "
+      "fonds_id = excluded.fonds_id, category_id = excluded.category_id, "
+      "category_path = excluded.category_path, year = excluded.year, "
+      "important = excluded.important, use_count = excluded.use_count, "
+      "cited_by = excluded.cited_by, source_authority = excluded.source_authority, "
+      "updated_at = excluded.updated_at, tier = excluded.tier, "
+      "terms_hash = excluded.terms_hash, tsv = excluded.tsv";
   return sql;
 }
 
@@ -323,8 +323,7 @@ PreparedDoc prepare_doc(const Document& doc, Backend backend) {
   return out;
 }
 
-Status upsert_prepared(store::Tx& tx, const Document& doc, const PreparedDoc& pd,
-                       bool known_new) {
+Status upsert_prepared(store::Tx& tx, const Document& doc, const PreparedDoc& pd, bool known_new) {
   TRY_STATUS(check_document(doc));
   const int kind = TRY(detail::kind_code(doc.kind));
   const int tier =

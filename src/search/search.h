@@ -132,7 +132,7 @@ struct Query {
   int candidates = 0;
 };
 constexpr int kDefaultCandidates = 200;
-constexpr std::int64_t kTotalCap = 1000;
+constexpr std::int64_t kTotalCap = 500;
 constexpr int kMaxQueryChars = 200;
 
 struct Hit {
