@@ -88,6 +88,7 @@ describe('service desk', () => {
     await composer.getByLabel('查找话术 Find a standard answer').fill('预约');
     await composer.getByRole('button', { name: '查找话术 Find answers' }).click();
     await composer.locator('button.answer-pick', { hasText: '查档预约答复' }).click();
+    await page.waitForFunction(() => document.querySelector('form.composer textarea').value.length > 0);
     const text = await composer.getByLabel('内容').inputValue();
     assert.ok(text.startsWith(`${patronName}您好`), text);
     assert.ok(text.includes(number) && text.includes('预约查阅1985年婚姻登记档案') && text.includes('张受理员'), text);
@@ -168,7 +169,10 @@ describe('service desk', () => {
     const composer = staff.locator('form.composer');
     await composer.getByLabel('内容').fill('您好，我们正在核实收费记录，请稍候。');
     await composer.getByRole('button', { name: '发送答复 Send reply' }).click();
-    await staff.locator('.thread .msg-reply').waitFor();
+    await staff.locator('.thread .msg-reply').waitFor().catch(async (e) => {
+      await shot(staff, 'debug-staff');
+      throw e;
+    });
     await composer.getByText('内部备注 Internal note').click();
     await composer.getByLabel('内容').fill('收费员操作失误，系统单价设错。');
     await composer.getByRole('button', { name: '添加备注 Add note' }).click();
@@ -193,7 +197,10 @@ describe('service desk', () => {
     await shot(portal, '42-portal-question');
     await remedy.getByLabel('意见').fill('可以接受。');
     await remedy.getByRole('button', { name: '接受 Accept' }).click();
-    await portal.locator('.recovery', { hasText: '您已接受' }).waitFor();
+    await portal.locator('.recovery', { hasText: '您已接受' }).waitFor().catch(async (e) => {
+      await shot(portal, 'debug-portal');
+      throw e;
+    });
     await portal.getByLabel('回复').fill('谢谢，已收到。');
     await portal.getByRole('button', { name: '发送 Send' }).click();
     await portal.locator('.thread .msg[data-from="you"]').nth(1).waitFor();

@@ -116,10 +116,10 @@ export async function portalQuestionView({ params, root }) {
         busy(
           send,
           async () => {
-            const out = await post(`/api/v1/tickets/${id}/messages`, { body: draft.value.trim() });
+            await post(`/api/v1/tickets/${id}/messages`, { body: draft.value.trim() });
             draft.value = '';
             toast('已发送。Sent.');
-            render(out);
+            render(await get(`/api/v1/tickets/${id}`));
           },
           reply,
         );
@@ -138,15 +138,19 @@ export async function portalQuestionView({ params, root }) {
   const remedyBox = () => {
     const r = t.recovery;
     if (!r) return null;
-    if (r.accepted != null)
-      return section(['补救措施', 'Remedy offered'], h('p', { class: 'pre' }, r.remedy), h('p', null, r.accepted ? badge('您已接受 you accepted', 'ok') : badge('您已拒绝 you declined', 'bad'), r.patron_comment ? ` ${r.patron_comment}` : ''));
+    if (r.accepted != null) {
+      const done = section(['补救措施', 'Remedy offered'], h('p', { class: 'pre' }, r.remedy), h('p', null, r.accepted ? badge('您已接受 you accepted', 'ok') : badge('您已拒绝 you declined', 'bad'), r.patron_comment ? ` ${r.patron_comment}` : ''));
+      done.classList.add('recovery');
+      return done;
+    }
     const comment = textarea({ rows: 2, maxlength: 2000 });
     const err = formError();
     const answer = (accepted) => (e) =>
       busy(
         e.currentTarget,
         async () => {
-          render(await post(`/api/v1/tickets/${id}/recovery/answer`, { accepted, comment: comment.value.trim() }));
+          await post(`/api/v1/tickets/${id}/recovery/answer`, { accepted, comment: comment.value.trim() });
+          render(await get(`/api/v1/tickets/${id}`));
           toast(accepted ? '已接受。Accepted.' : '已拒绝。Declined.');
         },
         form,

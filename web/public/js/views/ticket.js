@@ -47,6 +47,11 @@ export async function ticketView({ params, root }) {
     );
   };
   const reload = async () => render(await get(`/api/v1/tickets/${id}`));
+  // The moves answer with the ticket but not its thread: read it again.
+  const after = async (change) => {
+    await change;
+    await reload();
+  };
 
   // ------------------------------------------------------------ header and moves
   const act = (action, body) => post(`/api/v1/tickets/${id}/${action}`, body ?? {});
@@ -56,8 +61,8 @@ export async function ticketView({ params, root }) {
     const allowed = (a) => ACTIONS_FROM[a].includes(t.status);
     const btn = (a, label, onclick, cls = 'btn') => h('button', { type: 'button', class: cls, dataset: { action: a }, onclick }, bi(...label));
     if (allowed('wait'))
-      out.push(btn('wait', ['等待用户', 'Wait on patron'], (e) => busy(e.currentTarget, async () => (render(await act('wait')), toast('已转为等待用户。Waiting on the patron.')))));
-    if (allowed('resume')) out.push(btn('resume', ['继续处理', 'Resume'], (e) => busy(e.currentTarget, async () => render(await act('resume')))));
+      out.push(btn('wait', ['等待用户', 'Wait on patron'], (e) => busy(e.currentTarget, async () => (await after(act('wait')), toast('已转为等待用户。Waiting on the patron.')))));
+    if (allowed('resume')) out.push(btn('resume', ['继续处理', 'Resume'], (e) => busy(e.currentTarget, async () => await after(act('resume')))));
     if (allowed('resolve'))
       out.push(
         btn(
@@ -71,7 +76,7 @@ export async function ticketView({ params, root }) {
               fields: [field({ name: 'resolution', label: ['处理结果', 'Resolution'], control: text, wide: true, required: true })],
               submit: ['解决', 'Resolve'],
               onSubmit: async () => {
-                render(await act('resolve', { resolution: text.value.trim() }));
+                await after(act('resolve', { resolution: text.value.trim() }));
                 toast('已解决。Resolved.');
               },
             });
@@ -80,7 +85,7 @@ export async function ticketView({ params, root }) {
         ),
       );
     if (allowed('close'))
-      out.push(btn('close', ['关闭', 'Close'], (e) => busy(e.currentTarget, async () => (render(await act('close')), toast('已关闭。Closed.'))), 'btn primary'));
+      out.push(btn('close', ['关闭', 'Close'], (e) => busy(e.currentTarget, async () => (await after(act('close')), toast('已关闭。Closed.'))), 'btn primary'));
     if (allowed('reopen'))
       out.push(
         btn('reopen', ['重开', 'Reopen'], () =>
@@ -88,7 +93,7 @@ export async function ticketView({ params, root }) {
             title: ['重开工单', 'Reopen the ticket'],
             submit: ['重开', 'Reopen'],
             hint: '重开后解决期限重新计算。The resolution clock starts again.',
-            onSubmit: async (reason) => render(await act('reopen', { reason })),
+            onSubmit: async (reason) => await after(act('reopen', { reason })),
           }),
         ),
       );
@@ -161,14 +166,14 @@ export async function ticketView({ params, root }) {
       field({ name: 'team_id', label: ['班组', 'Team'], control: team }),
       field({ name: 'priority', label: ['优先级', 'Priority'], control: priority, hint: '改变优先级会重算期限。Changing it re-plans the deadlines.' }),
       field({ name: 'kind', label: ['类型', 'Kind'], control: kind }),
-      h('div', { class: 'form-actions' }, save, me),
+      h('div', { class: 'form-actions' }, save, mine),
     );
     const submit = (body) =>
       busy(
         save,
         async () => {
           if (!Object.keys(body).length) return;
-          render(await patch(`/api/v1/tickets/${id}`, body));
+          await after(patch(`/api/v1/tickets/${id}`, body));
           toast('已保存。Saved.');
         },
         form,
@@ -340,11 +345,11 @@ export async function ticketView({ params, root }) {
         send,
         async () => {
           const kind = note.checked ? 'note' : 'reply';
-          const next = await post(`/api/v1/tickets/${id}/messages`, { kind, body: body.value.trim() });
+          await post(`/api/v1/tickets/${id}/messages`, { kind, body: body.value.trim() });
           body.value = '';
           unfilled.replaceChildren();
           toast(kind === 'note' ? '已添加备注。Note added.' : '已发送答复。Reply sent.');
-          render(next);
+          await reload();
         },
         form,
       );
@@ -395,7 +400,7 @@ export async function ticketView({ params, root }) {
                   ],
                   submit: ['提出补救', 'Offer remedy'],
                   onSubmit: async () => {
-                    render(await put(`/api/v1/tickets/${id}/recovery`, { cause: cause.value.trim(), remedy: remedy.value.trim() }));
+                    await after(put(`/api/v1/tickets/${id}/recovery`, { cause: cause.value.trim(), remedy: remedy.value.trim() }));
                     toast('已提出补救。Remedy offered.');
                   },
                 });
@@ -420,7 +425,7 @@ export async function ticketView({ params, root }) {
                   fields: [field({ name: 'accepted', label: ['用户答复', 'Answer'], control: accepted }), field({ name: 'comment', label: ['用户意见', 'Comment'], control: comment, wide: true })],
                   submit: ['记录', 'Record'],
                   onSubmit: async () => {
-                    render(await post(`/api/v1/tickets/${id}/recovery/answer`, { accepted: accepted.value === 'true', comment: comment.value.trim() }));
+                    await after(post(`/api/v1/tickets/${id}/recovery/answer`, { accepted: accepted.value === 'true', comment: comment.value.trim() }));
                   },
                 });
               },
