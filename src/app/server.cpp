@@ -261,7 +261,9 @@ int serve(const Config& config) {
   api.open("GET", "/", serve_file);
   for (auto* page : {"/login", "/patrons", "/patrons/{id}", "/audit", "/users", "/key-changes",
                      "/portal", "/portal/search", "/records", "/records/{id}", "/appraisal",
-                     "/locations", "/catalogue-settings", "/search-demand", "/exports"})
+                     "/locations", "/catalogue-settings", "/search-demand", "/exports",
+                     "/tickets", "/tickets/{id}", "/follow-up-visits", "/service-settings",
+                     "/portal/questions", "/portal/questions/{id}"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;

@@ -18,10 +18,15 @@ import { newPatronView } from './js/views/patron-form.js';
 import { patronView } from './js/views/patron.js';
 import { patronsView } from './js/views/patrons.js';
 import { portalView } from './js/views/portal.js';
+import { portalQuestionView, portalQuestionsView } from './js/views/portal-questions.js';
 import { newRecordView } from './js/views/record-form.js';
 import { recordView } from './js/views/record.js';
 import { recordsView } from './js/views/records.js';
+import { serviceSettingsView } from './js/views/service-settings.js';
+import { ticketView } from './js/views/ticket.js';
+import { ticketsView } from './js/views/tickets.js';
 import { usersView } from './js/views/users.js';
+import { visitsView } from './js/views/visits.js';
 
 // Each route: the view and who may open it (checked again by the server).
 const staff = (perm) => () => !isPortal() && session.permissions.has(perm);
@@ -53,6 +58,13 @@ route('/locations', { view: locationsView, allow: staff('record_read'), title: '
 route('/search-demand', { view: demandView, allow: staff('search_demand'), title: '检索需求 Unmet demand' });
 route('/catalogue-settings', { view: catalogueSettingsView, allow: staff('catalogue_config'), title: '目录设置 Catalogue settings' });
 route('/portal/search', { view: (ctx) => recordsView({ ...ctx, portal: true }), allow: () => isPortal(), title: '档案检索 Search' });
+// The service desk (issue 5) and the portal's questions.
+route('/tickets', { view: ticketsView, allow: staff('ticket_read'), title: '工单 Tickets' });
+route('/tickets/:id', { view: ticketView, allow: staff('ticket_read'), title: '工单 Ticket' });
+route('/follow-up-visits', { view: visitsView, allow: staff('ticket_read'), title: '回访 Follow-up visits' });
+route('/service-settings', { view: serviceSettingsView, allow: staff('service_config'), title: '服务台设置 Service settings' });
+route('/portal/questions', { view: portalQuestionsView, allow: () => isPortal(), title: '我的咨询 My questions' });
+route('/portal/questions/:id', { view: portalQuestionView, allow: () => isPortal(), title: '我的咨询 My question' });
 
 let loaded = false;
 let generation = 0;

@@ -16,9 +16,13 @@ const NAV = [
   { path: '/locations', label: ['库房', 'Locations'], icon: '▦', show: () => can('record_read'), group: ['馆藏', 'Catalogue'] },
   { path: '/search-demand', label: ['检索需求', 'Unmet demand'], icon: '∅', show: () => can('search_demand'), group: ['馆藏', 'Catalogue'] },
   { path: '/catalogue-settings', label: ['目录设置', 'Catalogue settings'], icon: '☷', show: () => can('catalogue_config'), group: ['馆藏', 'Catalogue'] },
+  { path: '/tickets', label: ['工单', 'Tickets'], icon: '✉', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
+  { path: '/follow-up-visits', label: ['回访', 'Follow-up visits'], icon: '☎', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
+  { path: '/service-settings', label: ['服务台设置', 'Service settings'], icon: '⚙', show: () => can('service_config'), group: ['服务台', 'Service desk'] },
   { path: '/audit', label: ['审计日志', 'Audit trail'], icon: '⚖', show: () => can('audit_read'), group: ['管理', 'Administration'] },
   { path: '/users', label: ['账号管理', 'Users'], icon: '⚙', show: () => can('user_admin'), group: ['管理', 'Administration'] },
   { path: '/portal', label: ['我的档案', 'My record'], icon: '⌂', show: () => isPortal() },
+  { path: '/portal/questions', label: ['我的咨询', 'My questions'], icon: '✉', show: () => isPortal() },
   { path: '/portal/search', label: ['档案检索', 'Search the catalogue'], icon: '▤', show: () => isPortal() },
 ];
 
