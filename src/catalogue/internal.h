@@ -1,9 +1,9 @@
 // internal.h — what the catalogue's source files share; not for other modules.
 #pragma once
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <initializer_list>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +11,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "catalogue/catalogue.h"
+#include "core/body.h"
 #include "store/db.h"
 
 namespace dangan::catalogue::detail {
@@ -147,14 +148,17 @@ std::string today_text(const Clock& c);  // YYYY-MM-DD (UTC)
 Result<std::vector<std::int64_t>> category_path_ids(store::Tx& tx, std::int64_t category_id);
 // Codes of the location's cabinet and box ancestors (or itself), for templates.
 Result<std::pair<std::string, std::string>> cabinet_and_box(store::Tx& tx,
-                                                              std::int64_t location_id);
+                                                            std::int64_t location_id);
 // "Building A / Room 101 / Cabinet 3 / …" for display.
 Result<std::string> location_label(store::Tx& tx, std::int64_t location_id);
 
 std::string like_escape(const std::string& s);
 // Refuses members of `body` other than `allowed` (and a body that is not an object).
-Status only_fields(const json& body, std::initializer_list<std::string_view> allowed);
+using body::only_fields;
 // Checks an optional string member's type and length (code points).
-Result<std::optional<std::string>> opt_string(const json& body, const char* name, long max_len);
+inline Result<std::optional<std::string>> opt_string(const json& b, const char* name,
+                                                     long max_len) {
+  return body::optional_text(b, name, max_len);
+}
 
 }  // namespace dangan::catalogue::detail

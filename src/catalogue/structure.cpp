@@ -36,26 +36,6 @@ std::string like_escape(const std::string& s) {
   return out;
 }
 
-Status only_fields(const json& body, std::initializer_list<std::string_view> allowed) {
-  if (!body.is_object()) return invalid("body", "the body must be a JSON object");
-  for (auto& [k, _] : body.items())
-    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
-      return invalid(k, "unknown field " + k);
-  return {};
-}
-
-Result<std::optional<std::string>> opt_string(const json& body, const char* name, long max_len) {
-  if (!body.contains(name) || body[name].is_null()) return std::optional<std::string>{};
-  if (!body[name].is_string()) return invalid(name, std::string(name) + " must be a string");
-  std::string v = body[name].get<std::string>();
-  long len = text::utf8_length(v);
-  if (len < 0) return invalid(name, std::string(name) + " must be valid UTF-8");
-  if (len > max_len)
-    return invalid(name, std::string(name) + " must have at most " + std::to_string(max_len) +
-                             " characters");
-  return std::optional<std::string>{v};
-}
-
 Result<std::vector<std::int64_t>> category_path_ids(store::Tx& tx, std::int64_t category_id) {
   auto row = TRY(tx.one("SELECT path FROM categories WHERE id = ?", {category_id}, "category"));
   std::vector<std::int64_t> out;

@@ -321,7 +321,7 @@ Result<json> Desk::create_answer(const Actor& by, const json& body) {
       "updated_at) VALUES (?,?,?,?,?,?,?) RETURNING " +
           std::string(kAnswerCols),
       {title, scenario, text, text::fold(title + "\n" + scenario + "\n" + text),
-       by.user_id ? store::Value(by.user_id) : store::null_value(), now, now},
+       store::opt(author_of(by)), now, now},
       "answer"));
   TRY_STATUS(audit::append(
       *tx, by, {"service.answer_create", "standard_answer", std::to_string(row.i64(0))}, clock_));
@@ -400,8 +400,12 @@ Status Desk::delete_answer(const Actor& by, std::int64_t id) {
 
 Result<json> Desk::render_answer(const Actor& by, std::int64_t id, std::int64_t ticket_id) {
   TRY_STATUS(staff_may(by, auth::Permission::ticket_read));
-  auto ticket = TRY(get(by, ticket_id));  // checks that `by` may see the ticket
   auto tx = TRY(db_.begin(store::TxMode::read));
+  auto ticket = TRY(load(*tx, ticket_id));
+  TRY_STATUS(may_see(by, ticket));
+  // Filling in the patron's ticket reads it, as opening it does.
+  if (ticket.patron_id)
+    reads_.record(by, {"ticket.read", "ticket", std::to_string(ticket_id), ticket.patron_id});
   auto row = TRY(tx->maybe_one(
       std::string("SELECT ") + kAnswerCols + " FROM standard_answers WHERE id = ?", {id}));
   if (!row) return not_found("no such standard answer");
@@ -409,12 +413,11 @@ Result<json> Desk::render_answer(const Actor& by, std::int64_t id, std::int64_t 
                    ? TRY(tx->maybe_one("SELECT display_name FROM users WHERE id = ?", {by.user_id}))
                    : std::nullopt;
   std::map<std::string, std::string> values = {
-      {"ticket_number", ticket["number"].get<std::string>()},
-      {"subject", ticket["subject"].get<std::string>()},
+      {"ticket_number", ticket.number},
+      {"subject", ticket.subject},
       {"agent_name", agent ? agent->str(0) : std::string()}};
-  if (ticket["patron_id"].is_number_integer() && patron_name_)
-    if (auto n = patron_name_(by, ticket["patron_id"].get<std::int64_t>()))
-      values["patron_name"] = *n;
+  if (ticket.patron_id && patron_name_)
+    if (auto n = patron_name_(by, *ticket.patron_id)) values["patron_name"] = *n;
   std::string text = row->str(3), out;
   std::vector<std::string> unfilled;
   for (std::size_t i = 0; i < text.size();) {

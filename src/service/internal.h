@@ -35,6 +35,36 @@ using body::optional_id;
 using body::optional_text;
 using body::required_text;
 
+// A ticket row as tickets.cpp reads it (kCols there).
+struct Ticket {
+  std::int64_t id = 0;
+  std::string number, kind, priority, status, channel, subject;
+  std::optional<std::int64_t> patron_id, team_id, assignee_id, created_by;
+  std::string created_at, updated_at, clock_start;
+  std::int64_t paused_seconds = 0;
+  std::optional<std::string> waiting_since;
+  std::string first_response_due, resolution_due;
+  std::optional<std::string> first_response_at, resolved_at, closed_at;
+  std::int64_t reopen_count = 0;
+  bool first_response_breached = false, resolution_breached = false;
+  std::optional<std::int64_t> escalated_to;
+  std::optional<std::string> escalated_at;
+  std::string resolution;
+  bool patron_sensitive = false;
+};
+
+// The ticket, or not_found.
+Result<Ticket> load(store::Tx& tx, std::int64_t id);
+// Whether `by` may see the ticket at all; a ticket they may not see does not exist for
+// them (not_found), so a report (举报) does not reveal itself. Staff need ticket_read.
+Status may_see(const Actor& by, const Ticket& t);
+// Appends to the ticket's thread.
+Status add_message(store::Tx& tx, std::int64_t ticket_id, const std::string& kind,
+                   const std::string& channel, std::optional<std::int64_t> author,
+                   const std::string& body, const std::string& now);
+// The acting user's id, none for the system.
+std::optional<std::int64_t> author_of(const Actor& by);
+
 // An existing active user (assignee, team manager), for `field`.
 Status check_user(store::Tx& tx, std::int64_t id, const char* field);
 

@@ -22,23 +22,6 @@ constexpr const char* kCols =
     "reopen_count, first_response_breached, resolution_breached, escalated_to, escalated_at, "
     "resolution, (SELECT COUNT(*) FROM sensitive_patrons s WHERE s.patron_id = tickets.patron_id)";
 
-struct Ticket {
-  std::int64_t id = 0;
-  std::string number, kind, priority, status, channel, subject;
-  std::optional<std::int64_t> patron_id, team_id, assignee_id, created_by;
-  std::string created_at, updated_at, clock_start;
-  std::int64_t paused_seconds = 0;
-  std::optional<std::string> waiting_since;
-  std::string first_response_due, resolution_due;
-  std::optional<std::string> first_response_at, resolved_at, closed_at;
-  std::int64_t reopen_count = 0;
-  bool first_response_breached = false, resolution_breached = false;
-  std::optional<std::int64_t> escalated_to;
-  std::optional<std::string> escalated_at;
-  std::string resolution;
-  bool patron_sensitive = false;
-};
-
 Ticket from_row(const store::Row& r) {
   Ticket t;
   t.id = r.i64(0);
@@ -94,20 +77,6 @@ std::string subject_key(const std::string& subject) {
 
 bool is_patron(const Actor& by) { return by.role == Role::patron; }
 
-// Whether `by` may see the ticket at all; a ticket they may not see does not exist for
-// them (404), so a report (举报) does not reveal itself.
-Status may_see(const Actor& by, const Ticket& t) {
-  if (is_patron(by)) {
-    if (by.patron_id && t.patron_id == by.patron_id) return {};
-    return not_found("no such ticket");
-  }
-  TRY_STATUS(staff_may(by, auth::Permission::ticket_read));
-  if (t.kind == "report" && by.role != Role::system &&
-      !auth::allowed(by.role, auth::Permission::ticket_confidential) && t.assignee_id != by.user_id)
-    return not_found("no such ticket");
-  return {};
-}
-
 json staff_json(const Ticket& t) {
   return {{"id", t.id},
           {"number", t.number},
@@ -155,12 +124,6 @@ json view(const Actor& by, const Ticket& t) {
   return is_patron(by) ? patron_json(t) : staff_json(t);
 }
 
-Result<Ticket> load(store::Tx& tx, std::int64_t id) {
-  auto row = TRY(tx.maybe_one(std::string("SELECT ") + kCols + " FROM tickets WHERE id = ?", {id}));
-  if (!row) return not_found("no such ticket");
-  return from_row(*row);
-}
-
 struct Budget {
   std::int64_t first_response = 0, resolution = 0;  // working seconds
 };
@@ -176,9 +139,53 @@ Result<Budget> budget(store::Tx& tx, const std::string& kind, const std::string&
 
 TimePoint parse(const std::string& s) { return parse_time(s).value_or(TimePoint{}); }
 
+// Leaving waiting_on_patron: the working time spent waiting is added to the pause and
+// extends the resolution deadline; appends those column changes to `sets` and `p`.
+void end_wait(const Ticket& t, const BusinessCalendar& cal, const Budget& b, TimePoint now,
+              std::string& sets, store::Params& p) {
+  if (t.status != "waiting_on_patron" || !t.waiting_since) return;
+  std::int64_t paused = t.paused_seconds + cal.working_seconds(parse(*t.waiting_since), now);
+  sets += ", paused_seconds = ?, waiting_since = NULL, resolution_due = ?";
+  p.emplace_back(paused);
+  p.emplace_back(format_time(cal.add(parse(t.clock_start), b.resolution + paused)));
+}
+
 bool active(const std::string& status) {
   return status == "new" || status == "open" || status == "reopened" ||
          status == "waiting_on_patron";
+}
+
+Status touch_timeline(store::Tx& tx, const Actor& by, const Ticket& t, const std::string& kind,
+                      const std::string& summary, const Clock& clock,
+                      json detail = json::object()) {
+  if (!t.patron_id) return {};
+  detail["number"] = t.number;
+  detail["kind"] = t.kind;
+  TRY(timeline::append(
+      tx, by, {*t.patron_id, kind, summary, detail, "ticket", std::to_string(t.id)}, clock));
+  return {};
+}
+
+}  // namespace
+
+namespace detail {
+
+Status may_see(const Actor& by, const Ticket& t) {
+  if (is_patron(by)) {
+    if (by.patron_id && t.patron_id == by.patron_id) return {};
+    return not_found("no such ticket");
+  }
+  TRY_STATUS(staff_may(by, auth::Permission::ticket_read));
+  if (t.kind == "report" && by.role != Role::system &&
+      !auth::allowed(by.role, auth::Permission::ticket_confidential) && t.assignee_id != by.user_id)
+    return not_found("no such ticket");
+  return {};
+}
+
+Result<Ticket> load(store::Tx& tx, std::int64_t id) {
+  auto row = TRY(tx.maybe_one(std::string("SELECT ") + kCols + " FROM tickets WHERE id = ?", {id}));
+  if (!row) return not_found("no such ticket");
+  return from_row(*row);
 }
 
 Status add_message(store::Tx& tx, std::int64_t ticket_id, const std::string& kind,
@@ -196,18 +203,7 @@ std::optional<std::int64_t> author_of(const Actor& by) {
   return by.user_id;
 }
 
-Status touch_timeline(store::Tx& tx, const Actor& by, const Ticket& t, const std::string& kind,
-                      const std::string& summary, const Clock& clock,
-                      json detail = json::object()) {
-  if (!t.patron_id) return {};
-  detail["number"] = t.number;
-  detail["kind"] = t.kind;
-  TRY(timeline::append(
-      tx, by, {*t.patron_id, kind, summary, detail, "ticket", std::to_string(t.id)}, clock));
-  return {};
-}
-
-}  // namespace
+}  // namespace detail
 
 Desk::Desk(store::Database& db, audit::ReadRecorder& reads, std::string timezone,
            const Clock& clock)
@@ -493,10 +489,7 @@ Result<json> Desk::post(const Actor& by, std::int64_t id, const json& body) {
       // The patron answered: the resolution clock runs again.
       auto cal = TRY(calendar(*tx));
       auto b = TRY(budget(*tx, t.kind, t.priority));
-      std::int64_t paused = t.paused_seconds + cal.working_seconds(parse(*t.waiting_since), now_tp);
-      sets += ", paused_seconds = ?, waiting_since = NULL, resolution_due = ?";
-      p.emplace_back(paused);
-      p.emplace_back(format_time(cal.add(parse(t.clock_start), b.resolution + paused)));
+      end_wait(t, cal, b, now_tp, sets, p);
       status = "open";
     } else if (status == "resolved") {
       return conflict("the ticket is resolved; ask staff to reopen it, or open a new one",
@@ -592,14 +585,6 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
   };
   std::string sets, status, summary;
   store::Params p;
-  // Leaving waiting_on_patron: the working time spent waiting extends the deadline.
-  auto end_wait = [&] {
-    if (t.status != "waiting_on_patron" || !t.waiting_since) return;
-    std::int64_t paused = t.paused_seconds + cal.working_seconds(parse(*t.waiting_since), now_tp);
-    sets += ", paused_seconds = ?, waiting_since = NULL, resolution_due = ?";
-    p.emplace_back(paused);
-    p.emplace_back(format_time(cal.add(parse(t.clock_start), b.resolution + paused)));
-  };
   if (action == "wait") {
     if (!is_one_of(t.status, {"new", "open", "reopened"})) return refuse("new, open or reopened");
     status = "waiting_on_patron";
@@ -609,7 +594,7 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
   } else if (action == "resume") {
     if (t.status != "waiting_on_patron") return refuse("waiting_on_patron");
     status = "open";
-    end_wait();
+    end_wait(t, cal, b, now_tp, sets, p);
     summary = "resumed";
   } else if (action == "resolve") {
     if (!active(t.status)) return refuse("new, open, waiting_on_patron or reopened");
@@ -618,7 +603,7 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
       return conflict("offer a service recovery (cause and remedy) before resolving a complaint",
                       "recovery");
     status = "resolved";
-    end_wait();
+    end_wait(t, cal, b, now_tp, sets, p);
     sets += ", resolved_at = ?, resolution = ?";
     p.emplace_back(now);
     p.emplace_back(*resolution);
@@ -656,16 +641,11 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
   TRY_STATUS(audit::append(
       *tx, by, {"ticket." + action, "ticket", std::to_string(id), t.patron_id, "", detail},
       clock_));
-  if (action != "wait" && action != "resume")
-    TRY_STATUS(touch_timeline(*tx, by, t,
-                              "ticket." + std::string(action == "resolve" ? "resolved"
-                                                      : action == "close" ? "closed"
-                                                                          : "reopened"),
-                              "Ticket " + t.number + " " +
-                                  (action == "resolve" ? "resolved"
-                                   : action == "close" ? "closed"
-                                                       : "reopened"),
-                              clock_));
+  if (action != "wait" && action != "resume") {
+    std::string done = action == "resolve" ? "resolved" : action == "close" ? "closed" : "reopened";
+    TRY_STATUS(
+        touch_timeline(*tx, by, t, "ticket." + done, "Ticket " + t.number + " " + done, clock_));
+  }
   auto after = TRY(load(*tx, id));
   TRY_STATUS(tx->commit());
   return view(by, after);

@@ -52,14 +52,6 @@ std::int64_t working_day(const BusinessCalendar& cal) {
   return n > 0 ? n : 450 * 60;
 }
 
-Result<std::pair<std::string, std::optional<std::int64_t>>> ticket_kind_and_patron(
-    store::Tx& tx, std::int64_t id) {
-  auto row =
-      TRY(tx.maybe_one("SELECT kind, patron_id, status, number FROM tickets WHERE id = ?", {id}));
-  if (!row) return not_found("no such ticket");
-  return std::pair{row->str(0), row->opt_i64(1)};
-}
-
 }  // namespace
 
 Status Desk::plan_visit_after_close(store::Tx& tx, std::int64_t ticket_id, const std::string& kind,
@@ -96,12 +88,11 @@ Result<json> Desk::offer_recovery(const Actor& by, std::int64_t id, const json& 
   TRY_STATUS(only_fields(body, {"cause", "remedy"}));
   auto cause = TRY(required_text(body, "cause", 1000));
   auto remedy = TRY(required_text(body, "remedy", 2000));
-  TRY(get(by, id));  // visibility
   auto tx = TRY(db_.begin(store::TxMode::write));
-  auto row = TRY(
-      tx->one("SELECT kind, patron_id, status, number FROM tickets WHERE id = ?", {id}, "ticket"));
-  if (row.str(0) != "complaint") return invalid("kind", "service recovery is for complaints");
-  if (row.str(2) == "closed") return conflict("the complaint is closed; reopen it first", "status");
+  auto t = TRY(load(*tx, id));
+  TRY_STATUS(may_see(by, t));
+  if (t.kind != "complaint") return invalid("kind", "service recovery is for complaints");
+  if (t.status == "closed") return conflict("the complaint is closed; reopen it first", "status");
   auto existing =
       TRY(tx->maybe_one("SELECT accepted FROM ticket_recoveries WHERE ticket_id = ?", {id}));
   std::string now = format_time(clock_.now());
@@ -112,19 +103,16 @@ Result<json> Desk::offer_recovery(const Actor& by, std::int64_t id, const json& 
       "(?,?,?,?,?) ON CONFLICT (ticket_id) DO UPDATE SET cause = excluded.cause, remedy = "
       "excluded.remedy, offered_by = excluded.offered_by, offered_at = excluded.offered_at, "
       "accepted = NULL, patron_comment = '', answered_at = NULL",
-      {id, cause, remedy, by.user_id ? store::Value(by.user_id) : store::null_value(), now}));
-  TRY(tx->exec(
-      "INSERT INTO ticket_messages (ticket_id, kind, channel, author_id, body, created_at) "
-      "SELECT id, 'system', channel, ?, ?, ? FROM tickets WHERE id = ?",
-      {by.user_id ? store::Value(by.user_id) : store::null_value(), "remedy offered: " + remedy,
-       now, id}));
-  auto patron_id = row.opt_i64(1);
+      {id, cause, remedy, store::opt(author_of(by)), now}));
+  TRY_STATUS(
+      add_message(*tx, id, "system", t.channel, author_of(by), "remedy offered: " + remedy, now));
+  auto patron_id = t.patron_id;
   TRY_STATUS(audit::append(
       *tx, by, {"ticket.recovery_offer", "ticket", std::to_string(id), patron_id}, clock_));
   if (patron_id)
     TRY(timeline::append(
         *tx, by,
-        {*patron_id, "ticket.recovery_offered", "Remedy offered on " + row.str(3) + ": " + remedy,
+        {*patron_id, "ticket.recovery_offered", "Remedy offered on " + t.number + ": " + remedy,
          json::object(), "ticket", std::to_string(id)},
         clock_));
   TRY_STATUS(tx->commit());
@@ -138,8 +126,9 @@ Result<json> Desk::answer_recovery(const Actor& by, std::int64_t id, const json&
     return invalid("accepted", "accepted must be true or false");
   bool accepted = body["accepted"].get<bool>();
   auto comment = TRY(optional_text(body, "comment", 2000)).value_or("");
-  TRY(get(by, id));  // visibility: a patron answers only on their own complaint
   auto tx = TRY(db_.begin(store::TxMode::write));
+  auto t = TRY(load(*tx, id));
+  TRY_STATUS(may_see(by, t));  // a patron answers only on their own complaint
   auto rec = TRY(tx->maybe_one("SELECT accepted FROM ticket_recoveries WHERE ticket_id = ?", {id}));
   if (!rec) return conflict("no remedy has been offered on this ticket", "recovery");
   if (!rec->is_null(0)) return conflict("the remedy was answered already", "recovery");
@@ -148,14 +137,11 @@ Result<json> Desk::answer_recovery(const Actor& by, std::int64_t id, const json&
       "UPDATE ticket_recoveries SET accepted = ?, patron_comment = ?, answered_at = ? WHERE "
       "ticket_id = ?",
       {static_cast<std::int64_t>(accepted ? 1 : 0), comment, now, id}));
-  auto [kind, patron_id] = TRY(ticket_kind_and_patron(*tx, id));
-  TRY(tx->exec(
-      "INSERT INTO ticket_messages (ticket_id, kind, channel, author_id, body, created_at) "
-      "SELECT id, 'system', channel, ?, ?, ? FROM tickets WHERE id = ?",
-      {by.user_id ? store::Value(by.user_id) : store::null_value(),
-       std::string(accepted ? "remedy accepted" : "remedy declined") +
-           (comment.empty() ? "" : ": " + comment),
-       now, id}));
+  auto patron_id = t.patron_id;
+  TRY_STATUS(add_message(*tx, id, "system", t.channel, author_of(by),
+                         std::string(accepted ? "remedy accepted" : "remedy declined") +
+                             (comment.empty() ? "" : ": " + comment),
+                         now));
   TRY_STATUS(audit::append(*tx, by,
                            {"ticket.recovery_answer",
                             "ticket",
@@ -230,15 +216,17 @@ Result<json> Desk::schedule_visit(const Actor& by, const json& body) {
     due = parse_time(*due_text);
     if (!due) return invalid("due_at", "due_at must be a date or an ISO 8601 time");
   }
-  if (ticket_id) TRY(get(by, *ticket_id));
   auto tx = TRY(db_.begin(store::TxMode::write));
+  std::optional<Ticket> ticket;
+  if (ticket_id) {
+    ticket = TRY(load(*tx, *ticket_id));
+    TRY_STATUS(may_see(by, *ticket));
+  }
   auto p = TRY(tx->maybe_one("SELECT status FROM patrons WHERE id = ?", {*patron_id}));
   if (!p) return invalid("patron_id", "no such patron");
   if (p->str(0) != "active") return invalid("patron_id", "the patron is " + p->str(0));
-  if (ticket_id) {
-    auto [kind, tp] = TRY(ticket_kind_and_patron(*tx, *ticket_id));
-    if (tp != patron_id) return invalid("ticket_id", "the ticket is not this patron's");
-  }
+  if (ticket && ticket->patron_id != patron_id)
+    return invalid("ticket_id", "the ticket is not this patron's");
   TimePoint now = clock_.now();
   if (!due) {
     auto cal = TRY(calendar(*tx));
@@ -286,8 +274,7 @@ Result<json> Desk::record_visit(const Actor& by, std::int64_t id, const json& bo
       "UPDATE follow_up_visits SET status = ?, satisfaction = ?, comments = ?, channel = ?, "
       "done_by = ?, done_at = ? WHERE id = ? RETURNING " +
           std::string(kVisitCols),
-      {outcome, store::opt(satisfaction), comments, channel,
-       by.user_id ? store::Value(by.user_id) : store::null_value(), now, id},
+      {outcome, store::opt(satisfaction), comments, channel, store::opt(author_of(by)), now, id},
       "visit"));
   std::int64_t patron_id = row.i64(2);
   TRY_STATUS(audit::append(*tx, by,
