@@ -18,6 +18,7 @@
 #include "core/embedded.h"
 #include "search/search_api.h"
 #include "service/service_api.h"
+#include "service/board_api.h"
 #include "sharing/oai_api.h"
 #include "http/api.h"
 #include "http/http.h"
@@ -70,7 +71,11 @@ json openapi(const http::Router& router) {
     }
     if (!params.empty()) op["parameters"] = params;
     bool open = pattern == "/api/v1/auth/login" || pattern == "/healthz" || pattern == "/readyz" ||
-                pattern == "/api/v1/openapi.json";
+                pattern == "/api/v1/openapi.json" ||
+                // The public message board and FAQ (service/board_api.cpp).
+                (method == "GET" &&
+                 (pattern == "/api/v1/board/posts" || pattern == "/api/v1/board/posts/{id}" ||
+                  pattern == "/api/v1/faq" || pattern == "/api/v1/faq/{id}"));
     if (open) op["security"] = json::array();
     if (pattern.rfind("/api/v1/patrons", 0) == 0 && (method == "GET" || method == "POST") &&
         (pattern == "/api/v1/patrons/{id}" || (pattern == "/api/v1/patrons" && method == "POST")))
@@ -218,6 +223,14 @@ int serve(const Config& config) {
     return (*p)["name"].get<std::string>();
   });
   service::register_routes(api, desk);
+  service::Board board(**db, reads, desk);
+  // The poster's masked name and the name removed from FAQ text: the patron's own name.
+  board.on_patron_name([&patrons](std::int64_t id) -> std::optional<std::string> {
+    auto p = patrons.get(system_actor(), id);
+    if (!p || !(*p)["name"].is_string()) return std::nullopt;
+    return (*p)["name"].get<std::string>();
+  });
+  service::register_board_routes(api, board);
   // SLA deadlines are checked every 30 s; any process may run the sweep (each breach is
   // claimed once in the database).
   std::jthread sla_sweeper([&desk](std::stop_token stop) {
@@ -263,7 +276,8 @@ int serve(const Config& config) {
                      "/portal", "/portal/search", "/records", "/records/{id}", "/appraisal",
                      "/locations", "/catalogue-settings", "/search-demand", "/exports",
                      "/tickets", "/tickets/{id}", "/follow-up-visits", "/service-settings",
-                     "/portal/questions", "/portal/questions/{id}"})
+                     "/portal/questions", "/portal/questions/{id}", "/board", "/board/{id}",
+                     "/faq", "/portal/board", "/board-moderation", "/faq-entries"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;

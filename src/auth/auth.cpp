@@ -100,6 +100,10 @@ bool allowed(Role role, Permission p) {
       return role == R::manager;
     case Permission::service_config:
       return role == R::administrator || role == R::manager;
+    case Permission::board_moderate:
+      return role == R::agent || role == R::manager;
+    case Permission::faq_approve:
+      return role == R::manager;
   }
   return false;
 }

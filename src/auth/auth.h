@@ -53,6 +53,8 @@ enum class Permission {
   ticket_escalation,    // acknowledge SLA escalations (they go to managers)
   service_config,       // working hours, holidays, SLA policies, teams, standard answers
   export_approve,       // approve or reject another user's bulk export request (D42)
+  board_moderate,       // publish or reject message-board posts, answer them on the board
+  faq_approve,          // approve, reject or retire FAQ entries (not one's own proposal)
 };
 
 // The permission matrix for staff roles; portal (patron) accounts are handled by the

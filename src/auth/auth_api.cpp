@@ -107,7 +107,9 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                            {Permission::ticket_confidential, "ticket_confidential"},
                            {Permission::ticket_escalation, "ticket_escalation"},
                            {Permission::service_config, "service_config"},
-                           {Permission::export_approve, "export_approve"}})
+                           {Permission::export_approve, "export_approve"},
+                           {Permission::board_moderate, "board_moderate"},
+                           {Permission::faq_approve, "faq_approve"}})
       if (allowed(a.role, p)) perms.push_back(name);
     out["permissions"] = perms;
     // A new browser tab has the cookie but not the CSRF token: give it back here.

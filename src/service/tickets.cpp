@@ -209,7 +209,7 @@ Desk::Desk(store::Database& db, audit::ReadRecorder& reads, std::string timezone
            const Clock& clock)
     : db_(db), reads_(reads), timezone_(std::move(timezone)), clock_(clock) {}
 
-Result<json> Desk::open(const Actor& by, const json& body) {
+Result<json> Desk::open(const Actor& by, const json& body, const WithinOpen& within) {
   bool patron = is_patron(by);
   if (patron) {
     if (!by.patron_id) return forbidden("this account is not linked to a patron");
@@ -280,6 +280,7 @@ Result<json> Desk::open(const Actor& by, const json& body) {
                             "Ticket " + t.number + " (" + kind + ") opened: " + subject, clock_,
                             {{"channel", channel}}));
   TRY_STATUS(evaluate_opened(*tx, id));
+  if (within) TRY_STATUS(within(*tx, id));
   t = TRY(load(*tx, id));  // a repeated complaint may have marked the patron sensitive
   TRY_STATUS(tx->commit());
   return view(by, t);

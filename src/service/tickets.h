@@ -88,7 +88,11 @@ class Desk {
   // Tickets. open: kind, subject, body (the first message), channel; optional priority
   // (normal), patron_id, team_id, assignee_id. A patron opens tickets for themself on
   // the web_form channel.
-  Result<nlohmann::json> open(const Actor& by, const nlohmann::json& body);
+  // `within`, when given, runs in the opening transaction with the new ticket's id (the
+  // message board links its post there); its failure undoes the ticket.
+  using WithinOpen = std::function<Status(store::Tx&, std::int64_t ticket_id)>;
+  Result<nlohmann::json> open(const Actor& by, const nlohmann::json& body,
+                              const WithinOpen& within = {});
   Result<nlohmann::json> get(const Actor& by, std::int64_t id);
   Result<nlohmann::json> list(const Actor& by, const TicketQuery& q);
   // kind reply (to the patron) or note (internal); a patron's message is always `patron`
