@@ -109,12 +109,20 @@ Result<json> Board::faq_draft(const Actor& by, std::int64_t ticket_id) {
   if (t.patron_id) {
     if (auto name = name_of(*t.patron_id); name && !name->empty()) {
       literals.push_back({*name, "[姓名]"});
-      if (text::utf8_length(*name) >= 2) {
-        unsigned char b = static_cast<unsigned char>((*name)[0]);
-        std::string surname = name->substr(0, b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4);
+      // The surname is the first character, or the first two (欧阳, 司马) in longer names.
+      auto chars = text::utf8_length(*name);
+      std::size_t cut = 0;
+      for (long k = 1; k <= 2 && k < chars; ++k) {
+        unsigned char b = static_cast<unsigned char>((*name)[cut]);
+        cut += b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+        if (k == 2 && chars < 3) break;
         for (const char* suffix : {"先生", "女士", "老师", "同志"})
-          literals.push_back({surname + suffix, "[姓名]"});
+          literals.push_back({name->substr(0, cut) + suffix, "[姓名]"});
       }
+      // Longer forms first, so 欧阳先生 goes whole.
+      std::stable_sort(literals.begin(), literals.end(), [](const Literal& a, const Literal& b) {
+        return a.text.size() > b.text.size();
+      });
     }
   }
   std::string question = t.subject;

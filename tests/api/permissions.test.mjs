@@ -68,6 +68,36 @@ const alert = async () => {
   return r.alerts_raised[0].id;
 };
 const target = (role) => (role === 'patron' ? own : shared);
+// Message board and FAQ fixtures: the portal patron's pending post (published by an
+// agent when needed); FAQ entries proposed by the agent (published by a manager).
+const pendingPost = async () => {
+  const r = await srv.api('POST', '/api/v1/board/posts', { as: 'patron', body: { title: uniq('矩阵留言'), body: '请问开放时间？' } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+const publishedPost = async () => {
+  const p = await pendingPost();
+  const r = await srv.api('POST', `/api/v1/board/posts/${p.id}/publish`, { as: 'agent' });
+  assert.equal(r.status, 200, r.text);
+  return r.json;
+};
+const proposedFaq = async () => {
+  const r = await srv.api('POST', '/api/v1/faq-entries', { as: 'agent', body: { question: uniq('开放时间'), answer: '周一至周五' } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+const publishedFaq = async () => {
+  const e = await proposedFaq();
+  const r = await srv.api('POST', `/api/v1/faq-entries/${e.id}/approve`, { as: 'manager' });
+  assert.equal(r.status, 200, r.text);
+  return r.json;
+};
+const resolvedConsultation = async () => {
+  const t = await ticket('agent');
+  const r = await srv.api('POST', `/api/v1/tickets/${t.id}/resolve`, { as: 'agent', body: { resolution: '已答复' } });
+  assert.equal(r.status, 200, r.text);
+  return t;
+};
 // Service desk fixtures: a ticket the role may act on (a patron's own, opened on the
 // portal; otherwise one an agent opened at the counter for the shared patron).
 const ticket = async (role, extra = {}) => {
@@ -236,6 +266,56 @@ const CASES = {
       assert.ok(r.json.items.some((a) => a.id === id), 'the answer is still there');
     },
   },
+  // The message board and FAQ.
+  'GET /api/v1/board/posts': { ok: 200, make: () => ({ path: `/api/v1/board/posts?q=${encodeURIComponent('矩阵')}&limit=5` }) },
+  'GET /api/v1/board/posts/{id}': { ok: 200, make: async () => ({ path: `/api/v1/board/posts/${(await publishedPost()).id}` }) },
+  'POST /api/v1/board/posts': {
+    ok: 201,
+    make: () => ({ path: '/api/v1/board/posts', body: { title: uniq('矩阵留言'), body: '请问开放时间？' } }),
+    denied: async (c) => {
+      const r = await srv.api('GET', `/api/v1/board/moderation?status=all&q=${encodeURIComponent(c.body.title)}`, { as: 'manager' });
+      assert.deepEqual(r.json.items, [], 'no post was made');
+    },
+  },
+  'GET /api/v1/board/my-posts': { ok: 200, make: () => ({ path: '/api/v1/board/my-posts?limit=5' }) },
+  'GET /api/v1/board/moderation': { ok: 200, make: () => ({ path: '/api/v1/board/moderation?status=pending&limit=5' }) },
+  'GET /api/v1/board/moderation/{id}': { ok: 200, make: async () => ({ path: `/api/v1/board/moderation/${(await pendingPost()).id}` }) },
+  'POST /api/v1/board/posts/{id}/publish': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/board/posts/${(await pendingPost()).id}/publish` }),
+    denied: async (c) => {
+      const r = await srv.api('GET', c.path.replace('/publish', ''));
+      assert.equal(r.status, 404, 'the post is not public');
+    },
+  },
+  'POST /api/v1/board/posts/{id}/reject': { ok: 200, make: async () => ({ path: `/api/v1/board/posts/${(await pendingPost()).id}/reject`, body: { reason: '重复' } }) },
+  'PUT /api/v1/board/posts/{id}/answer': { ok: 200, make: async () => ({ path: `/api/v1/board/posts/${(await publishedPost()).id}/answer`, body: { answer: '周一至周五开放' } }) },
+  'POST /api/v1/board/posts/{id}/ticket': { ok: 201, make: async () => ({ path: `/api/v1/board/posts/${(await pendingPost()).id}/ticket`, body: {} }) },
+  'GET /api/v1/faq': { ok: 200, make: () => ({ path: `/api/v1/faq?q=${encodeURIComponent('开放时间')}` }) },
+  'GET /api/v1/faq/{id}': { ok: 200, make: async () => ({ path: `/api/v1/faq/${(await publishedFaq()).id}` }) },
+  'POST /api/v1/faq/feedback': { ok: 200, make: async () => ({ path: '/api/v1/faq/feedback', body: { shown: [(await publishedFaq()).id] } }) },
+  'GET /api/v1/faq-entries': { ok: 200, make: () => ({ path: '/api/v1/faq-entries?status=awaiting&limit=5' }) },
+  'POST /api/v1/faq-entries': {
+    ok: 201,
+    make: () => ({ path: '/api/v1/faq-entries', body: { question: uniq('矩阵问题'), answer: '答案' } }),
+    denied: async (c) => {
+      const r = await srv.api('GET', `/api/v1/faq-entries?q=${encodeURIComponent(c.body.question)}`, { as: 'manager' });
+      assert.deepEqual(r.json.items, [], 'no entry was made');
+    },
+  },
+  'GET /api/v1/faq-entries/draft': { ok: 200, make: async () => ({ path: `/api/v1/faq-entries/draft?ticket_id=${(await resolvedConsultation()).id}` }) },
+  'GET /api/v1/faq-entries/{id}': { ok: 200, make: async () => ({ path: `/api/v1/faq-entries/${(await proposedFaq()).id}` }) },
+  'PATCH /api/v1/faq-entries/{id}': { ok: 200, make: async () => ({ path: `/api/v1/faq-entries/${(await proposedFaq()).id}`, body: { answer: '新的答案' } }) },
+  'POST /api/v1/faq-entries/{id}/approve': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/faq-entries/${(await proposedFaq()).id}/approve` }),
+    denied: async (c) => {
+      const r = await srv.api('GET', c.path.replace('/approve', ''), { as: 'manager' });
+      assert.equal(r.json.status, 'proposed');
+    },
+  },
+  'POST /api/v1/faq-entries/{id}/reject': { ok: 200, make: async () => ({ path: `/api/v1/faq-entries/${(await proposedFaq()).id}/reject`, body: { reason: '不完整' } }) },
+  'POST /api/v1/faq-entries/{id}/retire': { ok: 200, make: async () => ({ path: `/api/v1/faq-entries/${(await publishedFaq()).id}/retire` }) },
   'GET /api/v1/search': { ok: 200, make: () => ({ path: `/api/v1/search?q=${encodeURIComponent('权限矩阵档案')}` }) },
   'POST /api/v1/search/{id}/opened': {
     ok: 200,

@@ -27,6 +27,10 @@ const SEARCH_DEMAND = ['archivist', 'manager', 'analyst'];
 // patrons open, read and answer their own tickets.
 const TICKETS = ['archivist', 'agent', 'manager'];
 const SERVICE_CONFIG = ['administrator', 'manager'];
+// The message board and FAQ: board_moderate (agent, manager), faq_approve (manager);
+// published posts and FAQ entries are public.
+const MODERATE = ['agent', 'manager'];
+const PUBLIC = { allow: SIGNED_IN, anonymous: true };
 
 // allow: roles that may call the route; anonymous: open to callers without a session.
 export const ROUTES = [
@@ -181,6 +185,27 @@ export const ROUTES = [
   { method: 'POST', path: '/api/v1/standard-answers', allow: SERVICE_CONFIG },
   { method: 'PATCH', path: '/api/v1/standard-answers/{id}', allow: SERVICE_CONFIG },
   { method: 'DELETE', path: '/api/v1/standard-answers/{id}', allow: SERVICE_CONFIG },
+  { method: 'GET', path: '/api/v1/board/posts', ...PUBLIC },
+  { method: 'GET', path: '/api/v1/board/posts/{id}', ...PUBLIC },
+  { method: 'POST', path: '/api/v1/board/posts', allow: ['patron'] },
+  { method: 'GET', path: '/api/v1/board/my-posts', allow: ['patron'] },
+  { method: 'GET', path: '/api/v1/board/moderation', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/board/moderation/{id}', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/board/posts/{id}/publish', allow: MODERATE },
+  { method: 'POST', path: '/api/v1/board/posts/{id}/reject', allow: MODERATE },
+  { method: 'PUT', path: '/api/v1/board/posts/{id}/answer', allow: MODERATE },
+  { method: 'POST', path: '/api/v1/board/posts/{id}/ticket', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/faq', ...PUBLIC },
+  { method: 'GET', path: '/api/v1/faq/{id}', ...PUBLIC },
+  { method: 'POST', path: '/api/v1/faq/feedback', allow: [...TICKETS, 'patron'] },
+  { method: 'GET', path: '/api/v1/faq-entries', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/faq-entries', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/faq-entries/draft', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/faq-entries/{id}', allow: TICKETS },
+  { method: 'PATCH', path: '/api/v1/faq-entries/{id}', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/faq-entries/{id}/approve', allow: ['manager'] },
+  { method: 'POST', path: '/api/v1/faq-entries/{id}/reject', allow: ['manager'] },
+  { method: 'POST', path: '/api/v1/faq-entries/{id}/retire', allow: ['manager'] },
 ];
 
 export const routeKey = (method, path) => `${method.toUpperCase()} ${path}`;
