@@ -316,6 +316,9 @@ TEST_CASE("service: FAQ search — traditional, simplified, pinyin and English; 
     CHECK(contains(f.faq_ids("退休檔案"), retire));
     CHECK(contains(f.faq_ids("婚姻登记档案"), marriage));
     CHECK_FALSE(contains(f.faq_ids("婚姻"), retire));
+    // A question typed in full finds the entry by the words it has.
+    CHECK(contains(f.faq_ids("婚姻登记档案在哪里查"), marriage));
+    CHECK(contains(f.faq_ids("退休档案怎么查询"), retire));
     // Pinyin of the question, and stemmed English.
     CHECK(contains(f.faq_ids("tuixiu"), retire));
     CHECK(contains(f.faq_ids("copying record"), english));

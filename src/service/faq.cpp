@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "search/analyzer.h"
 #include "search/search.h"
 #include "service/board.h"
 #include "service/internal.h"
@@ -74,6 +75,65 @@ Status index_entry(store::Tx& tx, const store::Row& r, const std::string& now) {
   d.use_count = r.i64(13);
   d.updated_at = now;
   return search::upsert(tx, d);
+}
+
+// The words of a question (Chinese words of two or more characters, Latin words of
+// three or more letters), folded, at most eight.
+std::vector<std::string> words_of(const std::string& q) {
+  std::string folded = text::fold(q);
+  std::vector<std::string> out;
+  auto add = [&out](std::string w) {
+    if (out.size() < 8 && std::find(out.begin(), out.end(), w) == out.end()) out.push_back(w);
+  };
+  for (auto& run : search::analysis::han_runs(folded))
+    for (auto& w : search::analysis::han_words(run))
+      if (text::utf8_length(w) >= 2) add(w);
+  std::string latin;
+  for (char c : folded + " ") {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      latin += c;
+    } else {
+      if (latin.size() >= 3) add(latin);
+      latin.clear();
+    }
+  }
+  return out;
+}
+
+// Published entries having the most of the query's words, each word searched as the
+// catalogue searches it (a few small searches: the FAQ is hundreds of entries).
+Result<std::vector<search::Hit>> by_some_words(store::Tx& tx, search::Query sq,
+                                               const std::string& q, int limit) {
+  std::vector<search::Hit> ranked;
+  std::vector<int> matched;
+  auto words = words_of(q);
+  if (words.size() < 2) return ranked;
+  for (auto& w : words) {
+    sq.q = w;
+    auto r = search::run(tx, sq, search::Weights{});
+    if (!r) continue;
+    for (auto& hit : r->items) {
+      auto it = std::find_if(ranked.begin(), ranked.end(),
+                             [&](const search::Hit& x) { return x.id == hit.id; });
+      if (it == ranked.end()) {
+        ranked.push_back(hit);
+        matched.push_back(1);
+      } else {
+        ++matched[static_cast<std::size_t>(it - ranked.begin())];
+      }
+    }
+  }
+  std::vector<std::size_t> order(ranked.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return matched[a] > matched[b]; });
+  std::vector<search::Hit> out;
+  for (auto i : order) {
+    // One word in common is not a match for a question of several.
+    if (matched[i] < 2 || static_cast<int>(out.size()) >= limit) break;
+    out.push_back(ranked[i]);
+  }
+  return out;
 }
 
 Status staff_reader(const Actor& by) {
@@ -358,7 +418,11 @@ Result<json> Board::public_faq(const std::string& q, int limit) {
       return json{{"items", items}, {"next_cursor", nullptr}};
     return std::unexpected(found.error());
   }
-  for (auto& hit : found->items) {
+  std::vector<search::Hit> hits = std::move(found->items);
+  // A question typed in full ("退休档案怎么查询") has words no entry has, and the search
+  // wants every word: then entries are ranked by how many of its words they have.
+  if (hits.empty()) hits = TRY(by_some_words(*tx, sq, q, limit));
+  for (auto& hit : hits) {
     auto r = TRY(tx->maybe_one(std::string("SELECT ") + kFaqCols + kFaqFrom +
                                    " WHERE f.id = ? AND f.status = 'published'",
                                {hit.id}));

@@ -27,6 +27,8 @@ import { ticketView } from './js/views/ticket.js';
 import { ticketsView } from './js/views/tickets.js';
 import { usersView } from './js/views/users.js';
 import { visitsView } from './js/views/visits.js';
+import { boardPostView, boardView, faqView, moderationView, portalBoardView } from './js/views/board.js';
+import { faqEntriesView } from './js/views/faq-entries.js';
 
 // Each route: the view and who may open it (checked again by the server).
 const staff = (perm) => () => !isPortal() && session.permissions.has(perm);
@@ -65,6 +67,13 @@ route('/follow-up-visits', { view: visitsView, allow: staff('ticket_read'), titl
 route('/service-settings', { view: serviceSettingsView, allow: staff('service_config'), title: '服务台设置 Service settings' });
 route('/portal/questions', { view: portalQuestionsView, allow: () => isPortal(), title: '我的咨询 My questions' });
 route('/portal/questions/:id', { view: portalQuestionView, allow: () => isPortal(), title: '我的咨询 My question' });
+// The message board and FAQ: public pages (no sign-in), the portal's posts, staff screens.
+route('/board', { view: boardView, public: true, title: '留言板 Message board' });
+route('/board/:id', { view: boardPostView, public: true, title: '留言 Post' });
+route('/faq', { view: faqView, public: true, title: '常见问题 FAQ' });
+route('/portal/board', { view: portalBoardView, allow: () => isPortal(), title: '我的留言 My posts' });
+route('/board-moderation', { view: moderationView, allow: () => !isPortal() && (session.permissions.has('board_moderate') || session.permissions.has('ticket_read')), title: '留言审核 Board moderation' });
+route('/faq-entries', { view: faqEntriesView, allow: staff('ticket_read'), title: '常见问题管理 FAQ entries' });
 
 let loaded = false;
 let generation = 0;
@@ -89,7 +98,7 @@ async function render() {
   const r = m.view;
   if (r.public) {
     resetShell();
-    document.title = '登录 Log in — 档案 dangan';
+    document.title = `${r.title || '登录 Log in'} — 档案 dangan`;
     return r.view({ params: m.params, query, state, root: document.getElementById('app') });
   }
   if (!session.user) return goLogin();

@@ -18,11 +18,15 @@ const NAV = [
   { path: '/catalogue-settings', label: ['目录设置', 'Catalogue settings'], icon: '☷', show: () => can('catalogue_config'), group: ['馆藏', 'Catalogue'] },
   { path: '/tickets', label: ['工单', 'Tickets'], icon: '✉', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/follow-up-visits', label: ['回访', 'Follow-up visits'], icon: '☎', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
+  { path: '/board-moderation', label: ['留言审核', 'Board moderation'], icon: '✍', show: () => can('board_moderate') || can('ticket_read'), group: ['服务台', 'Service desk'] },
+  { path: '/faq-entries', label: ['常见问题', 'FAQ entries'], icon: '?', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/service-settings', label: ['服务台设置', 'Service settings'], icon: '⚙', show: () => can('service_config'), group: ['服务台', 'Service desk'] },
   { path: '/audit', label: ['审计日志', 'Audit trail'], icon: '⚖', show: () => can('audit_read'), group: ['管理', 'Administration'] },
   { path: '/users', label: ['账号管理', 'Users'], icon: '⚙', show: () => can('user_admin'), group: ['管理', 'Administration'] },
   { path: '/portal', label: ['我的档案', 'My record'], icon: '⌂', show: () => isPortal() },
   { path: '/portal/questions', label: ['我的咨询', 'My questions'], icon: '✉', show: () => isPortal() },
+  { path: '/portal/board', label: ['我的留言', 'My posts'], icon: '✍', show: () => isPortal() },
+  { path: '/faq', label: ['常见问题', 'FAQ'], icon: '?', show: () => isPortal() },
   { path: '/portal/search', label: ['档案检索', 'Search the catalogue'], icon: '▤', show: () => isPortal() },
 ];
 

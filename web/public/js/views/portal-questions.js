@@ -10,6 +10,7 @@ import { zh } from '../labels.js';
 import { navigate } from '../router.js';
 import { badge, busy, errorPage, field, formError, input, loading, notice, pageHeader, pager, section, select, textarea, toast } from '../ui.js';
 import { TICKET_KINDS, statusBadge } from '../service.js';
+import { faqOffer } from '../board.js';
 
 const href = (id) => `/portal/questions/${id}`;
 
@@ -47,6 +48,8 @@ export async function portalQuestionsView({ query, root }) {
   );
 
   const c = { kind: select(TICKET_KINDS, { value: query.kind && TICKET_KINDS[query.kind] ? query.kind : 'consultation' }), subject: input({ maxlength: 200 }), body: textarea({ rows: 5, maxlength: 20000 }) };
+  // Matching FAQ entries are offered as the patron types (they may answer the question).
+  const offer = faqOffer(c.subject, c.body);
   const err = formError();
   const send = h('button', { type: 'submit', class: 'btn primary' }, bi('提交', 'Send'));
   const form = h(
@@ -56,6 +59,7 @@ export async function portalQuestionsView({ query, root }) {
     field({ name: 'kind', label: ['类型', 'Kind'], control: c.kind, required: true }),
     field({ name: 'subject', label: ['主题', 'Subject'], control: c.subject, required: true }),
     field({ name: 'body', label: ['内容', 'Your question'], control: c.body, wide: true, required: true }),
+    offer.el,
     h('div', { class: 'form-actions' }, send),
   );
   form.addEventListener('submit', (e) => {
@@ -64,6 +68,7 @@ export async function portalQuestionsView({ query, root }) {
       send,
       async () => {
         const t = await post('/api/v1/tickets', { kind: c.kind.value, subject: c.subject.value.trim(), body: c.body.value.trim() });
+        await offer.opened();
         toast(`已提交，编号 ${t.number}。Sent.`);
         navigate(href(t.id));
       },

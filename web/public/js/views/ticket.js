@@ -97,6 +97,9 @@ export async function ticketView({ params, root }) {
           }),
         ),
       );
+    // A resolved consultation may become an FAQ entry (prefilled, personal data removed).
+    if (t.kind === 'consultation' && (t.status === 'resolved' || t.status === 'closed'))
+      out.push(h('a', { class: 'btn', href: `/faq-entries?ticket_id=${t.id}`, dataset: { action: 'faq' } }, bi('提议为常见问题', 'Propose as FAQ')));
     return out;
   };
 
@@ -124,6 +127,7 @@ export async function ticketView({ params, root }) {
           h('span', { class: 'muted' }, `${zh(TICKET_CHANNELS, t.channel)} · ${fmtTime(t.created_at)}`),
           ' · ',
           t.patron_id ? h('a', { href: `/patrons/${t.patron_id}`, class: 'patron-link' }, bi('用户', 'Patron'), ` #${t.patron_id}`) : h('span', { class: 'muted' }, '匿名 anonymous'),
+          t.channel === 'message_board' ? [' · ', h('a', { href: `/board-moderation?ticket_id=${t.id}`, class: 'board-link' }, bi('来源留言', 'The board post'))] : null,
         ),
       ),
       h('div', { class: 'actions' }, actionButtons()),
