@@ -6,6 +6,11 @@
 //   bench_search_bench --database sqlite:/tmp/s.db --records bench/data/records-1m.jsonl
 //       [--count N] [--threads T] [--reps R] [--skip-index] [--baselines]
 //       [--baseline-queries N] [--queries tests/fixtures/search/queries.json] [--phases]
+//       [--faq N]
+//
+// --faq N adds N FAQ entries (documents of kind "faq", as src/service/faq.cpp indexes
+// them) before the queries: with another kind in the index, catalogue queries filter on
+// their kind, and this measures what that costs.
 //
 // Records come from tests/fixtures/search/generate.py (bench/run-search makes them).
 // The query mix: the judged queries of the fixture (the same vocabulary: topic names,
@@ -51,7 +56,7 @@ namespace {
 struct Options {
   std::string database, records, queries = "tests/fixtures/search/queries.json";
   long count = 0;
-  int threads = 0, reps = 5, baseline_queries = 12;
+  int threads = 0, reps = 5, baseline_queries = 12, faq = 0;
   bool skip_index = false, baselines = false, phases = false;
 };
 
@@ -88,6 +93,8 @@ Options parse(int argc, char** argv) {
       o.baselines = true;
     else if (a == "--phases")
       o.phases = true;
+    else if (a == "--faq")
+      o.faq = std::stoi(next());
     else
       usage(("unknown option " + a).c_str());
   }
@@ -360,9 +367,23 @@ int main(int argc, char** argv) {
       sqlite3_close(raw);
     }
   }
+  if (o.faq > 0) {
+    auto tx = must(db->begin(store::TxMode::write), "begin");
+    for (int i = 1; i <= o.faq; ++i) {
+      search::Document d;
+      d.kind = "faq";
+      d.id = i;
+      d.title = "如何查询退休档案和婚姻登记档案（第" + std::to_string(i) + "条）";
+      d.description = "工作日携带本人身份证件到一楼查档窗口办理，档案馆开放时间为周一至周五。";
+      d.updated_at = "2026-11-26T00:00:00Z";
+      must(search::upsert(*tx, d), "faq upsert");
+    }
+    must(tx->commit(), "commit");
+    std::printf("  %d FAQ documents in the index (catalogue queries filter on their kind)\n", o.faq);
+  }
   {
     auto tx = must(db->begin(store::TxMode::read), "begin");
-    auto row = must(tx->one("SELECT count(*) FROM search_docs", {}, "count"), "count");
+    auto row = must(tx->one("SELECT count(*) FROM search_docs WHERE kind = 'record'", {}, "count"), "count");
     records = static_cast<long>(row.i64(0));
     // Codes spread over the collection.
     std::mt19937 rng(7);
