@@ -75,6 +75,20 @@ describe('message board and FAQ', () => {
     await pub.locator('.board-answer').waitFor();
     await shot(page, '62-board-moderation');
     assert.deepEqual((await axe(page)) ?? [], [], 'moderation: no serious accessibility violations');
+
+    // Taken up as a ticket: the ticket page links back to the post, and the post to it.
+    await pub.getByRole('button', { name: '转为工单 Make a ticket' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: '建立工单 Open ticket' }).click();
+    await page.waitForURL(/\/tickets\/\d+$/);
+    const ticketUrl = page.url();
+    await page.getByRole('link', { name: '来源留言 The board post' }).click();
+    await page.waitForURL(/\/board-moderation\?ticket_id=\d+$/);
+    const linked = page.locator('.board-post', { hasText: title });
+    await linked.waitFor();
+    assert.equal(await page.locator('.board-post').count(), 1);
+    assert.equal(await linked.getByRole('button', { name: '转为工单 Make a ticket' }).count(), 0);
+    await linked.getByRole('link', { name: '对应工单 Its ticket' }).click();
+    await page.waitForURL(ticketUrl);
     expectClean(page, assert);
     await page.context().close();
 

@@ -40,10 +40,11 @@ export async function boardView({ root, query }) {
     },
     { empty: '没有找到留言。No posts found.' },
   );
+  let searches = Promise.resolve();
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     history.replaceState(history.state, '', q.value.trim() ? `/board?q=${encodeURIComponent(q.value.trim())}` : '/board');
-    more.reset();
+    searches = searches.then(() => more.reset());
   });
   const main = publicFrame(
     root,
@@ -185,7 +186,10 @@ export async function moderationView({ root, query }) {
     },
     { empty: '没有留言。No posts.' },
   );
-  const reload = () => more.reset();
+  // One reload at a time: a second one started while the first is loading would append
+  // to its rows instead of replacing them.
+  let reloads = Promise.resolve();
+  const reload = () => (reloads = reloads.then(() => more.reset()));
   const card = (p) => {
     const actions = h('div', { class: 'form-actions' });
     if (moderate && p.status === 'pending') {

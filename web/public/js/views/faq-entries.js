@@ -34,7 +34,10 @@ export async function faqEntriesView({ root, query }) {
     },
     { empty: '没有条目。No entries.' },
   );
-  const reload = () => more.reset();
+  // One reload at a time: a second one started while the first is loading would append
+  // to its rows instead of replacing them.
+  let reloads = Promise.resolve();
+  const reload = () => (reloads = reloads.then(() => more.reset()));
   function row(e) {
     const acts = h('div', { class: 'row-actions' });
     const own = e.proposed_by === session.user?.id;
