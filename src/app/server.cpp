@@ -17,6 +17,7 @@
 #include "catalogue/collection_api.h"
 #include "core/embedded.h"
 #include "search/search_api.h"
+#include "service/channels_api.h"
 #include "service/service_api.h"
 #include "service/board_api.h"
 #include "sharing/oai_api.h"
@@ -75,7 +76,8 @@ json openapi(const http::Router& router) {
                 // The public message board and FAQ (service/board_api.cpp).
                 (method == "GET" &&
                  (pattern == "/api/v1/board/posts" || pattern == "/api/v1/board/posts/{id}" ||
-                  pattern == "/api/v1/faq" || pattern == "/api/v1/faq/{id}"));
+                  pattern == "/api/v1/faq" || pattern == "/api/v1/faq/{id}")) ||
+                pattern == "/api/v1/channels/{channel}/inbound";  // signed by the gateway
     if (open) op["security"] = json::array();
     if (pattern.rfind("/api/v1/patrons", 0) == 0 && (method == "GET" || method == "POST") &&
         (pattern == "/api/v1/patrons/{id}" || (pattern == "/api/v1/patrons" && method == "POST")))
@@ -231,6 +233,27 @@ int serve(const Config& config) {
     return (*p)["name"].get<std::string>();
   });
   service::register_board_routes(api, board);
+  // Contacts on every channel, e-mail in and out, files on tickets (docs/service.md).
+  service::TicketFiles ticket_files(**db, reads, config);
+  service::Contacts contacts(**db, reads, desk);
+  service::Mail mail(**db, desk, contacts, ticket_files, service::mail_settings(config));
+  desk.on_reply([&mail](store::Tx& tx, const Actor& by, std::int64_t ticket_id,
+                        std::int64_t message_id, const std::string& channel,
+                        const std::string& body) {
+    return mail.queue_reply(tx, by, ticket_id, message_id, channel, body);
+  });
+  service::register_channel_routes(api, contacts, mail, ticket_files, config);
+  // Mail out and in every 10 s; any process may run it (each message is claimed once).
+  std::jthread mail_sweeper([&mail](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested()) {
+      if (auto n = mail.sweep(); !n)
+        spdlog::warn("event=mail_sweep_failed message=\"{}\"", n.error().message);
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; });
+    }
+  });
   // SLA deadlines are checked every 30 s; any process may run the sweep (each breach is
   // claimed once in the database).
   std::jthread sla_sweeper([&desk](std::stop_token stop) {
@@ -291,12 +314,13 @@ int serve(const Config& config) {
   }
   options.max_body_bytes = config.max_body_bytes;
   // Attachments and import files: the only requests allowed past max_body_bytes.
-  options.max_upload_bytes = config.max_attachment_bytes;
+  options.max_upload_bytes = std::max(config.max_attachment_bytes, config.ticket_attachment_bytes);
   options.is_upload = [](std::string_view method, std::string_view target) {
     if (method != "POST") return false;
     auto path = target.substr(0, target.find('?'));
     if (path == "/api/v1/records/imports") return true;
     constexpr std::string_view kRecords = "/api/v1/records/", kAttachments = "/attachments";
+    if (path.starts_with("/api/v1/tickets/") && path.ends_with(kAttachments)) return true;
     return path.starts_with(kRecords) && path.ends_with(kAttachments) &&
            path.size() > kRecords.size() + kAttachments.size();
   };

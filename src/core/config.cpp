@@ -78,6 +78,10 @@ Result<Config> load_config(const std::string& path, Config c) {
     num("transfer", "export_approval_threshold", c.export_approval_threshold);
     num("transfer", "export_keep_days", c.export_keep_days);
     str("transfer", "export_dir", c.export_dir);
+    str("mail", "smtp_url", c.smtp_url);
+    str("mail", "from", c.mail_from);
+    str("mail", "maildir", c.maildir);
+    num("mail", "ticket_attachment_bytes", c.ticket_attachment_bytes);
     auto dbl = [&](std::string_view key, double& out) {
       if (auto v = t["search"][key].value<double>()) out = *v;
     };
@@ -128,6 +132,13 @@ Result<Config> load_config(const std::string& path, Config c) {
   env_num("DANGAN_EXPORT_APPROVAL_THRESHOLD", c.export_approval_threshold);
   env_num("DANGAN_EXPORT_KEEP_DAYS", c.export_keep_days);
   env_str("DANGAN_EXPORT_DIR", c.export_dir);
+  env_str("DANGAN_SMTP_URL", c.smtp_url);
+  env_str("DANGAN_MAIL_FROM", c.mail_from);
+  env_str("DANGAN_SMTP_USER", c.smtp_user);
+  env_str("DANGAN_SMTP_PASSWORD", c.smtp_password);
+  env_str("DANGAN_MAILDIR", c.maildir);
+  env_str("DANGAN_CHANNEL_WEBHOOK_SECRET", c.channel_webhook_secret);
+  env_num("DANGAN_TICKET_ATTACHMENT_BYTES", c.ticket_attachment_bytes);
   if (const char* v = std::getenv("DANGAN_TRUST_PROXY"); v && *v)
     c.trust_proxy = std::string_view(v) == "1" || std::string_view(v) == "true";
   if (c.io_threads < 1 || c.io_threads > 64) return invalid("io_threads", "must be 1 to 64");
@@ -143,6 +154,10 @@ Result<Config> load_config(const std::string& path, Config c) {
   if (c.export_approval_threshold < 0)
     return invalid("export_approval_threshold", "must be 0 (every export) or more");
   if (c.export_keep_days < 1) return invalid("export_keep_days", "must be at least 1");
+  if (c.ticket_attachment_bytes < 1)
+    return invalid("ticket_attachment_bytes", "must be at least 1");
+  if (!c.smtp_url.empty() && c.mail_from.find('@') == std::string::npos)
+    return invalid("mail_from", "an smtp_url needs a from address (name@domain)");
   if (c.worker_threads < 0 || c.worker_threads > 512)
     return invalid("worker_threads", "must be 0 (automatic) to 512");
   return c;

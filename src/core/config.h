@@ -76,6 +76,21 @@ struct Config {
   // The public base URL (e.g. https://archives.example.org); "" = from the Host header.
   std::string public_base_url;                         // DANGAN_PUBLIC_BASE_URL
 
+  // E-mail and other channels of the service desk ([mail] section; docs/service.md).
+  // smtp_url "" = no e-mail out (replies by e-mail stay queued); e.g.
+  // "smtp://127.0.0.1:2525" or "smtps://mail.example.org:465". The user and password come
+  // from the environment only and are never logged.
+  std::string smtp_url;                    // DANGAN_SMTP_URL, [mail] smtp_url
+  std::string mail_from;                   // DANGAN_MAIL_FROM, [mail] from
+  std::string smtp_user;                   // DANGAN_SMTP_USER (environment only)
+  std::string smtp_password;               // DANGAN_SMTP_PASSWORD (environment only)
+  // A Maildir (new/, cur/, tmp/) the sweep reads inbound mail from; "" = none.
+  std::string maildir;                     // DANGAN_MAILDIR, [mail] maildir
+  // The shared secret of the SMS/social gateway's webhook (HMAC-SHA256 of the body);
+  // "" = the webhook refuses everything.
+  std::string channel_webhook_secret;      // DANGAN_CHANNEL_WEBHOOK_SECRET (environment only)
+  std::size_t ticket_attachment_bytes = 20u << 20;  // DANGAN_TICKET_ATTACHMENT_BYTES
+
   // Search ranking ([search] section; docs/search.md explains them).
   double search_weight_title = 4, search_weight_reference_code = 5, search_weight_keywords = 3,
          search_weight_creator = 2, search_weight_description = 1, search_weight_content = 0.5,

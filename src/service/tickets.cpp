@@ -210,6 +210,14 @@ Desk::Desk(store::Database& db, audit::ReadRecorder& reads, std::string timezone
     : db_(db), reads_(reads), timezone_(std::move(timezone)), clock_(clock) {}
 
 Result<json> Desk::open(const Actor& by, const json& body, const WithinOpen& within) {
+  auto tx = TRY(db_.begin(store::TxMode::write));
+  auto t = TRY(open(by, body, *tx, within));
+  TRY_STATUS(tx->commit());
+  return t;
+}
+
+Result<json> Desk::open(const Actor& by, const json& body, store::Tx& outer,
+                        const WithinOpen& within) {
   bool patron = is_patron(by);
   if (patron) {
     if (!by.patron_id) return forbidden("this account is not linked to a patron");
@@ -231,7 +239,7 @@ Result<json> Desk::open(const Actor& by, const json& body, const WithinOpen& wit
   auto team_id = patron ? std::nullopt : TRY(optional_id(body, "team_id"));
   auto assignee_id = patron ? std::nullopt : TRY(optional_id(body, "assignee_id"));
 
-  auto tx = TRY(db_.begin(store::TxMode::write));
+  store::Tx* tx = &outer;
   if (patron_id && !patron) {
     auto p = TRY(tx->maybe_one("SELECT status FROM patrons WHERE id = ?", {*patron_id}));
     if (!p) return invalid("patron_id", "no such patron");
@@ -282,7 +290,6 @@ Result<json> Desk::open(const Actor& by, const json& body, const WithinOpen& wit
   TRY_STATUS(evaluate_opened(*tx, id));
   if (within) TRY_STATUS(within(*tx, id));
   t = TRY(load(*tx, id));  // a repeated complaint may have marked the patron sensitive
-  TRY_STATUS(tx->commit());
   return view(by, t);
 }
 
@@ -476,6 +483,11 @@ Result<json> Desk::post(const Actor& by, std::int64_t id, const json& body) {
   TimePoint now_tp = clock_.now();
   std::string now = format_time(now_tp);
   TRY_STATUS(add_message(*tx, id, kind, channel, author_of(by), text, now));
+  if (kind == "reply" && on_reply_) {
+    auto m =
+        TRY(tx->one("SELECT MAX(id) FROM ticket_messages WHERE ticket_id = ?", {id}, "message"));
+    TRY_STATUS(on_reply_(*tx, by, id, m.i64(0), channel, text));
+  }
   std::string status = t.status;
   std::string sets = "updated_at = ?";
   store::Params p{now};
@@ -748,6 +760,66 @@ Result<int> Desk::sweep() {
   if (found > 0) spdlog::info("event=sla_breaches count={}", found);
   if (raised > 0) spdlog::info("event=alerts_raised count={}", raised);
   return found;
+}
+
+Result<std::int64_t> Desk::inbound_message(store::Tx& tx, std::int64_t ticket_id,
+                                           const std::string& channel, const std::string& body) {
+  const Actor sys = system_actor();
+  auto t = TRY(load(tx, ticket_id));
+  TimePoint now_tp = clock_.now();
+  std::string now = format_time(now_tp);
+  auto cal = TRY(calendar(tx));
+  auto b = TRY(budget(tx, t.kind, t.priority));
+  std::string sets = "updated_at = ?";
+  store::Params p{now};
+  std::string status = t.status;
+  bool reopen = t.status == "resolved" || t.status == "closed";
+  if (t.status == "waiting_on_patron") {
+    end_wait(t, cal, b, now_tp, sets, p);
+    status = "open";
+  } else if (reopen) {
+    // The patron wrote again about a settled matter: reopened, as staff would.
+    status = "reopened";
+    sets +=
+        ", reopen_count = reopen_count + 1, clock_start = ?, paused_seconds = 0, waiting_since = "
+        "NULL, resolution_due = ?, resolution_breached = 0, resolved_at = NULL, closed_at = NULL";
+    p.emplace_back(now);
+    p.emplace_back(format_time(cal.add(now_tp, b.resolution)));
+  }
+  sets += ", status = ?";
+  p.emplace_back(status);
+  p.emplace_back(ticket_id);
+  p.emplace_back(t.status);
+  auto n = TRY(tx.exec("UPDATE tickets SET " + sets + " WHERE id = ? AND status = ?", p));
+  if (n != 1) return conflict("the ticket changed meanwhile", "status");
+  TRY_STATUS(add_message(tx, ticket_id, "patron", channel, std::nullopt, body, now));
+  auto m = TRY(
+      tx.one("SELECT MAX(id) FROM ticket_messages WHERE ticket_id = ?", {ticket_id}, "message"));
+  if (reopen) {
+    TRY_STATUS(add_message(tx, ticket_id, "system", channel, std::nullopt,
+                           "reopened: the patron wrote again (" + channel + ")", now));
+    TRY_STATUS(audit::append(tx, sys,
+                             {"ticket.reopen",
+                              "ticket",
+                              std::to_string(ticket_id),
+                              t.patron_id,
+                              "",
+                              {{"from", t.status}, {"to", status}, {"reason", "patron wrote"}}},
+                             clock_));
+    TRY_STATUS(
+        touch_timeline(tx, sys, t, "ticket.reopened", "Ticket " + t.number + " reopened", clock_));
+  }
+  TRY_STATUS(audit::append(tx, sys,
+                           {"ticket.patron",
+                            "ticket",
+                            std::to_string(ticket_id),
+                            t.patron_id,
+                            "",
+                            {{"channel", channel}}},
+                           clock_));
+  TRY_STATUS(touch_timeline(tx, sys, t, "ticket.patron_wrote", "Patron wrote on " + t.number,
+                            clock_, {{"channel", channel}}));
+  return m.i64(0);
 }
 
 }  // namespace dangan::service

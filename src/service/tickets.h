@@ -93,6 +93,22 @@ class Desk {
   using WithinOpen = std::function<Status(store::Tx&, std::int64_t ticket_id)>;
   Result<nlohmann::json> open(const Actor& by, const nlohmann::json& body,
                               const WithinOpen& within = {});
+  // The same inside the caller's transaction (not committed here): e-mail and gateway
+  // messages open their ticket in the transaction that records the message.
+  Result<nlohmann::json> open(const Actor& by, const nlohmann::json& body, store::Tx& tx,
+                              const WithinOpen& within = {});
+  // A message from the patron (or prospect) that arrived on `channel` (e-mail, SMS …) in
+  // the caller's transaction, by the system: waiting → open (the clock runs again);
+  // resolved or closed → reopened with a fresh resolution clock, as staff reopening
+  // would. Returns the message's id.
+  Result<std::int64_t> inbound_message(store::Tx& tx, std::int64_t ticket_id,
+                                       const std::string& channel, const std::string& body);
+  // Called in the transaction of every staff reply (kind reply) with the new message's
+  // id and the reply's channel: e-mail replies are queued for sending there (mail.h).
+  using ReplyHook = std::function<Status(store::Tx&, const Actor&, std::int64_t ticket_id,
+                                         std::int64_t message_id, const std::string& channel,
+                                         const std::string& body)>;
+  void on_reply(ReplyHook f) { on_reply_ = std::move(f); }
   Result<nlohmann::json> get(const Actor& by, std::int64_t id);
   Result<nlohmann::json> list(const Actor& by, const TicketQuery& q);
   // kind reply (to the patron) or note (internal); a patron's message is always `patron`
@@ -167,6 +183,7 @@ class Desk {
   std::string timezone_;
   const Clock& clock_;
   std::function<std::optional<std::string>(const Actor&, std::int64_t)> patron_name_;
+  ReplyHook on_reply_;
 
   // The rules evaluated when a ticket is opened (inside its transaction).
   Status evaluate_opened(store::Tx& tx, std::int64_t ticket_id);

@@ -3,18 +3,20 @@
 // status a user would expect; denied ones get 403 (401 without a session) and change
 // nothing.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { ALL_ROLES, createPatron, mobile, passwordFor, person, poll, startServer, uniq } from './harness.mjs';
 import { ROUTES, routeKey } from './routes.mjs';
 
 let srv;
+const WEBHOOK_SECRET = 'permission-matrix-gateway-secret';
 let own; // the portal account's patron
 let shared; // a patron staff roles act on
 let throwaway; // a user account to disable and enable
 
 before(async () => {
-  srv = await startServer();
+  srv = await startServer({ env: { DANGAN_CHANNEL_WEBHOOK_SECRET: WEBHOOK_SECRET } });
   own = await createPatron(srv, person({ phones: [mobile()] }));
   shared = await createPatron(srv, person({ phones: [mobile()], emails: [`${uniq('s')}@example.com`] }));
   await srv.addUser('patron', 'patron', { patron: own.id });
@@ -168,6 +170,26 @@ const escalation = async (role) => {
   }
   return escalations.pop();
 };
+// Contacts: one recorded on the shared patron; a prospect made by an SMS from a stranger;
+// an e-mail reply waiting in the outbox (no SMTP server is configured here).
+const interaction = async () => {
+  const r = await srv.api('POST', '/api/v1/interactions', { as: 'agent', body: { channel: 'phone', direction: 'in', patron_id: shared.id, subject: uniq('来电') } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+const prospect = async () => {
+  const r = await srv.api('POST', '/api/v1/interactions', { as: 'agent', body: { channel: 'sms', direction: 'in', address: mobile(), body: uniq('陌生号码') } });
+  assert.equal(r.status, 201, r.text);
+  assert.ok(r.json.prospect_id, r.text);
+  return r.json;
+};
+const queuedMail = async () => {
+  const t = await ticket('agent');
+  const r = await srv.api('POST', `/api/v1/tickets/${t.id}/messages`, { as: 'agent', body: { kind: 'reply', channel: 'email', body: '邮件答复' } });
+  assert.equal(r.status, 201, r.text);
+  const m = await srv.api('GET', `/api/v1/tickets/${t.id}/mail`, { as: 'agent' });
+  return m.json.outbound[0].id;
+};
 const getAs = (id) => srv.api('GET', `/api/v1/patrons/${id}`, { as: 'manager' });
 
 // For each route: how to make a valid call as `role` (path, body, token override), the
@@ -222,6 +244,50 @@ const CASES = {
     },
   },
   'PUT /api/v1/service/visits': { ok: 200, make: () => ({ path: '/api/v1/service/visits', body: { visit_sample_rate: 0.1 } }) },
+  'GET /api/v1/interactions': { ok: 200, make: () => ({ path: `/api/v1/interactions?patron_id=${shared.id}&limit=5` }) },
+  'POST /api/v1/interactions': {
+    ok: 201,
+    make: () => ({ path: '/api/v1/interactions', body: { channel: 'letter', direction: 'in', patron_id: shared.id, subject: uniq('来信') } }),
+  },
+  'GET /api/v1/interactions/{id}': { ok: 200, make: async () => ({ path: `/api/v1/interactions/${(await interaction()).id}` }) },
+  'POST /api/v1/interactions/{id}/ticket': {
+    ok: 201,
+    make: async () => ({ path: `/api/v1/interactions/${(await interaction()).id}/ticket`, body: { kind: 'consultation' } }),
+  },
+  'GET /api/v1/prospects': { ok: 200, make: () => ({ path: '/api/v1/prospects?limit=5' }) },
+  'GET /api/v1/prospects/{id}': { ok: 200, make: async () => ({ path: `/api/v1/prospects/${(await prospect()).prospect_id}` }) },
+  'POST /api/v1/prospects/{id}/merge': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/prospects/${(await prospect()).prospect_id}/merge`, body: { patron_id: shared.id, reason: '核实为同一人' } }),
+  },
+  'GET /api/v1/tickets/{id}/mail': { ok: 200, make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role)).id}/mail` }) },
+  'GET /api/v1/mail/outbox': { ok: 200, make: () => ({ path: '/api/v1/mail/outbox?limit=5' }) },
+  'POST /api/v1/mail/outbox/{id}/retry': { ok: 200, make: async () => ({ path: `/api/v1/mail/outbox/${await queuedMail()}/retry` }) },
+  'POST /api/v1/mail/sweep': { ok: 200, make: () => ({ path: '/api/v1/mail/sweep' }) },
+  'GET /api/v1/tickets/{id}/attachments': { ok: 200, make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role)).id}/attachments` }) },
+  'POST /api/v1/tickets/{id}/attachments': {
+    ok: 201,
+    make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role)).id}/attachments?filename=matrix.txt`, body: uniq('附件 ') }),
+  },
+  'GET /api/v1/ticket-attachments/{id}/content': {
+    ok: 200,
+    make: async (role) => {
+      const t = await ticket(role);
+      const r = await srv.api('POST', `/api/v1/tickets/${t.id}/attachments?filename=matrix.txt`, { as: role === 'patron' ? 'patron' : 'agent', body: uniq('附件 ') });
+      assert.equal(r.status, 201, r.text);
+      return { path: `/api/v1/ticket-attachments/${r.json.id}/content` };
+    },
+  },
+  'POST /api/v1/channels/{channel}/inbound': {
+    ok: 201,
+    // Signed by the gateway, whoever else (or nobody) is signed in.
+    make: () => {
+      const body = JSON.stringify({ message_id: uniq('sms'), from: mobile(), text: '短信咨询' });
+      const ts = String(Math.floor(Date.now() / 1000));
+      const sig = createHmac('sha256', WEBHOOK_SECRET).update(`${ts}.${body}`).digest('hex');
+      return { path: '/api/v1/channels/sms/inbound', body, headers: { 'x-dangan-timestamp': ts, 'x-dangan-signature': `sha256=${sig}` } };
+    },
+  },
   'GET /api/v1/alerts': { ok: 200, make: () => ({ path: '/api/v1/alerts?status=unresolved&limit=5' }) },
   'POST /api/v1/alerts/{id}/assign': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/assign`, body: { assignee_id: throwaway.id } }) },
   'POST /api/v1/alerts/{id}/acknowledge': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/acknowledge` }) },
@@ -700,7 +766,7 @@ describe('permission matrix', () => {
         const c = await spec.make(role);
         let token = c.token;
         if (token === undefined && role !== 'anonymous') token = await srv.login(role);
-        const r = await srv.api(route.method, c.path, { token: token ?? undefined, body: c.body });
+        const r = await srv.api(route.method, c.path, { token: token ?? undefined, body: c.body, headers: c.headers });
         if (allowed) {
           if (r.status !== spec.ok) mismatches.push(`${role}: allowed, expected ${spec.ok}, got ${r.status} ${r.text.slice(0, 160)}`);
         } else {

@@ -165,6 +165,23 @@ export const ROUTES = [
   { method: 'POST', path: '/api/v1/follow-up-visits', allow: TICKETS },
   { method: 'POST', path: '/api/v1/follow-up-visits/{id}/record', allow: TICKETS },
   { method: 'PUT', path: '/api/v1/service/visits', allow: SERVICE_CONFIG },
+  // Contacts on every channel, prospects, e-mail, files on tickets (docs/service.md).
+  { method: 'GET', path: '/api/v1/interactions', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/interactions', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/interactions/{id}', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/interactions/{id}/ticket', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/prospects', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/prospects/{id}', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/prospects/{id}/merge', allow: ['archivist', 'agent', 'manager'] }, // patron_write and ticket_write
+  { method: 'GET', path: '/api/v1/tickets/{id}/mail', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/mail/outbox', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/mail/outbox/{id}/retry', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/mail/sweep', allow: SERVICE_CONFIG },
+  { method: 'GET', path: '/api/v1/tickets/{id}/attachments', allow: [...TICKETS, 'patron'] },
+  { method: 'POST', path: '/api/v1/tickets/{id}/attachments', allow: [...TICKETS, 'patron'] },
+  { method: 'GET', path: '/api/v1/ticket-attachments/{id}/content', allow: [...TICKETS, 'patron'] },
+  // The SMS/social gateway: no session, an HMAC signature of the body instead (D31).
+  { method: 'POST', path: '/api/v1/channels/{channel}/inbound', allow: SIGNED_IN, anonymous: true },
   { method: 'GET', path: '/api/v1/alerts', allow: TICKETS },
   { method: 'POST', path: '/api/v1/alerts/{id}/assign', allow: TICKETS },
   { method: 'POST', path: '/api/v1/alerts/{id}/acknowledge', allow: TICKETS },
