@@ -29,6 +29,7 @@ import { usersView } from './js/views/users.js';
 import { visitsView } from './js/views/visits.js';
 import { boardPostView, boardView, faqView, moderationView, portalBoardView } from './js/views/board.js';
 import { faqEntriesView } from './js/views/faq-entries.js';
+import { prospectsView } from './js/views/contacts.js';
 
 // Each route: the view and who may open it (checked again by the server).
 const staff = (perm) => () => !isPortal() && session.permissions.has(perm);
@@ -64,6 +65,7 @@ route('/portal/search', { view: (ctx) => recordsView({ ...ctx, portal: true }), 
 route('/tickets', { view: ticketsView, allow: staff('ticket_read'), title: '工单 Tickets' });
 route('/tickets/:id', { view: ticketView, allow: staff('ticket_read'), title: '工单 Ticket' });
 route('/follow-up-visits', { view: visitsView, allow: staff('ticket_read'), title: '回访 Follow-up visits' });
+route('/prospects', { view: prospectsView, allow: staff('ticket_read'), title: '未识别联系人 Prospects' });
 route('/service-settings', { view: serviceSettingsView, allow: staff('service_config'), title: '服务台设置 Service settings' });
 route('/portal/questions', { view: portalQuestionsView, allow: () => isPortal(), title: '我的咨询 My questions' });
 route('/portal/questions/:id', { view: portalQuestionView, allow: () => isPortal(), title: '我的咨询 My question' });

@@ -20,6 +20,7 @@ const NAV = [
   { path: '/follow-up-visits', label: ['回访', 'Follow-up visits'], icon: '☎', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/board-moderation', label: ['留言审核', 'Board moderation'], icon: '✍', show: () => can('board_moderate') || can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/faq-entries', label: ['常见问题', 'FAQ entries'], icon: '?', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
+  { path: '/prospects', label: ['未识别联系人', 'Prospects'], icon: '☏', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/service-settings', label: ['服务台设置', 'Service settings'], icon: '⚙', show: () => can('service_config'), group: ['服务台', 'Service desk'] },
   { path: '/audit', label: ['审计日志', 'Audit trail'], icon: '⚖', show: () => can('audit_read'), group: ['管理', 'Administration'] },
   { path: '/users', label: ['账号管理', 'Users'], icon: '⚙', show: () => can('user_admin'), group: ['管理', 'Administration'] },

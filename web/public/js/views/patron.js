@@ -12,6 +12,7 @@ import { customerFiles } from '../catalogue.js';
 import { patronForm } from './patron-form.js';
 import { descriptiveSections, timelineBlock } from './patron-parts.js';
 import { patronName } from './patrons.js';
+import { interactionsBlock } from './contacts.js';
 
 export async function patronView({ params, query, state, root }) {
   const id = Number(params.id);
@@ -79,6 +80,7 @@ export async function patronView({ params, query, state, root }) {
   const timeline = timelineBlock(pid);
   const relations = h('div');
   const files = can('record_read') ? customerFiles(pid) : null;
+  const contacts = can('ticket_read') ? interactionsBlock(pid) : null;
 
   const renderHeader = () => {
     const actions = [];
@@ -145,7 +147,7 @@ export async function patronView({ params, query, state, root }) {
       onReveal: can('patron_reveal') ? reveal : null,
       contactActions: can('patron_write') && patron.status === 'active' ? contactActions : null,
     });
-    mount(body, h('div', { class: 'sections' }, s.identity, s.contacts, s.address, s.profile, s.organisation, s.consents), relations, files?.el);
+    mount(body, h('div', { class: 'sections' }, s.identity, s.contacts, s.address, s.profile, s.organisation, s.consents), relations, contacts?.el, files?.el);
   };
 
   const setEditing = (on) => {
@@ -387,7 +389,7 @@ export async function patronView({ params, query, state, root }) {
   renderHeader();
   renderBody();
   mount(root, header, notices, pending, h('div', { class: 'patron-layout' }, body, h('aside', { class: 'patron-side' }, timeline.el)));
-  await Promise.all([loadRelations(), loadPending(), timeline.reload(), files?.load()]);
+  await Promise.all([loadRelations(), loadPending(), timeline.reload(), files?.load(), contacts?.load()]);
 }
 
 function showValue(v) {

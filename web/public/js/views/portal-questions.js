@@ -11,6 +11,7 @@ import { navigate } from '../router.js';
 import { badge, busy, errorPage, field, formError, input, loading, notice, pageHeader, pager, section, select, textarea, toast } from '../ui.js';
 import { TICKET_KINDS, statusBadge } from '../service.js';
 import { faqOffer } from '../board.js';
+import { fileLinks, ticketFiles, uploadForm } from './contacts.js';
 
 const href = (id) => `/portal/questions/${id}`;
 
@@ -96,6 +97,13 @@ export async function portalQuestionView({ params, root }) {
     return;
   }
   const draft = textarea({ rows: 4, maxlength: 20000 });
+  // Files on the conversation; the patron attaches theirs to their latest message.
+  let files = await ticketFiles(id);
+  const reloadAll = async () => {
+    const next = await get(`/api/v1/tickets/${id}`);
+    files = await ticketFiles(id);
+    render(next);
+  };
   const render = (next) => {
     if (next) t = next;
     const open = t.status !== 'resolved' && t.status !== 'closed';
@@ -108,9 +116,11 @@ export async function portalQuestionView({ params, root }) {
           { class: ['msg', m.from === 'you' ? 'msg-patron' : 'msg-reply'], dataset: { kind: m.kind, from: m.from } },
           h('div', { class: 'msg-head' }, h('strong', null, m.from === 'you' ? bi('我', 'You') : bi('工作人员', 'Staff')), ' ', h('span', { class: 'muted small' }, fmtTime(m.created_at))),
           h('div', { class: 'msg-body pre' }, m.body),
+          fileLinks(files.filter((f) => f.message_id === m.id)),
         ),
       ),
     );
+    const mine = (t.messages || []).filter((m) => m.from === 'you').at(-1);
     let reply = null;
     if (open) {
       const err = formError();
@@ -136,7 +146,7 @@ export async function portalQuestionView({ params, root }) {
       h('p', { class: 'ticket-meta' }, statusBadge(t.status), ' ', badge(zh(TICKET_KINDS, t.kind), 'type'), ' ', h('span', { class: 'muted' }, `提交于 asked ${fmtTime(t.created_at)}`)),
       t.resolution ? notice('ok', h('strong', null, '处理结果 Resolution: '), t.resolution) : null,
       remedyBox(),
-      section(['往来记录', 'Conversation'], thread),
+      section(['往来记录', 'Conversation'], thread, fileLinks(files.filter((f) => f.message_id == null)), open && mine ? uploadForm(id, mine.id, reloadAll) : null),
       reply ? section(['回复', 'Reply'], reply) : notice('info', '此问题已处理完毕；如仍有疑问，请提一个新问题。This question is closed; please ask a new one.'),
     );
   };

@@ -13,6 +13,7 @@ import { can, session } from '../session.js';
 import { askReason, badge, busy, dialog, errorPage, field, formError, input, loading, notice, section, select, textarea, toast } from '../ui.js';
 import { ACTIONS_FROM, MESSAGE_KINDS, PRIORITIES, TICKET_CHANNELS, TICKET_KINDS, dueCell, priorityBadge, put, statusBadge } from '../service.js';
 import { assigneeText } from './tickets.js';
+import { fileLinks, mailCard, ticketFiles, uploadForm } from './contacts.js';
 
 export async function ticketView({ params, root }) {
   const id = Number(params.id);
@@ -30,6 +31,9 @@ export async function ticketView({ params, root }) {
     return;
   }
   const write = can('ticket_write');
+  // Files on the thread and the ticket's e-mail (contacts.js), read beside the ticket.
+  let files = await ticketFiles(id);
+  const mail = mailCard(id);
   // The draft survives a re-render (after an assignment, a state change…).
   const composer = write ? makeComposer() : null;
 
@@ -42,11 +46,16 @@ export async function ticketView({ params, root }) {
         'div',
         { class: 'ticket-layout' },
         h('div', { class: 'ticket-main' }, t.kind === 'complaint' ? recoveryPanel() : null, threadCard(), composer ? composer.el : null),
-        h('aside', { class: 'ticket-side' }, slaCard(), write ? assignCard() : null, escalationsCard()),
+        h('aside', { class: 'ticket-side' }, slaCard(), mail.el, write ? assignCard() : null, escalationsCard()),
       ),
     );
   };
-  const reload = async () => render(await get(`/api/v1/tickets/${id}`));
+  const reload = async () => {
+    const next = await get(`/api/v1/tickets/${id}`);
+    files = await ticketFiles(id);
+    render(next);
+    await mail.load();
+  };
   // The moves answer with the ticket but not its thread: read it again.
   const after = async (change) => {
     await change;
@@ -261,9 +270,12 @@ export async function ticketView({ params, root }) {
                   m.kind === 'note' ? h('span', { class: 'muted small' }, ' · 用户看不到 not shown to the patron') : null,
                 ),
                 h('div', { class: 'msg-body pre' }, m.body),
+                fileLinks(files.filter((f) => f.message_id === m.id)),
               ),
         ),
       ),
+      fileLinks(files.filter((f) => f.message_id == null)),
+      write ? uploadForm(id, null, reload) : null,
     );
 
   // ------------------------------------------------------------ composer
@@ -445,5 +457,6 @@ export async function ticketView({ params, root }) {
   };
 
   render();
+  await mail.load();
 }
 
