@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <mutex>
+
 #include "core/crypto.h"
 
 namespace dangan::audit {
@@ -140,6 +142,12 @@ void ReadRecorder::record(const Actor& by, Entry entry) {
 }
 
 void ReadRecorder::flush() {
+  // One flush at a time: a flush that finds nothing pending waits for the one in progress
+  // (the background loop's), so after flush() returns every entry recorded before it is
+  // written. Without this a test's flush() could return while the loop's batch was still
+  // being committed (seen on PostgreSQL under load).
+  static std::mutex writing;
+  std::lock_guard serial(writing);
   std::vector<std::pair<Actor, Entry>> batch;
   {
     std::lock_guard lock(mu_);

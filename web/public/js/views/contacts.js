@@ -167,7 +167,7 @@ export function fileLinks(files) {
     'ul',
     { class: 'msg-files', 'aria-label': '附件 Files' },
     files.map((f) =>
-      h('li', null, h('a', { href: `/api/v1/ticket-attachments/${f.id}/content`, download: f.filename }, '📎 ', f.filename), h('span', { class: 'muted small' }, ` ${f.mime} · ${sizeText(f.size)}`), f.internal ? h('span', { class: 'muted small' }, ' · 内部 internal') : null),
+      h('li', null, h('a', { href: `/api/v1/ticket-attachments/${f.id}/content`, download: f.filename }, f.filename), h('span', { class: 'muted small' }, ` ${f.mime} · ${sizeText(f.size)}`), f.internal ? h('span', { class: 'muted small' }, ' · 内部 internal') : null),
     ),
   );
 }

@@ -330,6 +330,9 @@ export async function ticketView({ params, root }) {
       }
     });
     const err = formError();
+    // On a ticket that did not come by e-mail, a reply can still go out as one (mail.h).
+    const byMail = h('input', { type: 'checkbox', id: nextId('bymail') });
+    const mailOpt = t.channel === 'email' ? null : h('label', { class: 'by-mail', for: byMail.id }, byMail, ' ', bi('同时以电子邮件发送', 'Also send by e-mail'));
     const send = h('button', { type: 'submit', class: 'btn primary' }, bi('发送', 'Send'));
     const form = h(
       'form',
@@ -346,10 +349,11 @@ export async function ticketView({ params, root }) {
       answers,
       field({ name: 'body', label: ['内容', 'Message'], control: body, wide: true }),
       unfilled,
-      h('div', { class: 'form-actions' }, send),
+      h('div', { class: 'form-actions' }, mailOpt, send),
     );
     const sync = () => {
       form.classList.toggle('as-note', note.checked);
+      if (mailOpt) mailOpt.hidden = note.checked;
       send.replaceChildren(note.checked ? bi('添加备注', 'Add note') : bi('发送答复', 'Send reply'));
     };
     reply.addEventListener('change', sync);
@@ -361,8 +365,11 @@ export async function ticketView({ params, root }) {
         send,
         async () => {
           const kind = note.checked ? 'note' : 'reply';
-          await post(`/api/v1/tickets/${id}/messages`, { kind, body: body.value.trim() });
+          const msg = { kind, body: body.value.trim() };
+          if (kind === 'reply' && byMail.checked) msg.channel = 'email';
+          await post(`/api/v1/tickets/${id}/messages`, msg);
           body.value = '';
+          byMail.checked = false;
           unfilled.replaceChildren();
           toast(kind === 'note' ? '已添加备注。Note added.' : '已发送答复。Reply sent.');
           await reload();
