@@ -238,6 +238,9 @@ Result<json> Service::merge(const Actor& by, std::int64_t into, std::int64_t fro
   TRY(tx->exec("DELETE FROM patron_tags WHERE patron_id = ?", {from}));
   TRY(tx->exec("UPDATE events SET patron_id = ? WHERE patron_id = ?", {into, from}));
   TRY(tx->exec("UPDATE key_field_changes SET patron_id = ? WHERE patron_id = ?", {into, from}));
+  // The service desk's contacts, and prospects once merged into the merged-away patron.
+  TRY(tx->exec("UPDATE interactions SET patron_id = ? WHERE patron_id = ?", {into, from}));
+  TRY(tx->exec("UPDATE prospects SET merged_into = ? WHERE merged_into = ?", {into, from}));
   TRY(
       tx->exec("DELETE FROM patron_relations WHERE (patron_id = ? AND related_id = ?) OR "
                "(patron_id = ? AND related_id = ?)",

@@ -300,6 +300,11 @@ TEST_CASE("service: merging a prospect moves contacts and tickets to the patron"
     REQUIRE_FALSE(twice.has_value());
     CHECK(twice.error().code == ErrorCode::conflict);
 
+    // When that patron is merged into another, their contacts and handles follow.
+    must(registry.merge(w.manager, w.patron_id, other, "同一人重复建档"));
+    CHECK(w.count("SELECT COUNT(*) FROM interactions WHERE patron_id = ?", {other}) == 0);
+    CHECK(w.count("SELECT merged_into FROM prospects WHERE id = ?", {prospect}) == w.patron_id);
+
     // A social handle, once merged, leads to the patron too.
     Inbound dm{"social", "weibo:ArchiveFan", "handle", "", "", "你好", "wb-1", {}, {}};
     auto s1 = must(w.contacts.receive(dm));
