@@ -18,6 +18,7 @@
 #include "core/embedded.h"
 #include "search/search_api.h"
 #include "service/channels_api.h"
+#include "service/chat_api.h"
 #include "service/service_api.h"
 #include "service/board_api.h"
 #include "sharing/oai_api.h"
@@ -254,6 +255,9 @@ int serve(const Config& config) {
       cv.wait_for(lock, stop, std::chrono::seconds(10), [] { return false; });
     }
   });
+  service::Chats chats(**db, desk, reads);
+  service::Routing routing(**db);
+  service::register_chat_routes(api, chats, routing);
   // SLA deadlines are checked every 30 s; any process may run the sweep (each breach is
   // claimed once in the database).
   std::jthread sla_sweeper([&desk](std::stop_token stop) {

@@ -345,6 +345,22 @@ Result<std::pair<Actor, std::string>> Sessions::authenticate(const std::string& 
   return std::pair{actor, row->str(0)};
 }
 
+Status Sessions::still_valid(const std::string& token) {
+  auto unauth = fail(ErrorCode::unauthenticated, "sign in first (session missing or expired)");
+  if (token.size() != 64) return unauth;
+  auto now = clock_.now();
+  auto tx = TRY(db_.begin(store::TxMode::read));
+  auto row = TRY(tx->maybe_one(
+      "SELECT s.last_seen_at, s.expires_at, s.revoked, u.disabled FROM sessions s JOIN users u ON "
+      "u.id = s.user_id WHERE s.token_hash = ?",
+      {crypto::sha256_hex(token)}));
+  if (!row || row->i64(2) != 0 || row->i64(3) != 0 || row->str(1) <= format_time(now))
+    return unauth;
+  auto last_seen = parse_time(row->str(0));
+  if (!last_seen || *last_seen + minutes(config_.session_idle_minutes) <= now) return unauth;
+  return {};
+}
+
 void Sessions::forget_user(std::int64_t user_id) {
   std::lock_guard lock(cache_mu_);
   std::erase_if(cache_, [&](const auto& kv) { return kv.second.actor.user_id == user_id; });

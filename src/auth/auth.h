@@ -106,6 +106,9 @@ class Sessions {
                         const std::string& client, const std::string& request_id);
   // The actor for a bearer or cookie token, and the session's CSRF token.
   Result<std::pair<Actor, std::string>> authenticate(const std::string& token);
+  // Whether the session is still valid, without counting as activity: a long-lived
+  // stream checks this so an unattended page does not keep its session alive.
+  Status still_valid(const std::string& token);
   Status logout(const std::string& token, const Actor& actor);
   // Checks the current password, sets the new one and ends every session of the user.
   Status change_password(const Actor& actor, const std::string& current, const std::string& next);

@@ -65,6 +65,68 @@ void Api::secured(std::string method, std::string pattern, ActorHandler handler)
               });
 }
 
+namespace {
+
+// Passes events through while the session that opened the stream is still valid.
+class SessionCheckedFeed : public EventFeed {
+ public:
+  SessionCheckedFeed(std::shared_ptr<EventFeed> inner, auth::Sessions& sessions, std::string token,
+                     std::chrono::seconds recheck)
+      : inner_(std::move(inner)),
+        sessions_(sessions),
+        token_(std::move(token)),
+        recheck_(recheck),
+        checked_(std::chrono::steady_clock::now()) {}
+
+  Result<std::vector<Event>> poll() override {
+    auto now = std::chrono::steady_clock::now();
+    if (now - checked_ >= recheck_) {
+      TRY_STATUS(sessions_.still_valid(token_));
+      checked_ = now;
+    }
+    return inner_->poll();
+  }
+  bool done() const override { return inner_->done(); }
+
+ private:
+  std::shared_ptr<EventFeed> inner_;
+  auth::Sessions& sessions_;
+  std::string token_;
+  std::chrono::seconds recheck_;
+  std::chrono::steady_clock::time_point checked_;
+};
+
+}  // namespace
+
+void Api::secured_events(std::string pattern, EventsHandler handler,
+                         std::chrono::seconds recheck) {
+  secured("GET", std::move(pattern),
+          [this, handler = std::move(handler), recheck](Request& r, const Actor& a) {
+            auto stream = handler(r, a);
+            if (!stream) return reply(stream.error(), r);
+            std::string token = bearer(r).value_or(r.cookie(kSessionCookie).value_or(""));
+            stream->feed = std::make_shared<SessionCheckedFeed>(std::move(stream->feed),
+                                                                sessions_, token, recheck);
+            stream->owner = "user:" + std::to_string(a.user_id);
+            return Response::events(std::move(*stream));
+          });
+}
+
+Result<std::int64_t> last_event_id(const Request& r) {
+  auto v = r.header("Last-Event-ID");
+  const char* field = "Last-Event-ID";
+  if (!v || v->empty()) {
+    v = text_param(r, "last_event_id");
+    field = "last_event_id";
+  }
+  if (!v) return 0;
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || p != v->data() + v->size() || n < 0)
+    return invalid(field, "must be a non-negative integer (an event id)");
+  return n;
+}
+
 void Api::secured_json(std::string method, std::string pattern, JsonHandler handler,
                        unsigned ok_status) {
   secured(std::move(method), std::move(pattern),

@@ -28,6 +28,12 @@ class Api {
   using JsonHandler = std::function<Result<nlohmann::json>(Request&, const Actor&)>;
   void secured_json(std::string method, std::string pattern, JsonHandler handler,
                     unsigned ok_status = 200);
+  // A signed-in GET answered with a server-sent event stream. The stream is capped per
+  // user, and its session is checked again every `recheck` (logout or expiry ends it
+  // with an `error` event).
+  using EventsHandler = std::function<Result<EventStream>(Request&, const Actor&)>;
+  void secured_events(std::string pattern, EventsHandler handler,
+                      std::chrono::seconds recheck = std::chrono::seconds(30));
   // A route open to anyone (login, health).
   void open(std::string method, std::string pattern, Handler handler);
   Router& router() { return router_; }
@@ -51,6 +57,9 @@ Result<nlohmann::json> json_body(const Request& r);
 Result<int> limit_param(const Request& r, int fallback = 50, int max = 200);
 Result<std::optional<std::int64_t>> int_param(const Request& r, const std::string& name);
 Result<std::int64_t> id_path(const Request& r, const std::string& name = "id");
+// Where a client resumes an event stream: the Last-Event-ID header (EventSource sends it
+// on reconnect) or the `last_event_id` query parameter; 0 when neither is given.
+Result<std::int64_t> last_event_id(const Request& r);
 // Rejects query parameters other than `allowed`.
 Status only_params(const Request& r, std::initializer_list<std::string_view> allowed);
 // A query parameter, absent when missing or empty.

@@ -6,11 +6,20 @@
 // Any exception that escapes a handler becomes a JSON 500 whose body never carries
 // the exception's message. SIGTERM/SIGINT stop accepting, let in-flight requests
 // finish (up to a grace period), then return from run().
+//
+// Server-sent events: a handler may answer with Response::events(stream); the server
+// then keeps the connection as a text/event-stream and pushes what the stream's feed
+// yields. No thread is held between events: the feed is polled on the worker pool every
+// poll_interval (or at once when its Bell rings), heartbeats are comment lines, and the
+// number of open streams is capped per owner and overall (429 beyond). stop() ends every
+// stream, so run() still returns.
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -45,17 +54,65 @@ struct Request {
   std::optional<std::string> param(std::string_view name) const;  // query parameter
 };
 
+// One server-sent event. `id` is what the client sends back as Last-Event-ID when it
+// reconnects; `name` is the event type ("message" when empty); `data` may hold newlines.
+struct Event {
+  std::string id;
+  std::string name;
+  std::string data;
+};
+
+// What an event stream reads from. poll() runs on a worker thread (it may block on a
+// database), never twice at once for one stream, and returns the events that are new
+// since its previous call; an error ends the stream. Once done() is true after a poll,
+// the stream ends after that poll's events (the thing watched is over).
+class EventFeed {
+ public:
+  virtual ~EventFeed() = default;
+  virtual Result<std::vector<Event>> poll() = 0;
+  virtual bool done() const { return false; }
+};
+
+// Wakes the streams of this process that watch a topic, so they poll now instead of at
+// their next interval. Streams in other processes still see the change at their next
+// poll: the bell only shortens the wait where it can.
+class Bell {
+ public:
+  void ring(const std::string& topic);
+  std::uint64_t subscribe(const std::string& topic, std::function<void()> wake);
+  void unsubscribe(std::uint64_t token);
+
+ private:
+  std::mutex mutex_;
+  std::uint64_t next_ = 0;
+  std::multimap<std::string, std::pair<std::uint64_t, std::function<void()>>> waiting_;
+};
+
+struct EventStream {
+  std::shared_ptr<EventFeed> feed;
+  std::string owner;  // streams are capped per owner (e.g. "user:12")
+  std::chrono::milliseconds poll_interval{2000};
+  std::shared_ptr<Bell> bell;  // optional: rung with `topic` to poll at once
+  std::string topic;
+};
+
 struct Response {
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  std::shared_ptr<EventStream> stream;  // set: a text/event-stream (see events())
 
   void set_header(std::string name, std::string value);
   static Response json(unsigned status, const nlohmann::json& body);
   static Response text(unsigned status, std::string body, std::string content_type);
   // {"error": {"code", "message", "field"}} with the status that matches the code.
   static Response error(const Error& error);
+  // A long-lived text/event-stream answer fed by `stream`.
+  static Response events(EventStream stream);
 };
+
+// "id:", "event:" and "data:" lines of one event, ending with the blank line.
+std::string format_event(const Event& event);
 
 unsigned status_for(ErrorCode code);
 
@@ -98,6 +155,12 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};  // keep-alive between requests
   std::chrono::milliseconds handler_timeout{30000};
   std::chrono::milliseconds shutdown_grace{10000};
+  // Event streams: caps, the comment line sent when nothing else was, and how long one
+  // write to a slow reader may take before the stream is dropped.
+  std::size_t max_streams = 1000;
+  std::size_t max_streams_per_owner = 4;
+  std::chrono::milliseconds heartbeat{15000};
+  std::chrono::milliseconds stream_write_timeout{10000};
 };
 
 class Server {
@@ -112,6 +175,8 @@ class Server {
   // Serves until stop() or SIGTERM/SIGINT; returns after in-flight requests finish.
   void run();
   void stop();
+  // Open event streams now (for tests and health).
+  std::size_t open_streams() const;
 
  private:
   struct Impl;

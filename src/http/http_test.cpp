@@ -93,6 +93,17 @@ class Client {
     return r;
   }
 
+  // Reads until `needle` has arrived (raw bytes, chunk framing included); false when the
+  // connection ends or the deadline passes first.
+  bool wait_for(std::string_view needle, std::chrono::milliseconds timeout = 5s) {
+    auto deadline = Clock::now() + timeout;
+    while (buffer_.find(needle) == std::string::npos) {
+      if (!fill(deadline)) return false;
+    }
+    return true;
+  }
+  const std::string& received() const { return buffer_; }
+
   // True when the server closes the connection within `timeout`.
   bool closed_within(std::chrono::milliseconds timeout) {
     auto deadline = Clock::now() + timeout;
@@ -642,6 +653,195 @@ TEST_CASE("Server: listen() on a port in use is unavailable") {
   auto status = second.listen();
   REQUIRE_FALSE(status.has_value());
   CHECK(status.error().code == ErrorCode::unavailable);
+}
+
+// --- server-sent events ---------------------------------------------------------------
+
+namespace {
+
+// A feed whose events a test pushes; counts its polls.
+class QueueFeed : public EventFeed {
+ public:
+  Result<std::vector<Event>> poll() override {
+    std::lock_guard lock(mutex_);
+    ++polls;
+    if (error) return fail(ErrorCode::unauthenticated, "session expired");
+    return std::exchange(queue_, {});
+  }
+  void push(Event e) {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(e));
+  }
+  bool done() const override { return finished; }
+  std::atomic<int> polls{0};
+  std::atomic<bool> error{false};
+  std::atomic<bool> finished{false};
+
+ private:
+  std::mutex mutex_;
+  std::vector<Event> queue_;
+};
+
+struct StreamFixture : Fixture {
+  std::shared_ptr<QueueFeed> feed = std::make_shared<QueueFeed>();
+  std::shared_ptr<Bell> bell = std::make_shared<Bell>();
+  std::chrono::milliseconds interval{10000};
+  std::atomic<std::int64_t> last_seen_id{-1};
+
+  StreamFixture() {
+    // /events/{owner}: the owner comes from the path so a test can be several users.
+    router.add("GET", "/events/{owner}", [this](Request& r) {
+      last_seen_id = std::stoll(r.header("Last-Event-ID").value_or("0"));
+      return Response::events({feed, r.path_params["owner"], interval, bell, "topic"});
+    });
+  }
+};
+
+std::string open_stream(std::string_view owner, std::string_view extra = {}) {
+  return get("/events/" + std::string(owner), extra);
+}
+
+}  // namespace
+
+TEST_CASE("Server: an event stream pushes events as they come, at once when the bell rings") {
+  StreamFixture f;
+  f.feed->push({"7", "message", "first\nsecond line"});
+  TestServer s(f);
+  Client c(s.port());
+  c.send(open_stream("u1", "Last-Event-ID: 6\r\n"));
+  REQUIRE(c.wait_for("\r\n\r\n"));
+  CHECK(c.received().starts_with("HTTP/1.1 200"));
+  CHECK(c.received().find("Content-Type: text/event-stream") != std::string::npos);
+  CHECK(c.received().find("Transfer-Encoding: chunked") != std::string::npos);
+  CHECK(f.last_seen_id == 6);
+  REQUIRE(c.wait_for("retry: 3000\n\n"));
+  // The first poll runs at once; a multi-line payload is one data: line per line.
+  REQUIRE(c.wait_for("id: 7\nevent: message\ndata: first\ndata: second line\n\n"));
+  CHECK(s.server().open_streams() == 1);
+
+  // The poll interval is 10 s: only the bell can bring this event in time.
+  f.feed->push({"8", "", "third"});
+  auto rung = Clock::now();
+  f.bell->ring("topic");
+  REQUIRE(c.wait_for("id: 8\ndata: third\n\n", 2s));
+  CHECK(Clock::now() - rung < 1s);
+  f.bell->ring("another topic");  // not ours: no poll
+  std::this_thread::sleep_for(100ms);
+  CHECK(f.feed->polls == 2);
+}
+
+TEST_CASE("Server: heartbeats keep an idle stream open past idle and read timeouts") {
+  StreamFixture f;
+  ServerOptions o = test_options();
+  o.heartbeat = 150ms;
+  o.idle_timeout = 200ms;
+  o.read_timeout = 200ms;
+  TestServer s(f, o);
+  Client c(s.port());
+  c.send(open_stream("u1"));
+  REQUIRE(c.wait_for("retry: 3000"));
+  REQUIRE(c.wait_for(": keep-alive\n\n", 1s));
+  CHECK_FALSE(c.closed_within(700ms));  // several timeouts' worth later, still open
+  CHECK(s.server().open_streams() == 1);
+}
+
+TEST_CASE("Server: open streams are capped per owner and overall, and freed when the client leaves") {
+  StreamFixture f;
+  ServerOptions o = test_options();
+  o.max_streams = 2;
+  o.max_streams_per_owner = 1;
+  TestServer s(f, o);
+  auto first = std::make_unique<Client>(s.port());
+  first->send(open_stream("u1"));
+  REQUIRE(first->wait_for("retry: 3000"));
+
+  auto again = fetch(s.port(), open_stream("u1"));
+  REQUIRE(again);
+  CHECK(again->status == 429);
+  CHECK(again->json()["error"]["code"] == "too_many_requests");
+
+  Client second(s.port());
+  second.send(open_stream("u2"));
+  REQUIRE(second.wait_for("retry: 3000"));
+  auto third = fetch(s.port(), open_stream("u3"));
+  REQUIRE(third);
+  CHECK(third->status == 429);
+  CHECK(s.server().open_streams() == 2);
+
+  first.reset();  // the client goes away: its slot is free without waiting for a write
+  for (int i = 0; i < 100 && s.server().open_streams() != 1; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(s.server().open_streams() == 1);
+  Client back(s.port());
+  back.send(open_stream("u1"));
+  CHECK(back.wait_for("retry: 3000"));
+}
+
+TEST_CASE("Server: streams hold no worker thread between polls") {
+  StreamFixture f;
+  ServerOptions o = test_options();
+  o.worker_threads = 1;
+  o.max_streams_per_owner = 10;
+  TestServer s(f, o);
+  std::vector<std::unique_ptr<Client>> streams;
+  for (int i = 0; i < 5; ++i) {
+    streams.push_back(std::make_unique<Client>(s.port()));
+    streams.back()->send(open_stream("u1"));
+    REQUIRE(streams.back()->wait_for("retry: 3000"));
+  }
+  auto start = Clock::now();
+  auto r = fetch(s.port(), get("/items/1"));
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(Clock::now() - start < 500ms);
+}
+
+TEST_CASE("Server: a failing feed ends its stream with an error event") {
+  StreamFixture f;
+  f.interval = 50ms;
+  TestServer s(f);
+  Client c(s.port());
+  c.send(open_stream("u1"));
+  REQUIRE(c.wait_for("retry: 3000"));
+  f.feed->error = true;
+  REQUIRE(c.wait_for("event: error\ndata: {\"code\":\"unauthenticated\""));
+  CHECK(c.wait_for("0\r\n\r\n"));  // the last chunk
+  CHECK(c.closed_within(1s));
+  CHECK(s.server().open_streams() == 0);
+}
+
+TEST_CASE("Server: a feed that is done ends its stream after its last events") {
+  StreamFixture f;
+  f.feed->push({"1", "message", "bye"});
+  f.feed->finished = true;
+  TestServer s(f);
+  Client c(s.port());
+  c.send(open_stream("u1"));
+  REQUIRE(c.wait_for("id: 1\nevent: message\ndata: bye\n\n"));
+  CHECK_MESSAGE(c.wait_for("0\r\n\r\n"), c.received());
+  CHECK(c.closed_within(1s));
+}
+
+TEST_CASE("Server: stop() ends open streams and run() returns") {
+  StreamFixture f;
+  TestServer s(f);
+  Client a(s.port()), b(s.port());
+  a.send(open_stream("u1"));
+  b.send(open_stream("u2"));
+  REQUIRE(a.wait_for("retry: 3000"));
+  REQUIRE(b.wait_for("retry: 3000"));
+  auto start = Clock::now();
+  s.server().stop();
+  CHECK(a.wait_for("0\r\n\r\n", 1s));
+  CHECK(a.closed_within(1s));
+  CHECK(b.closed_within(1s));
+  s.join();
+  CHECK(Clock::now() - start < 1500ms);  // well before shutdown_grace (3 s)
+}
+
+TEST_CASE("format_event: one line per field, no line breaks smuggled into id or event") {
+  CHECK(format_event({"1", "message", "a\r\nb"}) == "id: 1\nevent: message\ndata: a\ndata: b\n\n");
+  CHECK(format_event({"", "", ""}) == "data: \n\n");
+  CHECK(format_event({"2\nevent: evil", "x\r", "d"}) == "id: 2event: evil\nevent: x\ndata: d\n\n");
 }
 
 }  // namespace dangan::http

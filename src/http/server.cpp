@@ -14,6 +14,16 @@
 //    +-------------------------- keep-alive ----------------------------------+
 //   any state --error, timeout, close, stop() while idle--> closed
 //
+// A response that carries an EventStream turns the session into `streaming` instead of
+// `writing`: the header goes out with chunked encoding (HTTP/1.0: until close), then
+// the feed is polled on the worker pool every poll_interval (at once when the stream's
+// Bell rings; never two polls at once), each event is written as it comes, and a comment
+// line is written when nothing was for `heartbeat`. A read stays pending to notice the
+// client leaving. The stream ends when the client leaves, a write takes longer than
+// stream_write_timeout, the feed fails, or stop() is called (then with the last chunk,
+// so run() can return). Open streams are counted per owner and overall under
+// Core::mutex; one over either cap is answered 429.
+//
 // Limits answer before the rest of the request is read: an oversized header is a 431,
 // a declared or streamed body over max_body_bytes is a 413; both close the connection
 // after draining at most kDrainBytes for kDrainTime, so the client sees the response
@@ -33,6 +43,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -119,6 +130,8 @@ struct Core {
   std::mutex mutex;
   std::condition_variable cv;
   std::unordered_set<Session*> sessions;  // guarded by mutex
+  std::size_t streams = 0;                 // guarded by mutex
+  std::map<std::string, std::size_t> streams_by_owner;  // guarded by mutex
   std::atomic<bool> stopping{false};
   // Declared after the members above: destroying these destroys pending handlers,
   // which destroys sessions, which touch `mutex` and `sessions`.
@@ -129,7 +142,11 @@ struct Core {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Core& core, tcp::socket socket)
-      : core_(core), stream_(std::move(socket)), handler_timer_(stream_.get_executor()) {
+      : core_(core),
+        stream_(std::move(socket)),
+        handler_timer_(stream_.get_executor()),
+        poll_timer_(stream_.get_executor()),
+        heartbeat_timer_(stream_.get_executor()) {
     beast::error_code ec;
     auto endpoint = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_addr_ = endpoint.address().to_string();
@@ -138,7 +155,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   ~Session() {
+    if (events_ && events_->bell && bell_token_) events_->bell->unsubscribe(bell_token_);
     std::lock_guard lock(core_.mutex);
+    release_stream_slot();
     core_.sessions.erase(this);
     if (core_.sessions.empty()) core_.cv.notify_all();
   }
@@ -152,11 +171,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_if_idle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       if (self->state_ == State::idle) self->close();
+      if (self->state_ == State::streaming) self->end_stream(true);
     });
   }
 
  private:
-  enum class State { idle, reading, handling, writing, closed };
+  enum class State { idle, reading, handling, writing, streaming, closed };
 
   void await_request() {
     if (core_.stopping) return close();
@@ -337,6 +357,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_handled(std::uint64_t generation, Response response) {
     if (generation != generation_ || state_ != State::handling) return;  // timed out
     handler_timer_.cancel();
+    if (response.stream) {
+      if (response.status == 200 && !head_) return start_stream(std::move(response));
+      response.stream.reset();
+    }
     send(std::move(response), !keep_alive_);
   }
 
@@ -437,12 +461,253 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     state_ = State::closed;
     handler_timer_.cancel();
+    poll_timer_.cancel();
+    heartbeat_timer_.cancel();
     stream_.close();
+  }
+
+  // --- event streams -------------------------------------------------------------------
+
+  // Called with core_.mutex held.
+  void release_stream_slot() {
+    if (!counted_) return;
+    counted_ = false;
+    --core_.streams;
+    auto it = core_.streams_by_owner.find(events_->owner);
+    if (it != core_.streams_by_owner.end() && --it->second == 0) core_.streams_by_owner.erase(it);
+  }
+
+  void start_stream(Response response) {
+    events_ = std::move(response.stream);
+    if (!events_->feed) {
+      spdlog::error("event=stream_without_feed request_id={}", request_id_);
+      events_.reset();
+      return send(error_json(500, "internal", "internal error"), true);
+    }
+    std::string_view refused;
+    {
+      std::lock_guard lock(core_.mutex);
+      if (core_.stopping) {
+        refused = "the server is stopping";
+      } else if (core_.streams >= core_.options.max_streams) {
+        refused = "too many open event streams on this server; try again later";
+      } else if (core_.streams_by_owner[events_->owner] >= core_.options.max_streams_per_owner) {
+        refused = "too many open event streams for this user; close another one first";
+      } else {
+        ++core_.streams;
+        ++core_.streams_by_owner[events_->owner];
+        counted_ = true;
+      }
+      if (!counted_ && core_.streams_by_owner[events_->owner] == 0)
+        core_.streams_by_owner.erase(events_->owner);
+    }
+    if (!counted_) {
+      events_.reset();
+      return send(core_.stopping
+                      ? error_json(503, "unavailable", std::string(refused))
+                      : error_json(429, "too_many_requests", std::string(refused)),
+                  true);
+    }
+    state_ = State::streaming;
+    chunked_ = version_ >= 11;
+    stream_res_ = {};
+    stream_res_.version(version_);
+    stream_res_.result(200);
+    for (auto& [name, value] : response.headers) {
+      if (iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+          iequals(name, "connection") || !valid_header(name, value))
+        continue;
+      stream_res_.insert(name, value);
+    }
+    stream_res_.set(bhttp::field::cache_control, "no-store");
+    stream_res_.set("X-Accel-Buffering", "no");  // nginx: pass each event on at once
+    stream_res_.set("X-Request-Id", request_id_);
+    stream_res_.keep_alive(false);
+    if (chunked_) stream_res_.chunked(true);
+    serializer_.emplace(stream_res_);
+    spdlog::info("event=stream_open request_id={} path={}", request_id_,
+                 target_path(parser_->get().target()));
+    stream_.expires_after(core_.options.stream_write_timeout);
+    bhttp::async_write_header(stream_, *serializer_,
+                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                if (ec) return self->end_stream(false);
+                                self->stream_.expires_never();
+                                self->on_stream_open();
+                              });
+  }
+
+  void on_stream_open() {
+    if (state_ != State::streaming || ending_) return finish_stream();
+    last_write_ = Clock::now();
+    watch_for_close();
+    if (events_->bell) {
+      std::weak_ptr<Session> weak = weak_from_this();
+      bell_token_ = events_->bell->subscribe(events_->topic, [weak] {
+        if (auto self = weak.lock())
+          net::post(self->stream_.get_executor(), [self] { self->wake(); });
+      });
+    }
+    enqueue("retry: 3000\n\n");  // how long EventSource waits before reconnecting
+    poll();
+    arm_heartbeat();
+  }
+
+  // The client sends nothing on an event stream; a read ends when it leaves.
+  void watch_for_close() {
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (self->state_ != State::streaming) return;
+                              if (ec) return self->end_stream(false);
+                              self->watch_for_close();
+                            });
+  }
+
+  void wake() {
+    if (state_ != State::streaming || ending_) return;
+    if (polling_) {
+      poll_again_ = true;
+      return;
+    }
+    poll_timer_.cancel();
+    poll();
+  }
+
+  void poll() {
+    if (state_ != State::streaming || ending_ || polling_) return;
+    polling_ = true;
+    net::post(core_.workers, [self = shared_from_this()] {
+      auto polled = [&]() -> Result<std::vector<Event>> {
+        try {
+          return self->events_->feed->poll();
+        } catch (const std::exception& e) {
+          spdlog::error("event=stream_poll_exception request_id={} what={}", self->request_id_,
+                        e.what());
+        } catch (...) {
+          spdlog::error("event=stream_poll_exception request_id={}", self->request_id_);
+        }
+        return fail(ErrorCode::internal, "internal error");
+      }();
+      net::post(self->stream_.get_executor(), [self, polled = std::move(polled)]() mutable {
+        self->on_polled(std::move(polled));
+      });
+    });
+  }
+
+  void on_polled(Result<std::vector<Event>> polled) {
+    polling_ = false;
+    if (state_ != State::streaming || ending_) return finish_stream();
+    if (!polled) {
+      // The client learns why (an expired session, a ticket it may no longer see) and,
+      // being told not to, does not reconnect in a loop: EventSource stops on a 4xx only
+      // at connect time, so the event carries the error for the page to act on.
+      nlohmann::json error = {{"code", to_string(polled.error().code)},
+                              {"message", polled.error().message}};
+      enqueue(format_event({"", "error", error.dump()}));
+      return end_stream(true);
+    }
+    for (const Event& event : *polled) enqueue(format_event(event));
+    if (events_->feed->done()) return end_stream(true);
+    if (poll_again_) {
+      poll_again_ = false;
+      return poll();
+    }
+    poll_timer_.expires_after(events_->poll_interval);
+    poll_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->poll();
+    });
+  }
+
+  void arm_heartbeat() {
+    heartbeat_timer_.expires_after(core_.options.heartbeat);
+    heartbeat_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->state_ != State::streaming || self->ending_) return;
+      if (Clock::now() - self->last_write_ >= self->core_.options.heartbeat / 2)
+        self->enqueue(": keep-alive\n\n");
+      self->arm_heartbeat();
+    });
+  }
+
+  void enqueue(std::string_view text) {
+    pending_ += text;
+    if (!writing_) flush();
+  }
+
+  void flush() {
+    if (pending_.empty() || (ending_ && !graceful_)) return finish_stream();
+    out_.swap(pending_);
+    pending_.clear();
+    writing_ = true;
+    last_write_ = Clock::now();
+    stream_.expires_after(core_.options.stream_write_timeout);
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      if (ec) {
+        self->ending_ = true;
+        self->graceful_ = false;
+        return self->finish_stream();
+      }
+      self->stream_.expires_never();
+      self->flush();
+    };
+    if (chunked_) {
+      net::async_write(stream_, bhttp::make_chunk(net::buffer(out_)), std::move(done));
+    } else {
+      net::async_write(stream_, net::buffer(out_), std::move(done));
+    }
+  }
+
+  // Ends the stream: with `graceful`, what is queued and the last chunk are written first.
+  void end_stream(bool graceful) {
+    if (state_ != State::streaming) return;
+    if (!ending_) {
+      ending_ = true;
+      graceful_ = graceful;
+      poll_timer_.cancel();
+      heartbeat_timer_.cancel();
+      if (events_->bell && bell_token_) events_->bell->unsubscribe(std::exchange(bell_token_, 0));
+      std::lock_guard lock(core_.mutex);
+      release_stream_slot();
+    } else if (!graceful) {
+      graceful_ = false;
+    }
+    finish_stream();
+  }
+
+  // Gracefully, once nothing is being written or polled: the last chunk, then close.
+  void finish_stream() {
+    if (state_ != State::streaming || !ending_) return;
+    if (!graceful_) {  // closing cancels a pending write; a running poll's answer is dropped
+      log_stream_end();
+      return close();
+    }
+    if (writing_ || polling_) return;
+    if (!pending_.empty()) return flush();
+    graceful_ = false;  // the next call closes
+    writing_ = true;
+    stream_.expires_after(core_.options.stream_write_timeout);
+    auto done = [self = shared_from_this()](beast::error_code, std::size_t) {
+      self->writing_ = false;
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->finish_stream();
+    };
+    if (chunked_) {
+      net::async_write(stream_, bhttp::make_chunk_last(), std::move(done));
+    } else {
+      net::post(stream_.get_executor(), [done = std::move(done)]() mutable { done({}, 0); });
+    }
+  }
+
+  void log_stream_end() {
+    double s = std::chrono::duration<double>(Clock::now() - started_).count();
+    spdlog::info("event=stream_closed request_id={} seconds={:.1f}", request_id_, s);
   }
 
   Core& core_;
   beast::tcp_stream stream_;
   net::steady_timer handler_timer_;
+  net::steady_timer poll_timer_;
+  net::steady_timer heartbeat_timer_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
@@ -462,6 +727,15 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t drained_ = 0;
   Clock::time_point started_{};
   std::array<char, 4096> scratch_;
+  // Event stream (state streaming).
+  std::shared_ptr<EventStream> events_;
+  bhttp::response<bhttp::empty_body> stream_res_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> serializer_;
+  std::string pending_, out_;
+  Clock::time_point last_write_{};
+  std::uint64_t bell_token_ = 0;
+  bool counted_ = false, chunked_ = true, ending_ = false, graceful_ = true;
+  bool writing_ = false, polling_ = false, poll_again_ = false;
 };
 
 }  // namespace
@@ -551,6 +825,11 @@ Status Server::listen() {
 }
 
 unsigned short Server::port() const { return impl_->port; }
+
+std::size_t Server::open_streams() const {
+  std::lock_guard lock(impl_->core.mutex);
+  return impl_->core.streams;
+}
 
 void Server::run() {
   auto& impl = *impl_;

@@ -51,6 +51,7 @@ struct Ticket {
   std::optional<std::string> escalated_at;
   std::string resolution;
   bool patron_sensitive = false;
+  std::string routed_by;  // why routing gave it its team or assignee (routing.h)
 };
 
 // The ticket, or not_found.

@@ -6,6 +6,7 @@
 
 #include "patrons/timeline.h"
 #include "service/internal.h"
+#include "service/routing.h"
 #include "text/text.h"
 
 namespace dangan::service {
@@ -20,7 +21,8 @@ constexpr const char* kCols =
     "created_by, created_at, updated_at, clock_start, paused_seconds, waiting_since, "
     "first_response_due, resolution_due, first_response_at, resolved_at, closed_at, "
     "reopen_count, first_response_breached, resolution_breached, escalated_to, escalated_at, "
-    "resolution, (SELECT COUNT(*) FROM sensitive_patrons s WHERE s.patron_id = tickets.patron_id)";
+    "resolution, (SELECT COUNT(*) FROM sensitive_patrons s WHERE s.patron_id = tickets.patron_id), "
+    "routed_by";
 
 Ticket from_row(const store::Row& r) {
   Ticket t;
@@ -52,6 +54,7 @@ Ticket from_row(const store::Row& r) {
   t.escalated_at = r.opt_str(25);
   t.resolution = r.str(26);
   t.patron_sensitive = r.i64(27) > 0;
+  t.routed_by = r.str(28);
   return t;
 }
 
@@ -103,7 +106,8 @@ json staff_json(const Ticket& t) {
           {"escalated_to", opt(t.escalated_to)},
           {"escalated_at", opt(t.escalated_at)},
           {"resolution", t.resolution},
-          {"patron_sensitive", t.patron_sensitive}};
+          {"patron_sensitive", t.patron_sensitive},
+          {"routed_by", t.routed_by}};
 }
 
 json patron_json(const Ticket& t) {
@@ -128,13 +132,16 @@ struct Budget {
   std::int64_t first_response = 0, resolution = 0;  // working seconds
 };
 
-Result<Budget> budget(store::Tx& tx, const std::string& kind, const std::string& priority) {
+// The policy's budget, scaled by the patron's service tier (routing.h).
+Result<Budget> budget(store::Tx& tx, const std::string& kind, const std::string& priority,
+                      std::optional<std::int64_t> patron_id) {
   auto row = TRY(tx.maybe_one(
       "SELECT first_response_minutes, resolution_minutes FROM sla_policies WHERE kind = ? AND "
       "priority = ?",
       {kind, priority}));
   if (!row) return invalid("priority", "no SLA policy for " + kind + " at priority " + priority);
-  return Budget{row->i64(0) * 60, row->i64(1) * 60};
+  std::int64_t percent = TRY(tier_of(tx, patron_id)).sla_percent;
+  return Budget{row->i64(0) * 60 * percent / 100, row->i64(1) * 60 * percent / 100};
 }
 
 TimePoint parse(const std::string& s) { return parse_time(s).value_or(TimePoint{}); }
@@ -209,15 +216,16 @@ Desk::Desk(store::Database& db, audit::ReadRecorder& reads, std::string timezone
            const Clock& clock)
     : db_(db), reads_(reads), timezone_(std::move(timezone)), clock_(clock) {}
 
-Result<json> Desk::open(const Actor& by, const json& body, const WithinOpen& within) {
+Result<json> Desk::open(const Actor& by, const json& body, const WithinOpen& within,
+                        const std::string& patron_channel) {
   auto tx = TRY(db_.begin(store::TxMode::write));
-  auto t = TRY(open(by, body, *tx, within));
+  auto t = TRY(open(by, body, *tx, within, patron_channel));
   TRY_STATUS(tx->commit());
   return t;
 }
 
 Result<json> Desk::open(const Actor& by, const json& body, store::Tx& outer,
-                        const WithinOpen& within) {
+                        const WithinOpen& within, const std::string& patron_channel) {
   bool patron = is_patron(by);
   if (patron) {
     if (!by.patron_id) return forbidden("this account is not linked to a patron");
@@ -231,7 +239,7 @@ Result<json> Desk::open(const Actor& by, const json& body, store::Tx& outer,
   auto priority =
       patron ? std::string("normal") : TRY(one_of(body, "priority", kPriorities, "normal"));
   auto channel =
-      patron ? std::string("web_form") : TRY(one_of(body, "channel", kChannels, nullptr));
+      patron ? patron_channel : TRY(one_of(body, "channel", kChannels, nullptr));
   auto subject = TRY(required_text(body, "subject", 200));
   auto text = TRY(required_text(body, "body", 20000));
   std::optional<std::int64_t> patron_id =
@@ -249,7 +257,9 @@ Result<json> Desk::open(const Actor& by, const json& body, store::Tx& outer,
     return invalid("team_id", "no such team");
   if (assignee_id) TRY_STATUS(check_user(*tx, *assignee_id, "assignee_id"));
   auto cal = TRY(calendar(*tx));
-  auto b = TRY(budget(*tx, kind, priority));
+  // A tier's default priority, unless staff chose one.
+  if (patron || !body.contains("priority")) priority = TRY(tier_of(*tx, patron_id)).default_priority;
+  auto b = TRY(budget(*tx, kind, priority, patron_id));
   TimePoint now_tp = clock_.now();
   std::string now = format_time(now_tp);
   // Face to face and on the phone, opening the ticket is the first response.
@@ -275,6 +285,12 @@ Result<json> Desk::open(const Actor& by, const json& body, store::Tx& outer,
                {std::string(number), subject_key(subject), id}));
   TRY_STATUS(
       add_message(*tx, id, "patron", channel, patron ? std::nullopt : author_of(by), text, now));
+  if (!team_id && !assignee_id) {
+    auto routed = TRY(route(*tx, channel, kind, subject + "\n" + text, patron_id));
+    if (!routed.why.empty())
+      TRY(tx->exec("UPDATE tickets SET team_id = ?, assignee_id = ?, routed_by = ? WHERE id = ?",
+                   {store::opt(routed.team_id), store::opt(routed.assignee_id), routed.why, id}));
+  }
   auto t = TRY(load(*tx, id));
   TRY_STATUS(audit::append(*tx, by,
                            {"ticket.open",
@@ -476,8 +492,9 @@ Result<json> Desk::post(const Actor& by, std::int64_t id, const json& body) {
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto t = TRY(load(*tx, id));
   TRY_STATUS(may_see(by, t));
-  auto channel =
-      patron ? std::string("web_form") : TRY(one_of(body, "channel", kChannels, t.channel.c_str()));
+  // A patron writes in a chat on the chat channel, elsewhere through the portal's form.
+  auto channel = patron ? std::string(t.channel == "chat" ? "chat" : "web_form")
+                        : TRY(one_of(body, "channel", kChannels, t.channel.c_str()));
   if (t.status == "closed" && kind != "note")
     return conflict("the ticket is closed; reopen it first", "status");
   TimePoint now_tp = clock_.now();
@@ -501,7 +518,7 @@ Result<json> Desk::post(const Actor& by, std::int64_t id, const json& body) {
     if (status == "waiting_on_patron") {
       // The patron answered: the resolution clock runs again.
       auto cal = TRY(calendar(*tx));
-      auto b = TRY(budget(*tx, t.kind, t.priority));
+      auto b = TRY(budget(*tx, t.kind, t.priority, t.patron_id));
       end_wait(t, cal, b, now_tp, sets, p);
       status = "open";
     } else if (status == "resolved") {
@@ -554,7 +571,7 @@ Result<json> Desk::update(const Actor& by, std::int64_t id, const json& body) {
   if (kind != t.kind || priority != t.priority) {
     // Re-planned from where each clock started, the pauses kept.
     auto cal = TRY(calendar(*tx));
-    auto b = TRY(budget(*tx, kind, priority));
+    auto b = TRY(budget(*tx, kind, priority, t.patron_id));
     first_due = format_time(cal.add(parse(t.created_at), b.first_response));
     resolution_due = format_time(cal.add(parse(t.clock_start), b.resolution + t.paused_seconds));
   }
@@ -590,7 +607,7 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
   TimePoint now_tp = clock_.now();
   std::string now = format_time(now_tp);
   auto cal = TRY(calendar(*tx));
-  auto b = TRY(budget(*tx, t.kind, t.priority));
+  auto b = TRY(budget(*tx, t.kind, t.priority, t.patron_id));
   auto refuse = [&](const char* from) {
     return conflict(
         "cannot " + action + " a ticket that is " + t.status + " (only from " + from + ")",
@@ -649,6 +666,7 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
   if (n != 1) return conflict("the ticket changed meanwhile; reload it", "status");
   TRY_STATUS(add_message(*tx, id, "system", t.channel, author_of(by), summary, now));
   if (action == "close") TRY_STATUS(plan_visit_after_close(*tx, id, t.kind, t.patron_id, cal));
+  TRY_STATUS(notify_patron(*tx, t.patron_id, id, state_notice(t.number, status), now));
   json detail = {{"from", t.status}, {"to", status}};
   if (reason) detail["reason"] = *reason;
   TRY_STATUS(audit::append(

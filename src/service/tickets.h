@@ -87,16 +87,18 @@ class Desk {
 
   // Tickets. open: kind, subject, body (the first message), channel; optional priority
   // (normal), patron_id, team_id, assignee_id. A patron opens tickets for themself on
-  // the web_form channel.
+  // the web_form channel (or `patron_channel`: chat.h starts chats with "chat").
   // `within`, when given, runs in the opening transaction with the new ticket's id (the
   // message board links its post there); its failure undoes the ticket.
   using WithinOpen = std::function<Status(store::Tx&, std::int64_t ticket_id)>;
   Result<nlohmann::json> open(const Actor& by, const nlohmann::json& body,
-                              const WithinOpen& within = {});
+                              const WithinOpen& within = {},
+                              const std::string& patron_channel = "web_form");
   // The same inside the caller's transaction (not committed here): e-mail and gateway
   // messages open their ticket in the transaction that records the message.
   Result<nlohmann::json> open(const Actor& by, const nlohmann::json& body, store::Tx& tx,
-                              const WithinOpen& within = {});
+                              const WithinOpen& within = {},
+                              const std::string& patron_channel = "web_form");
   // A message from the patron (or prospect) that arrived on `channel` (e-mail, SMS …) in
   // the caller's transaction, by the system: waiting → open (the clock runs again);
   // resolved or closed → reopened with a fresh resolution clock, as staff reopening
