@@ -40,7 +40,7 @@ constexpr const char* kChatCols =
 Result<ChatUpdate> Watch::poll() {
   auto tx = TRY(db_.begin(store::TxMode::read));
   auto row = TRY(tx->maybe_one(
-      "SELECT t.status, t.kind, t.patron_id, t.assignee_id, t.chat_accepted_at, u.display_name "
+      "SELECT t.status, t.kind, t.patron_id, t.assignee_id, t.chat_accepted_at, COALESCE(NULLIF(u.display_name, ''), u.username) "
       "FROM tickets t LEFT JOIN users u ON u.id = t.assignee_id WHERE t.id = ?",
       {ticket_id_}));
   if (!row) return not_found("no such ticket");
@@ -144,7 +144,7 @@ Result<json> Chats::accept(const Actor& by, std::int64_t ticket_id) {
     if (t.status != "new") return conflict("the chat was already accepted", "status");
     return conflict("the chat was given to another agent or a team you are not in", "assignee_id");
   }
-  auto name = TRY(tx->one("SELECT display_name FROM users WHERE id = ?", {by.user_id}, "user"));
+  auto name = TRY(tx->one("SELECT COALESCE(NULLIF(display_name, ''), username) FROM users WHERE id = ?", {by.user_id}, "user"));
   TRY_STATUS(add_message(*tx, ticket_id, "system", "chat", author_of(by),
                          name.str(0) + " accepted the chat", now));
   TRY_STATUS(notify_patron(*tx, t.patron_id, ticket_id, state_notice(t.number, "open"), now));
@@ -208,7 +208,7 @@ Result<json> Chats::availability(const Actor& by) {
   TRY_STATUS(staff_may(by, auth::Permission::ticket_read));
   auto tx = TRY(db_.begin(store::TxMode::read));
   auto rows = TRY(tx->query(
-      std::string("SELECT u.id, u.display_name, u.role, COALESCE(a.status, 'offline'), "
+      std::string("SELECT u.id, u.display_name, u.role, COALESCE(a.status, 'offline'), u.username, "
                   "a.updated_at, (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = u.id AND "
                   "t.status IN ") +
       kActive +
@@ -220,8 +220,9 @@ Result<json> Chats::availability(const Actor& by) {
                      {"display_name", r.str(1)},
                      {"role", r.str(2)},
                      {"status", r.str(3)},
-                     {"updated_at", opt(r.opt_str(4))},
-                     {"active_tickets", r.i64(5)}});
+                     {"updated_at", opt(r.opt_str(5))},
+                     {"username", r.str(4)},
+                     {"active_tickets", r.i64(6)}});
   return json{{"items", items}};
 }
 

@@ -172,7 +172,7 @@ Result<Routed> route(store::Tx& tx, const std::string& channel, const std::strin
                        (because.empty() ? "any ticket" : because) + ")";
     if (auto agent = r.opt_i64(9)) {
       auto a = TRY(tx.maybe_one(
-          "SELECT u.display_name, (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = u.id AND "
+          "SELECT COALESCE(NULLIF(u.display_name, ''), u.username), (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = u.id AND "
           "t.status IN ('new','open','waiting_on_patron','reopened')) FROM users u JOIN "
           "agent_availability a ON a.user_id = u.id WHERE u.id = ? AND u.disabled = 0 AND "
           "a.status = 'available'",
@@ -186,7 +186,7 @@ Result<Routed> route(store::Tx& tx, const std::string& channel, const std::strin
     auto team_name = TRY(tx.one("SELECT name FROM service_teams WHERE id = ?", {team}, "team"));
     out.team_id = team;
     auto pick = TRY(tx.maybe_one(
-        "SELECT u.id, u.display_name, (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = u.id "
+        "SELECT u.id, COALESCE(NULLIF(u.display_name, ''), u.username), (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = u.id "
         "AND t.status IN ('new','open','waiting_on_patron','reopened')) AS active FROM "
         "service_team_members m JOIN users u ON u.id = m.user_id JOIN agent_availability a ON "
         "a.user_id = u.id WHERE m.team_id = ? AND u.disabled = 0 AND a.status = 'available' "

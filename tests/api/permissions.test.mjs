@@ -121,6 +121,26 @@ const complaint = async (role) => {
   assert.equal(r.status, 201, r.text);
   return r.json;
 };
+// A chat of the portal patron's, waiting for an agent.
+const chat = async () => {
+  const r = await srv.api('POST', '/api/v1/chats', { as: 'patron', body: { body: uniq('矩阵聊天 ') } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+// A resolved chat: its event stream sends the thread and ends, so the call returns.
+const endedChat = async () => {
+  const c = await chat();
+  const r = await srv.api('POST', `/api/v1/tickets/${c.id}/resolve`, { as: 'agent', body: { resolution: '已答复' } });
+  assert.equal(r.status, 200, r.text);
+  return c;
+};
+let routingTeam;
+const routingRule = async () => {
+  routingTeam ??= (await srv.api('POST', '/api/v1/teams', { as: 'manager', body: { name: uniq('路由组') } })).json;
+  const r = await srv.api('POST', '/api/v1/routing-rules', { as: 'manager', body: { name: uniq('规则'), channel: 'fax', team_id: routingTeam.id } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
 // A fresh unresolved alert: three contacts of a new patron about one subject.
 const alert2 = async () => {
   const p = await fresh();
@@ -233,6 +253,29 @@ const CASES = {
       return { path: `/api/v1/tickets/${t.id}/recovery/answer`, body: { accepted: true } };
     },
   },
+  'POST /api/v1/chats': { ok: 201, make: () => ({ path: '/api/v1/chats', body: { body: '想咨询' } }) },
+  'GET /api/v1/chats': { ok: 200, make: () => ({ path: '/api/v1/chats' }) },
+  'POST /api/v1/chats/{id}/accept': { ok: 200, make: async () => ({ path: `/api/v1/chats/${(await chat()).id}/accept` }) },
+  'POST /api/v1/chats/{id}/messages': { ok: 201, make: async () => ({ path: `/api/v1/chats/${(await chat()).id}/messages`, body: { body: '你好' } }) },
+  'GET /api/v1/tickets/{id}/events': { ok: 200, make: async () => ({ path: `/api/v1/tickets/${(await endedChat()).id}/events` }) },
+  'GET /api/v1/agents/availability': { ok: 200, make: () => ({ path: '/api/v1/agents/availability' }) },
+  'PUT /api/v1/agents/me/availability': { ok: 200, make: () => ({ path: '/api/v1/agents/me/availability', body: { status: 'away' } }) },
+  'GET /api/v1/routing-rules': { ok: 200, make: () => ({ path: '/api/v1/routing-rules' }) },
+  'POST /api/v1/routing-rules': {
+    ok: 201,
+    make: async () => {
+      routingTeam ??= (await srv.api('POST', '/api/v1/teams', { as: 'manager', body: { name: uniq('路由组') } })).json;
+      return { path: '/api/v1/routing-rules', body: { name: uniq('规则'), channel: 'fax', team_id: routingTeam.id } };
+    },
+  },
+  'PATCH /api/v1/routing-rules/{id}': { ok: 200, make: async () => ({ path: `/api/v1/routing-rules/${(await routingRule()).id}`, body: { enabled: false } }) },
+  'DELETE /api/v1/routing-rules/{id}': { ok: 204, make: async () => ({ path: `/api/v1/routing-rules/${(await routingRule()).id}` }) },
+  'GET /api/v1/service-tiers': { ok: 200, make: () => ({ path: '/api/v1/service-tiers' }) },
+  'PUT /api/v1/service-tiers/{code}': { ok: 200, make: () => ({ path: '/api/v1/service-tiers/key', body: { name: '重点', position: 2, sla_percent: 75, notify: true } }) },
+  'GET /api/v1/patrons/{id}/service-tier': { ok: 200, make: () => ({ path: `/api/v1/patrons/${shared.id}/service-tier` }) },
+  'PUT /api/v1/patrons/{id}/service-tier': { ok: 200, make: () => ({ path: `/api/v1/patrons/${shared.id}/service-tier`, body: { tier: 'key' } }) },
+  'GET /api/v1/notices': { ok: 200, make: () => ({ path: '/api/v1/notices' }) },
+  'POST /api/v1/notices/read': { ok: 204, make: () => ({ path: '/api/v1/notices/read' }) },
   'GET /api/v1/follow-up-visits': { ok: 200, make: () => ({ path: '/api/v1/follow-up-visits?status=scheduled&limit=5' }) },
   'POST /api/v1/follow-up-visits': { ok: 201, make: () => ({ path: '/api/v1/follow-up-visits', body: { patron_id: shared.id } }) },
   'POST /api/v1/follow-up-visits/{id}/record': {

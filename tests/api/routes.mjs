@@ -223,6 +223,26 @@ export const ROUTES = [
   { method: 'POST', path: '/api/v1/faq-entries/{id}/approve', allow: ['manager'] },
   { method: 'POST', path: '/api/v1/faq-entries/{id}/reject', allow: ['manager'] },
   { method: 'POST', path: '/api/v1/faq-entries/{id}/retire', allow: ['manager'] },
+  // Live chat: a patron starts one; staff with ticket_read see the queue, ticket_write
+  // accept and answer; the event stream follows a ticket's thread for whoever may see it.
+  { method: 'POST', path: '/api/v1/chats', allow: ['patron'] },
+  { method: 'GET', path: '/api/v1/chats', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/chats/{id}/accept', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/chats/{id}/messages', allow: [...TICKETS, 'patron'] },
+  { method: 'GET', path: '/api/v1/tickets/{id}/events', allow: [...TICKETS, 'patron'] },
+  { method: 'GET', path: '/api/v1/agents/availability', allow: TICKETS },
+  { method: 'PUT', path: '/api/v1/agents/me/availability', allow: TICKETS },
+  // Routing (D28) and service tiers (D29); notices are the portal's.
+  { method: 'GET', path: '/api/v1/routing-rules', allow: [...TICKETS, 'administrator'] },
+  { method: 'POST', path: '/api/v1/routing-rules', allow: SERVICE_CONFIG },
+  { method: 'PATCH', path: '/api/v1/routing-rules/{id}', allow: SERVICE_CONFIG },
+  { method: 'DELETE', path: '/api/v1/routing-rules/{id}', allow: SERVICE_CONFIG },
+  { method: 'GET', path: '/api/v1/service-tiers', allow: [...TICKETS, 'administrator'] },
+  { method: 'PUT', path: '/api/v1/service-tiers/{code}', allow: SERVICE_CONFIG },
+  { method: 'GET', path: '/api/v1/patrons/{id}/service-tier', allow: TICKETS },
+  { method: 'PUT', path: '/api/v1/patrons/{id}/service-tier', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/notices', allow: ['patron'] },
+  { method: 'POST', path: '/api/v1/notices/read', allow: ['patron'] },
 ];
 
 export const routeKey = (method, path) => `${method.toUpperCase()} ${path}`;
