@@ -787,7 +787,7 @@ Result<std::int64_t> Desk::inbound_message(store::Tx& tx, std::int64_t ticket_id
   TimePoint now_tp = clock_.now();
   std::string now = format_time(now_tp);
   auto cal = TRY(calendar(tx));
-  auto b = TRY(budget(tx, t.kind, t.priority));
+  auto b = TRY(budget(tx, t.kind, t.priority, t.patron_id));
   std::string sets = "updated_at = ?";
   store::Params p{now};
   std::string status = t.status;
@@ -826,6 +826,7 @@ Result<std::int64_t> Desk::inbound_message(store::Tx& tx, std::int64_t ticket_id
                              clock_));
     TRY_STATUS(
         touch_timeline(tx, sys, t, "ticket.reopened", "Ticket " + t.number + " reopened", clock_));
+    TRY_STATUS(notify_patron(tx, t.patron_id, ticket_id, state_notice(t.number, status), now));
   }
   TRY_STATUS(audit::append(tx, sys,
                            {"ticket.patron",
