@@ -303,7 +303,7 @@ int serve(const Config& config) {
                      "/portal", "/portal/search", "/records", "/records/{id}", "/appraisal",
                      "/locations", "/catalogue-settings", "/search-demand", "/exports",
                      "/tickets", "/tickets/{id}", "/follow-up-visits", "/service-settings",
-                     "/portal/questions", "/portal/questions/{id}", "/board", "/board/{id}", "/prospects",
+                     "/portal/questions", "/portal/questions/{id}", "/chats", "/portal/chat", "/board", "/board/{id}", "/prospects",
                      "/faq", "/portal/board", "/board-moderation", "/faq-entries"})
     api.open("GET", page, serve_file);
 

@@ -30,6 +30,7 @@ import { visitsView } from './js/views/visits.js';
 import { boardPostView, boardView, faqView, moderationView, portalBoardView } from './js/views/board.js';
 import { faqEntriesView } from './js/views/faq-entries.js';
 import { prospectsView } from './js/views/contacts.js';
+import { chatConsoleView, portalChatView } from './js/views/chat.js';
 
 // Each route: the view and who may open it (checked again by the server).
 const staff = (perm) => () => !isPortal() && session.permissions.has(perm);
@@ -76,6 +77,8 @@ route('/faq', { view: faqView, public: true, title: '常见问题 FAQ' });
 route('/portal/board', { view: portalBoardView, allow: () => isPortal(), title: '我的留言 My posts' });
 route('/board-moderation', { view: moderationView, allow: () => !isPortal() && (session.permissions.has('board_moderate') || session.permissions.has('ticket_read')), title: '留言审核 Board moderation' });
 route('/faq-entries', { view: faqEntriesView, allow: staff('ticket_read'), title: '常见问题管理 FAQ entries' });
+route('/chats', { view: chatConsoleView, allow: staff('ticket_read'), title: '在线咨询 Live chat' });
+route('/portal/chat', { view: portalChatView, allow: () => isPortal(), title: '在线咨询 Live chat' });
 
 let loaded = false;
 let generation = 0;
