@@ -19,6 +19,7 @@
 #include "search/search_api.h"
 #include "service/channels_api.h"
 #include "service/chat_api.h"
+#include "loans/loans_api.h"
 #include "service/service_api.h"
 #include "service/board_api.h"
 #include "sharing/oai_api.h"
@@ -258,6 +259,9 @@ int serve(const Config& config) {
   service::Chats chats(**db, desk, reads);
   service::Routing routing(**db);
   service::register_chat_routes(api, chats, routing);
+  loans::Desk loans_desk(**db, {config.loan_days, config.loan_max_renewals});
+  loans_desk.on_lent(hooks.count_use);
+  loans::register_routes(api, loans_desk);
   // SLA deadlines are checked every 30 s; any process may run the sweep (each breach is
   // claimed once in the database).
   std::jthread sla_sweeper([&desk](std::stop_token stop) {

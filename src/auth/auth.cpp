@@ -104,6 +104,11 @@ bool allowed(Role role, Permission p) {
       return role == R::agent || role == R::manager;
     case Permission::faq_approve:
       return role == R::manager;
+    case Permission::loan_read:
+    case Permission::loan_write:
+      return role == R::agent || role == R::archivist || role == R::manager;
+    case Permission::loan_restricted:
+      return role == R::manager;
   }
   return false;
 }

@@ -55,6 +55,10 @@ enum class Permission {
   export_approve,       // approve or reject another user's bulk export request (D42)
   board_moderate,       // publish or reject message-board posts, answer them on the board
   faq_approve,          // approve, reject or retire FAQ entries (not one's own proposal)
+  // The loans desk (借阅).
+  loan_read,        // see loans
+  loan_write,       // lend open records, renew, take back
+  loan_restricted,  // lend controlled and secret records (the approval, with a note)
 };
 
 // The permission matrix for staff roles; portal (patron) accounts are handled by the

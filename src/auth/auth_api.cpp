@@ -109,7 +109,10 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                            {Permission::service_config, "service_config"},
                            {Permission::export_approve, "export_approve"},
                            {Permission::board_moderate, "board_moderate"},
-                           {Permission::faq_approve, "faq_approve"}})
+                           {Permission::faq_approve, "faq_approve"},
+                           {Permission::loan_read, "loan_read"},
+                           {Permission::loan_write, "loan_write"},
+                           {Permission::loan_restricted, "loan_restricted"}})
       if (allowed(a.role, p)) perms.push_back(name);
     out["permissions"] = perms;
     // A new browser tab has the cookie but not the CSRF token: give it back here.

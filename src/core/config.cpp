@@ -77,6 +77,8 @@ Result<Config> load_config(const std::string& path, Config c) {
     num("catalogue", "download_limit_secret", c.download_limit_secret);
     num("transfer", "export_approval_threshold", c.export_approval_threshold);
     num("transfer", "export_keep_days", c.export_keep_days);
+    num("loans", "loan_days", c.loan_days);
+    num("loans", "max_renewals", c.loan_max_renewals);
     str("transfer", "export_dir", c.export_dir);
     str("mail", "smtp_url", c.smtp_url);
     str("mail", "from", c.mail_from);
@@ -139,6 +141,8 @@ Result<Config> load_config(const std::string& path, Config c) {
   env_str("DANGAN_MAILDIR", c.maildir);
   env_str("DANGAN_CHANNEL_WEBHOOK_SECRET", c.channel_webhook_secret);
   env_num("DANGAN_TICKET_ATTACHMENT_BYTES", c.ticket_attachment_bytes);
+  env_num("DANGAN_LOAN_DAYS", c.loan_days);
+  env_num("DANGAN_LOAN_MAX_RENEWALS", c.loan_max_renewals);
   if (const char* v = std::getenv("DANGAN_TRUST_PROXY"); v && *v)
     c.trust_proxy = std::string_view(v) == "1" || std::string_view(v) == "true";
   if (c.io_threads < 1 || c.io_threads > 64) return invalid("io_threads", "must be 1 to 64");
@@ -158,6 +162,9 @@ Result<Config> load_config(const std::string& path, Config c) {
     return invalid("ticket_attachment_bytes", "must be at least 1");
   if (!c.smtp_url.empty() && c.mail_from.find('@') == std::string::npos)
     return invalid("mail_from", "an smtp_url needs a from address (name@domain)");
+  if (c.loan_days < 1 || c.loan_days > 365) return invalid("loan_days", "must be 1 to 365");
+  if (c.loan_max_renewals < 0 || c.loan_max_renewals > 20)
+    return invalid("max_renewals", "must be 0 to 20");
   if (c.worker_threads < 0 || c.worker_threads > 512)
     return invalid("worker_threads", "must be 0 (automatic) to 512");
   return c;

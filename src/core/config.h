@@ -69,6 +69,11 @@ struct Config {
   // Where approved exports are written ("" = "exports" beside the blob directory).
   std::string export_dir;                // DANGAN_EXPORT_DIR
 
+  // The loans desk ([loans] section): a loan's length when no due date is given and the
+  // length of each renewal, in days; renewals allowed per loan.
+  int loan_days = 30;          // DANGAN_LOAN_DAYS
+  int loan_max_renewals = 2;   // DANGAN_LOAN_MAX_RENEWALS
+
   // OAI-PMH ([sharing] section): how the repository names itself to harvesters.
   std::string oai_repository_name = "dangan archive";  // DANGAN_OAI_REPOSITORY_NAME
   std::string oai_repository_id = "dangan.local";      // DANGAN_OAI_REPOSITORY_ID

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "audit/audit.h"
+#include "loans/loans.h"
 #include "patrons/timeline.h"
 #include "service/internal.h"
 #include "service/tickets.h"
@@ -185,6 +186,21 @@ Result<int> Desk::evaluate_periodic(store::Tx& tx, const BusinessCalendar& cal) 
       if (id) ++raised;
     }
   }
+  if (auto p = TRY(rule(tx, "loan_overdue"))) {
+    std::int64_t days = std::clamp<std::int64_t>(param(*p, "days", 0), 0, 365);
+    for (auto& l : TRY(loans::Desk::overdue(tx, now, static_cast<int>(days)))) {
+      auto id = TRY(raise(tx,
+                          {"loan_overdue",
+                           "loan_overdue:" + std::to_string(l.loan_id) + ":" + l.due_at,
+                           "Loan of " + l.reference_code + " was due " + l.due_at,
+                           l.patron_id,
+                           std::nullopt,
+                           std::nullopt,
+                           {{"loan_id", l.loan_id}, {"record_id", l.record_id}, {"due_at", l.due_at}}},
+                          clock_));
+      if (id) ++raised;
+    }
+  }
   return raised;
 }
 
@@ -207,7 +223,8 @@ Result<json> Desk::list_alerts(const Actor& by, const std::optional<std::string>
     }
   }
   if (kind) {
-    if (!is_one_of(*kind, {"repeat_contact", "repeat_complaint", "sla_warning", "privacy_reads"}))
+    if (!is_one_of(*kind, {"repeat_contact", "repeat_complaint", "sla_warning", "privacy_reads",
+                        "loan_overdue"}))
       return invalid("kind", "unknown alert kind " + *kind);
     where += " AND kind = ?";
     p.emplace_back(*kind);
@@ -308,7 +325,8 @@ Result<json> Desk::put_alert_rule(const Actor& by, const std::string& kind, cons
       kParams = {{"repeat_contact", {{"count", {2, 100}}, {"days", {1, 365}}}},
                  {"repeat_complaint", {{"days", {1, 3650}}}},
                  {"sla_warning", {{"minutes_before", {1, 10080}}}},
-                 {"privacy_reads", {{"reads", {1, 1000000}}, {"minutes", {1, 10080}}}}};
+                 {"privacy_reads", {{"reads", {1, 1000000}}, {"minutes", {1, 10080}}}},
+                 {"loan_overdue", {{"days", {0, 365}}}}};
   auto spec = kParams.find(kind);
   if (spec == kParams.end()) return not_found("no such alert rule");
   TRY_STATUS(only_fields(body, {"enabled", "params"}));

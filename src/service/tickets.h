@@ -144,7 +144,7 @@ class Desk {
 
   // Risk alerts (seed 004 篇4). Rules (alert_rules; docs/service.md): repeat_contact
   // and repeat_complaint are evaluated when a ticket is opened, in its transaction;
-  // sla_warning and privacy_reads by sweep(). A second complaint within the rule's days
+  // sla_warning, privacy_reads and loan_overdue by sweep(). A second complaint within the rule's days
   // marks the patron sensitive (敏感客户), shown on their tickets and service summary.
   // Alerts about staff reading personal data (privacy_reads) are for managers only.
   // Each step (assign, acknowledge, resolve) is audited.

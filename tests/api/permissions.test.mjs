@@ -39,6 +39,13 @@ const asArchivist = async (method, path, body) => {
 const record = (extra = {}) => asArchivist('POST', '/api/v1/records', { title: uniq('权限矩阵档案'), access_level: 'open', ...extra });
 const building = () => asArchivist('POST', '/api/v1/locations', { kind: 'building', code: uniq('B') });
 const category = () => asArchivist('POST', '/api/v1/categories', { code: uniq('C'), name: '测试类别' });
+// An open loan of a fresh open record to the portal account's patron.
+const loan = async () => {
+  const rec = await record();
+  const r = await srv.api('POST', '/api/v1/loans', { as: 'agent', body: { record_id: rec.id, patron_id: own.id } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
 // An attachment (plain text) on a fresh open record.
 const attachment = async () => {
   const rec = await record();
@@ -331,6 +338,11 @@ const CASES = {
       return { path: '/api/v1/channels/sms/inbound', body, headers: { 'x-dangan-timestamp': ts, 'x-dangan-signature': `sha256=${sig}` } };
     },
   },
+  'GET /api/v1/loans': { ok: 200, make: () => ({ path: '/api/v1/loans?status=open&limit=5' }) },
+  'POST /api/v1/loans': { ok: 201, make: async () => ({ path: '/api/v1/loans', body: { record_id: (await record()).id, patron_id: own.id } }) },
+  'GET /api/v1/loans/{id}': { ok: 200, make: async () => ({ path: `/api/v1/loans/${(await loan()).id}` }) },
+  'POST /api/v1/loans/{id}/renew': { ok: 200, make: async () => ({ path: `/api/v1/loans/${(await loan()).id}/renew` }) },
+  'POST /api/v1/loans/{id}/return': { ok: 200, make: async () => ({ path: `/api/v1/loans/${(await loan()).id}/return`, body: { note: '完好' } }) },
   'GET /api/v1/alerts': { ok: 200, make: () => ({ path: '/api/v1/alerts?status=unresolved&limit=5' }) },
   'POST /api/v1/alerts/{id}/assign': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/assign`, body: { assignee_id: throwaway.id } }) },
   'POST /api/v1/alerts/{id}/acknowledge': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/acknowledge` }) },

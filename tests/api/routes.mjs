@@ -31,6 +31,8 @@ const SERVICE_CONFIG = ['administrator', 'manager'];
 // published posts and FAQ entries are public.
 const MODERATE = ['agent', 'manager'];
 const PUBLIC = { allow: SIGNED_IN, anonymous: true };
+// The loans desk: loan_read/loan_write; portal patrons see their own loans.
+const LOANS = ['archivist', 'agent', 'manager'];
 
 // allow: roles that may call the route; anonymous: open to callers without a session.
 export const ROUTES = [
@@ -182,6 +184,11 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/ticket-attachments/{id}/content', allow: [...TICKETS, 'patron'] },
   // The SMS/social gateway: no session, an HMAC signature of the body instead (D31).
   { method: 'POST', path: '/api/v1/channels/{channel}/inbound', allow: SIGNED_IN, anonymous: true },
+  { method: 'GET', path: '/api/v1/loans', allow: [...LOANS, 'patron'] },
+  { method: 'POST', path: '/api/v1/loans', allow: LOANS },
+  { method: 'GET', path: '/api/v1/loans/{id}', allow: [...LOANS, 'patron'] },
+  { method: 'POST', path: '/api/v1/loans/{id}/renew', allow: LOANS },
+  { method: 'POST', path: '/api/v1/loans/{id}/return', allow: LOANS },
   { method: 'GET', path: '/api/v1/alerts', allow: TICKETS },
   { method: 'POST', path: '/api/v1/alerts/{id}/assign', allow: TICKETS },
   { method: 'POST', path: '/api/v1/alerts/{id}/acknowledge', allow: TICKETS },
