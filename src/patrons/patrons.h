@@ -39,6 +39,19 @@
 
 namespace dangan::patrons {
 
+// Tables whose rows belong to a patron through a `patron_id` column and simply follow the
+// patron when it is merged into another (tickets, loans, visits, alerts, the timeline …).
+// Tables that need more than that (contacts, tags, relations, the sensitive mark) or
+// stay as written (the audit log) are handled apart; merge_test.cpp checks that every
+// table with a patron_id column is one or the other.
+inline constexpr const char* kFollowsPatron[] = {
+    "events",       "key_field_changes", "interactions", "tickets", "follow_up_visits",
+    "alerts",       "loans",             "board_posts",  "records", "donors",
+    "search_log"};
+inline constexpr const char* kMergedApart[] = {"users",          "patron_contacts",
+                                               "patron_tags",    "patron_relations",
+                                               "audit_log",      "sensitive_patrons"};
+
 enum class View { full, self, masked, deidentified, none };
 View view_for(const Actor& actor, std::int64_t patron_id);
 

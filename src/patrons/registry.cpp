@@ -236,10 +236,17 @@ Result<json> Service::merge(const Actor& by, std::int64_t into, std::int64_t fro
                "AND s.tag = t.tag)",
                {into, from, into}));
   TRY(tx->exec("DELETE FROM patron_tags WHERE patron_id = ?", {from}));
-  TRY(tx->exec("UPDATE events SET patron_id = ? WHERE patron_id = ?", {into, from}));
-  TRY(tx->exec("UPDATE key_field_changes SET patron_id = ? WHERE patron_id = ?", {into, from}));
-  // The service desk's contacts, and prospects once merged into the merged-away patron.
-  TRY(tx->exec("UPDATE interactions SET patron_id = ? WHERE patron_id = ?", {into, from}));
+  for (const char* table : kFollowsPatron)
+    TRY(tx->exec(std::string("UPDATE ") + table + " SET patron_id = ? WHERE patron_id = ?",
+                 {into, from}));
+  // The sensitive mark (敏感客户) stays one: the survivor keeps its own when it has one.
+  TRY(tx->exec(
+      "INSERT INTO sensitive_patrons (patron_id, since, reason, alert_id) SELECT ?, since, "
+      "reason, alert_id FROM sensitive_patrons WHERE patron_id = ? AND NOT EXISTS (SELECT 1 "
+      "FROM sensitive_patrons WHERE patron_id = ?)",
+      {into, from, into}));
+  TRY(tx->exec("DELETE FROM sensitive_patrons WHERE patron_id = ?", {from}));
+  // Prospects once merged into the merged-away patron now lead to the survivor.
   TRY(tx->exec("UPDATE prospects SET merged_into = ? WHERE merged_into = ?", {into, from}));
   TRY(
       tx->exec("DELETE FROM patron_relations WHERE (patron_id = ? AND related_id = ?) OR "

@@ -121,6 +121,24 @@ describe('loans', () => {
     assert.deepEqual([...seen].sort(), seen);
   });
 
+  test('merging the patron moves their loans and tickets to the survivor', async () => {
+    const a = await createPatron(srv, person());
+    const b = await createPatron(srv, person());
+    const rec = await record();
+    const loan = (await as('agent', 'POST', '/api/v1/loans', { record_id: rec.id, patron_id: a.id })).json;
+    const t = await as('agent', 'POST', '/api/v1/tickets', { kind: 'request', channel: 'counter', subject: uniq('借阅续借'), body: '续借', patron_id: a.id });
+    assert.equal(t.status, 201, t.text);
+    const m = await as('archivist', 'POST', `/api/v1/patrons/${b.id}/merge`, { from: a.id, reason: '同一人: 身份证一致' });
+    assert.equal(m.status, 200, m.text);
+    assert.equal((await as('agent', 'GET', `/api/v1/loans/${loan.id}`)).json.patron_id, b.id);
+    assert.equal((await as('agent', 'GET', `/api/v1/tickets/${t.json.id}`)).json.patron_id, b.id);
+    assert.ok((await as('agent', 'GET', `/api/v1/loans?patron_id=${b.id}`)).json.items.some((l) => l.id === loan.id));
+    // Lending to the merged-away id names the survivor.
+    const again = await as('agent', 'POST', '/api/v1/loans', { record_id: (await record()).id, patron_id: a.id });
+    assertError(assert, again, 409, 'patron_id');
+    assert.match(again.json.error.message, new RegExp(String(b.id)));
+  });
+
   test('a month later another process raises one overdue-loan alert per loan', async () => {
     const rec = await record();
     const loan = (await as('agent', 'POST', '/api/v1/loans', { record_id: rec.id, patron_id: patron.id, due_at: new Date(Date.now() + 86400000).toISOString() })).json;
