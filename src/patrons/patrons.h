@@ -47,10 +47,11 @@ namespace dangan::patrons {
 inline constexpr const char* kFollowsPatron[] = {
     "events",       "key_field_changes", "interactions", "tickets", "follow_up_visits",
     "alerts",       "loans",             "board_posts",  "records", "donors",
-    "search_log"};
+    "search_log",   "patron_notices"};
 inline constexpr const char* kMergedApart[] = {"users",          "patron_contacts",
                                                "patron_tags",    "patron_relations",
-                                               "audit_log",      "sensitive_patrons"};
+                                               "audit_log",      "sensitive_patrons",
+                                               "patron_tiers"};
 
 enum class View { full, self, masked, deidentified, none };
 View view_for(const Actor& actor, std::int64_t patron_id);

@@ -246,6 +246,12 @@ Result<json> Service::merge(const Actor& by, std::int64_t into, std::int64_t fro
       "FROM sensitive_patrons WHERE patron_id = ?)",
       {into, from, into}));
   TRY(tx->exec("DELETE FROM sensitive_patrons WHERE patron_id = ?", {from}));
+  // The service tier likewise: the survivor's own tier wins.
+  TRY(tx->exec(
+      "UPDATE patron_tiers SET patron_id = ? WHERE patron_id = ? AND NOT EXISTS (SELECT 1 FROM "
+      "patron_tiers s WHERE s.patron_id = ?)",
+      {into, from, into}));
+  TRY(tx->exec("DELETE FROM patron_tiers WHERE patron_id = ?", {from}));
   // Prospects once merged into the merged-away patron now lead to the survivor.
   TRY(tx->exec("UPDATE prospects SET merged_into = ? WHERE merged_into = ?", {into, from}));
   TRY(
