@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "auth/auth.h"
+#include "auth/testing.h"
 #include "patrons/patrons.h"
 #include "service/routing.h"
 #include "store/test_databases.h"
@@ -61,21 +62,7 @@ struct ChatDesk {
   }
 
   Actor user(const std::string& name, Role role, std::optional<std::int64_t> patron = {}) {
-    auto tx = must(tdb.db().begin(store::TxMode::write));
-    auth::NewUser u;
-    u.username = name;
-    u.display_name = name + " display";
-    u.password = "Correct-horse-battery-9";
-    u.role = role;
-    u.patron_id = patron;
-    auto created = must(auth::create_user(*tx, u));
-    REQUIRE(tx->commit());
-    Actor a;
-    a.user_id = created.id;
-    a.username = name;
-    a.role = role;
-    a.patron_id = patron;
-    return a;
+    return testing::make_user(tdb.db(), name, role, patron);
   }
 
   std::int64_t team(const std::string& name, std::initializer_list<Actor> members) {

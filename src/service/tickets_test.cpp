@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "auth/auth.h"
+#include "auth/testing.h"
 #include "patrons/patrons.h"
 #include "store/test_databases.h"
 
@@ -59,21 +60,7 @@ struct Desk_ {
   }
 
   Actor user(const std::string& name, Role role, std::optional<std::int64_t> patron = {}) {
-    auto tx = must(tdb.db().begin(store::TxMode::write));
-    auth::NewUser u;
-    u.username = name;
-    u.display_name = name + " display";
-    u.password = "Correct-horse-battery-9";
-    u.role = role;
-    u.patron_id = patron;
-    auto created = must(auth::create_user(*tx, u));
-    REQUIRE(tx->commit());
-    Actor a;
-    a.user_id = created.id;
-    a.username = name;
-    a.role = role;
-    a.patron_id = patron;
-    return a;
+    return testing::make_user(tdb.db(), name, role, patron);
   }
 
   std::int64_t count(const std::string& sql, const store::Params& p = {}) {
