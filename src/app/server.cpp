@@ -20,6 +20,7 @@
 #include "service/channels_api.h"
 #include "service/chat_api.h"
 #include "loans/loans_api.h"
+#include "service/quality_api.h"
 #include "service/service_api.h"
 #include "service/board_api.h"
 #include "sharing/oai_api.h"
@@ -262,14 +263,26 @@ int serve(const Config& config) {
   loans::Desk loans_desk(**db, {config.loan_days, config.loan_max_renewals});
   loans_desk.on_lent(hooks.count_use);
   loans::register_routes(api, loans_desk);
+  service::Quality quality(**db, desk);
+  {
+    // Recordings sit beside the attachments' blobs, under the same key, in their own
+    // directory (so removing an attachment's blob never touches a recording).
+    auto rc = catalogue::blob_store_config(config);
+    rc.dir += "-recordings";
+    if (!rc.replica_dir.empty()) rc.replica_dir += "-recordings";
+    quality.use_recording_store(rc);
+  }
+  service::register_quality_routes(api, quality, config.max_attachment_bytes);
   // SLA deadlines are checked every 30 s; any process may run the sweep (each breach is
   // claimed once in the database).
-  std::jthread sla_sweeper([&desk](std::stop_token stop) {
+  std::jthread sla_sweeper([&desk, &quality](std::stop_token stop) {
     std::mutex mu;
     std::condition_variable_any cv;
     while (!stop.stop_requested()) {
       if (auto n = desk.sweep(); !n)
         spdlog::warn("event=sla_sweep_failed message=\"{}\"", n.error().message);
+      if (auto n = quality.draw_samples(); !n)
+        spdlog::warn("event=qa_draw_failed message=\"{}\"", n.error().message);
       std::unique_lock lock(mu);
       cv.wait_for(lock, stop, std::chrono::seconds(30), [] { return false; });
     }
@@ -307,8 +320,10 @@ int serve(const Config& config) {
                      "/portal", "/portal/search", "/records", "/records/{id}", "/appraisal",
                      "/locations", "/catalogue-settings", "/search-demand", "/exports",
                      "/tickets", "/tickets/{id}", "/follow-up-visits", "/service-settings",
-                     "/portal/questions", "/portal/questions/{id}", "/chats", "/portal/chat", "/board", "/board/{id}", "/prospects",
-                     "/faq", "/portal/board", "/board-moderation", "/faq-entries"})
+                     "/portal/questions", "/portal/questions/{id}", "/chats", "/portal/chat",
+                     "/board", "/board/{id}", "/prospects", "/faq", "/portal/board",
+                     "/board-moderation", "/faq-entries", "/problems", "/problems/{id}", "/qa",
+                     "/qa/reviews/{id}", "/cases", "/cases/{id}"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;
@@ -321,12 +336,17 @@ int serve(const Config& config) {
     options.worker_threads = (*db)->backend() == store::Backend::sqlite ? 2 * cores : 8 * cores;
   }
   options.max_body_bytes = config.max_body_bytes;
-  // Attachments and import files: the only requests allowed past max_body_bytes.
+  // Attachments, ticket files, recordings and import files: the only requests allowed past
+  // max_body_bytes.
   options.max_upload_bytes = std::max(config.max_attachment_bytes, config.ticket_attachment_bytes);
   options.is_upload = [](std::string_view method, std::string_view target) {
     if (method != "POST") return false;
     auto path = target.substr(0, target.find('?'));
     if (path == "/api/v1/records/imports") return true;
+    constexpr std::string_view kTickets = "/api/v1/tickets/", kRecordings = "/recordings";
+    if (path.starts_with(kTickets) && path.ends_with(kRecordings) &&
+        path.size() > kTickets.size() + kRecordings.size())
+      return true;
     constexpr std::string_view kRecords = "/api/v1/records/", kAttachments = "/attachments";
     if (path.starts_with("/api/v1/tickets/") && path.ends_with(kAttachments)) return true;
     return path.starts_with(kRecords) && path.ends_with(kAttachments) &&

@@ -109,6 +109,11 @@ bool allowed(Role role, Permission p) {
       return role == R::agent || role == R::archivist || role == R::manager;
     case Permission::loan_restricted:
       return role == R::manager;
+    case Permission::problem_manage:
+    case Permission::quality_review:
+      return role == R::manager;
+    case Permission::service_report:
+      return role == R::manager || role == R::analyst;
   }
   return false;
 }

@@ -59,6 +59,9 @@ enum class Permission {
   loan_read,        // see loans
   loan_write,       // lend open records, renew, take back
   loan_restricted,  // lend controlled and secret records (the approval, with a note)
+  problem_manage,       // problems, improvement actions, cause codes on the desk (D13)
+  quality_review,       // QA reviews, coaching notes, training records (D14)
+  service_report,       // cause trends, agents' QA scores, touchpoint report (D13, D14, D32)
 };
 
 // The permission matrix for staff roles; portal (patron) accounts are handled by the

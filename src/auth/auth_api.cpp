@@ -112,7 +112,10 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                            {Permission::faq_approve, "faq_approve"},
                            {Permission::loan_read, "loan_read"},
                            {Permission::loan_write, "loan_write"},
-                           {Permission::loan_restricted, "loan_restricted"}})
+                           {Permission::loan_restricted, "loan_restricted"},
+                           {Permission::problem_manage, "problem_manage"},
+                           {Permission::quality_review, "quality_review"},
+                           {Permission::service_report, "service_report"}})
       if (allowed(a.role, p)) perms.push_back(name);
     out["permissions"] = perms;
     // A new browser tab has the cookie but not the CSRF token: give it back here.

@@ -4,6 +4,7 @@
 #include <unicode/unistr.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <charconv>
 
 namespace dangan::service {
@@ -160,6 +161,22 @@ TimePoint BusinessCalendar::utc(std::int64_t day, std::int64_t second) const {
   d_->zone->getOffset(static_cast<UDate>(local_s) * 1000.0, true, raw, dst, err);
   std::int64_t s = local_s - (U_SUCCESS(err) ? (raw + dst) / 1000 : 0);
   return TimePoint{std::chrono::seconds{s}};
+}
+
+std::string BusinessCalendar::local_date(TimePoint t) const {
+  std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{local(t).first}}};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+TimePoint BusinessCalendar::local_midnight(const std::string& date) const {
+  int y = 1970;
+  unsigned m = 1, d = 1;
+  std::sscanf(date.c_str(), "%d-%u-%u", &y, &m, &d);
+  std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  return utc(std::chrono::sys_days{ymd}.time_since_epoch().count(), 0);
 }
 
 const DayHours& BusinessCalendar::hours_of(std::int64_t day) const {

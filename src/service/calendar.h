@@ -71,6 +71,10 @@ class BusinessCalendar {
   std::int64_t working_seconds(TimePoint a, TimePoint b) const;
   // Whether the instant falls inside working time.
   bool is_working(TimePoint t) const;
+  // The local date ("YYYY-MM-DD") of a UTC instant in the calendar's time zone, and the
+  // UTC instant of a local date's midnight (for reports by local day, week and month).
+  std::string local_date(TimePoint t) const;
+  TimePoint local_midnight(const std::string& date) const;
 
   const CalendarSpec& spec() const;
 

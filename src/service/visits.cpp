@@ -6,6 +6,7 @@
 
 #include "patrons/timeline.h"
 #include "service/internal.h"
+#include "service/quality.h"
 #include "service/tickets.h"
 
 namespace dangan::service {
@@ -85,8 +86,9 @@ Status Desk::plan_visit_after_close(store::Tx& tx, std::int64_t ticket_id, const
 
 Result<json> Desk::offer_recovery(const Actor& by, std::int64_t id, const json& body) {
   TRY_STATUS(staff_may(by, auth::Permission::ticket_write));
-  TRY_STATUS(only_fields(body, {"cause", "remedy"}));
+  TRY_STATUS(only_fields(body, {"cause", "remedy", "cause_id"}));
   auto cause = TRY(required_text(body, "cause", 1000));
+  auto cause_id = TRY(optional_id(body, "cause_id"));  // a cause code (D13, quality.h)
   auto remedy = TRY(required_text(body, "remedy", 2000));
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto t = TRY(load(*tx, id));
@@ -106,6 +108,7 @@ Result<json> Desk::offer_recovery(const Actor& by, std::int64_t id, const json& 
       {id, cause, remedy, store::opt(author_of(by)), now}));
   TRY_STATUS(
       add_message(*tx, id, "system", t.channel, author_of(by), "remedy offered: " + remedy, now));
+  if (cause_id) TRY_STATUS(record_ticket_cause(*tx, by, id, *cause_id, clock_));
   auto patron_id = t.patron_id;
   TRY_STATUS(audit::append(
       *tx, by, {"ticket.recovery_offer", "ticket", std::to_string(id), patron_id}, clock_));

@@ -173,6 +173,60 @@ const answer = async () => {
 };
 let calendarDay = 0;
 const freeDate = () => `2031-0${1 + (Math.floor(calendarDay / 28) % 9)}-${String(1 + (calendarDay++ % 28)).padStart(2, '0')}`;
+// Quality inspection and case fixtures (D14, D32).
+const wavFile = () => {
+  const b = Buffer.alloc(44 + 800, 0x80);
+  b.write('RIFF', 0); b.writeUInt32LE(836, 4); b.write('WAVEfmt ', 8); b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22); b.writeUInt32LE(8000, 24); b.writeUInt32LE(8000, 28);
+  b.writeUInt16LE(1, 32); b.writeUInt16LE(8, 34); b.write('data', 36); b.writeUInt32LE(800, 40);
+  return b;
+};
+const recording = async () => {
+  const t = await ticket('agent');
+  const r = await srv.api('POST', `/api/v1/tickets/${t.id}/recordings?filename=m.wav`, { as: 'agent', body: wavFile(), headers: { 'content-type': 'audio/wav' } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+const qaReview = async () => {
+  const r = await srv.api('POST', '/api/v1/qa/reviews', { as: 'manager', body: { ticket_id: (await ticket('agent')).id } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+const agentId = async () => (await srv.api('GET', '/api/v1/me', { as: 'agent' })).json.id;
+const coachingNote = async () => {
+  const r = await srv.api('POST', '/api/v1/coaching-notes', { as: 'manager', body: { agent_id: await agentId(), body: '注意礼貌用语' } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+const kase = async (links = []) => {
+  const r = await srv.api('POST', '/api/v1/cases', { as: 'agent', body: { title: uniq('案件'), links } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+// Problem management fixtures (D13): a cause code by its code, a problem (managers
+// open them), a unit, and an improvement action owned by the throwaway account.
+const causeId = async (code) => {
+  const r = await srv.api('GET', '/api/v1/cause-codes', { as: 'manager' });
+  return r.json.items.find((c) => c.code === code).id;
+};
+const problem = async () => {
+  const r = await srv.api('POST', '/api/v1/problems', { as: 'manager', body: { title: uniq('问题'), cause_id: await causeId('process') } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
+let qualityUnit;
+let qualityOwner;
+const improvementAction = async () => {
+  qualityUnit ??= (await srv.api('POST', '/api/v1/units', { as: 'administrator', body: { code: uniq('QU'), name: '整改部门' } })).json;
+  if (!qualityOwner) {
+    const u = uniq('owner-');
+    qualityOwner = (await srv.api('POST', '/api/v1/users', { as: 'administrator', body: { username: u, password: passwordFor(u), role: 'agent' } })).json;
+  }
+  const p = await problem();
+  const r = await srv.api('POST', `/api/v1/problems/${p.id}/actions`, { as: 'manager', body: { title: '整改', unit_id: qualityUnit.id, owner_id: qualityOwner.id, due_on: '2030-01-31' } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
 // Escalations come from missed deadlines: a process 30 days ahead sweeps them.
 let escalations = [];
 const escalation = async (role) => {
@@ -437,6 +491,85 @@ const CASES = {
   },
   'POST /api/v1/faq-entries/{id}/reject': { ok: 200, make: async () => ({ path: `/api/v1/faq-entries/${(await proposedFaq()).id}/reject`, body: { reason: '不完整' } }) },
   'POST /api/v1/faq-entries/{id}/retire': { ok: 200, make: async () => ({ path: `/api/v1/faq-entries/${(await publishedFaq()).id}/retire` }) },
+  'GET /api/v1/cause-codes': { ok: 200, make: () => ({ path: '/api/v1/cause-codes' }) },
+  'POST /api/v1/cause-codes': { ok: 201, make: () => ({ path: '/api/v1/cause-codes', body: { code: uniq('c').toLowerCase(), name: '测试原因' } }) },
+  'PATCH /api/v1/cause-codes/{id}': { ok: 200, make: async () => ({ path: `/api/v1/cause-codes/${await causeId('facilities')}`, body: { name: '环境设施' } }) },
+  'GET /api/v1/cause-codes/{id}/tickets': { ok: 200, make: async () => ({ path: `/api/v1/cause-codes/${await causeId('process')}/tickets?limit=5` }) },
+  'GET /api/v1/tickets/{id}/cause': { ok: 200, make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role)).id}/cause` }) },
+  'PUT /api/v1/tickets/{id}/cause': { ok: 200, make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role)).id}/cause`, body: { cause_id: await causeId('process.steps') } }) },
+  'GET /api/v1/problems': { ok: 200, make: () => ({ path: '/api/v1/problems?status=active&limit=5' }) },
+  'POST /api/v1/problems': { ok: 201, make: async () => ({ path: '/api/v1/problems', body: { title: uniq('问题'), cause_id: await causeId('system') } }) },
+  'GET /api/v1/problems/{id}': { ok: 200, make: async () => ({ path: `/api/v1/problems/${(await problem()).id}` }) },
+  'PATCH /api/v1/problems/{id}': { ok: 200, make: async () => ({ path: `/api/v1/problems/${(await problem()).id}`, body: { status: 'analysing' } }) },
+  'POST /api/v1/problems/{id}/tickets': { ok: 200, make: async (role) => ({ path: `/api/v1/problems/${(await problem()).id}/tickets`, body: { ticket_id: (await ticket(role === 'patron' ? 'agent' : role)).id } }) },
+  'DELETE /api/v1/problems/{id}/tickets/{ticket_id}': {
+    ok: 204,
+    make: async () => {
+      const p = await problem();
+      const t = await ticket('agent');
+      assert.equal((await srv.api('POST', `/api/v1/problems/${p.id}/tickets`, { as: 'manager', body: { ticket_id: t.id } })).status, 200);
+      return { path: `/api/v1/problems/${p.id}/tickets/${t.id}` };
+    },
+  },
+  'POST /api/v1/problems/{id}/actions': { ok: 201, make: async () => {
+    const a = await improvementAction();
+    return { path: `/api/v1/problems/${a.problem_id}/actions`, body: { title: '再整改', unit_id: a.unit_id, owner_id: qualityOwner.id, due_on: '2030-02-28' } };
+  } },
+  'GET /api/v1/improvement-actions': { ok: 200, make: () => ({ path: '/api/v1/improvement-actions?overdue=true&limit=5' }) },
+  'PATCH /api/v1/improvement-actions/{id}': { ok: 200, make: async () => ({ path: `/api/v1/improvement-actions/${(await improvementAction()).id}`, body: { status: 'in_progress' } }) },
+  'GET /api/v1/reports/cause-trends': { ok: 200, make: () => ({ path: '/api/v1/reports/cause-trends?period=month&level=top' }) },
+  'POST /api/v1/tickets/{id}/recordings': {
+    ok: 201,
+    make: async (role) => ({ path: `/api/v1/tickets/${(await ticket(role === 'patron' ? 'agent' : role)).id}/recordings?filename=a.wav`, body: wavFile(), headers: { 'content-type': 'audio/wav' } }),
+  },
+  'GET /api/v1/tickets/{id}/recordings': { ok: 200, make: async () => ({ path: `/api/v1/tickets/${(await recording()).ticket_id}/recordings` }) },
+  'GET /api/v1/recordings/{id}/content': { ok: 200, make: async () => ({ path: `/api/v1/recordings/${(await recording()).id}/content` }) },
+  'PUT /api/v1/recordings/{id}/transcript': { ok: 200, make: async () => ({ path: `/api/v1/recordings/${(await recording()).id}/transcript`, body: { transcript: '您好' } }) },
+  'GET /api/v1/qa/criteria': { ok: 200, make: () => ({ path: '/api/v1/qa/criteria' }) },
+  'POST /api/v1/qa/criteria': { ok: 201, make: () => ({ path: '/api/v1/qa/criteria', body: { name: uniq('标准'), weight: 5 } }) },
+  'PATCH /api/v1/qa/criteria/{id}': {
+    ok: 200,
+    make: async () => {
+      const c = (await srv.api('GET', '/api/v1/qa/criteria', { as: 'manager' })).json.items[0];
+      return { path: `/api/v1/qa/criteria/${c.id}`, body: { weight: c.weight } };
+    },
+  },
+  'PUT /api/v1/qa/settings': { ok: 200, make: () => ({ path: '/api/v1/qa/settings', body: { sample_rate: 0.05 } }) },
+  'GET /api/v1/qa/reviews': { ok: 200, make: () => ({ path: '/api/v1/qa/reviews?limit=5' }) },
+  'POST /api/v1/qa/reviews': { ok: 201, make: async () => ({ path: '/api/v1/qa/reviews', body: { ticket_id: (await ticket('agent')).id } }) },
+  'GET /api/v1/qa/reviews/{id}': { ok: 200, make: async () => ({ path: `/api/v1/qa/reviews/${(await qaReview()).id}` }) },
+  'POST /api/v1/qa/reviews/{id}/score': {
+    ok: 200,
+    make: async () => {
+      const r = await qaReview();
+      return { path: `/api/v1/qa/reviews/${r.id}/score`, body: { scores: r.criteria.map((c) => ({ criterion_id: c.id, score: 4 })) } };
+    },
+  },
+  'GET /api/v1/reports/agent-scores': { ok: 200, make: () => ({ path: '/api/v1/reports/agent-scores?period=month' }) },
+  'GET /api/v1/coaching-notes': { ok: 200, make: () => ({ path: '/api/v1/coaching-notes?limit=5' }) },
+  'POST /api/v1/coaching-notes': { ok: 201, make: async () => ({ path: '/api/v1/coaching-notes', body: { agent_id: await agentId(), body: '注意时效' } }) },
+  'POST /api/v1/coaching-notes/{id}/acknowledge': { ok: 200, make: async () => ({ path: `/api/v1/coaching-notes/${(await coachingNote()).id}/acknowledge` }) },
+  'GET /api/v1/training-records': { ok: 200, make: () => ({ path: '/api/v1/training-records?limit=5' }) },
+  'POST /api/v1/training-records': {
+    ok: 201,
+    make: async () => ({ path: '/api/v1/training-records', body: { user_id: await agentId(), course: '接待礼仪', taken_on: '2026-11-02', result: 'attended' } }),
+  },
+  'GET /api/v1/cases': { ok: 200, make: () => ({ path: '/api/v1/cases?limit=5' }) },
+  'POST /api/v1/cases': { ok: 201, make: () => ({ path: '/api/v1/cases', body: { title: uniq('案件') } }) },
+  'GET /api/v1/cases/{id}': { ok: 200, make: async () => ({ path: `/api/v1/cases/${(await kase()).id}` }) },
+  'PATCH /api/v1/cases/{id}': { ok: 200, make: async () => ({ path: `/api/v1/cases/${(await kase()).id}`, body: { status: 'resolved' } }) },
+  'POST /api/v1/cases/{id}/links': { ok: 200, make: async () => ({ path: `/api/v1/cases/${(await kase()).id}/links`, body: { kind: 'ticket', id: (await ticket('agent')).id } }) },
+  'DELETE /api/v1/cases/{id}/links/{kind}/{item_id}': {
+    ok: 204,
+    make: async () => {
+      const t = await ticket('agent');
+      const c = await kase([{ kind: 'ticket', id: t.id }]);
+      return { path: `/api/v1/cases/${c.id}/links/ticket/${t.id}` };
+    },
+  },
+  'POST /api/v1/cases/{id}/steps': { ok: 201, make: async () => ({ path: `/api/v1/cases/${(await kase()).id}/steps`, body: { what: '调档' } }) },
+  'GET /api/v1/cases/{id}/replay': { ok: 200, make: async () => ({ path: `/api/v1/cases/${(await kase()).id}/replay` }) },
+  'GET /api/v1/reports/touchpoints': { ok: 200, make: () => ({ path: '/api/v1/reports/touchpoints' }) },
   'GET /api/v1/search': { ok: 200, make: () => ({ path: `/api/v1/search?q=${encodeURIComponent('权限矩阵档案')}` }) },
   'POST /api/v1/search/{id}/opened': {
     ok: 200,

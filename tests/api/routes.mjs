@@ -33,6 +33,10 @@ const MODERATE = ['agent', 'manager'];
 const PUBLIC = { allow: SIGNED_IN, anonymous: true };
 // The loans desk: loan_read/loan_write; portal patrons see their own loans.
 const LOANS = ['archivist', 'agent', 'manager'];
+// Service quality (D13, D14, D32): problem_manage and quality_review are managers';
+// service_report (trends, scores, touchpoints) managers' and analysts'.
+const MANAGER = ['manager'];
+const SERVICE_REPORT = ['manager', 'analyst'];
 
 // allow: roles that may call the route; anonymous: open to callers without a session.
 export const ROUTES = [
@@ -250,6 +254,53 @@ export const ROUTES = [
   { method: 'PUT', path: '/api/v1/patrons/{id}/service-tier', allow: TICKETS },
   { method: 'GET', path: '/api/v1/notices', allow: ['patron'] },
   { method: 'POST', path: '/api/v1/notices/read', allow: ['patron'] },
+  // Problem management (D13). An action's owner may also report its progress.
+  { method: 'GET', path: '/api/v1/cause-codes', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/cause-codes', allow: SERVICE_CONFIG },
+  { method: 'PATCH', path: '/api/v1/cause-codes/{id}', allow: SERVICE_CONFIG },
+  { method: 'GET', path: '/api/v1/cause-codes/{id}/tickets', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/tickets/{id}/cause', allow: TICKETS },
+  { method: 'PUT', path: '/api/v1/tickets/{id}/cause', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/problems', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/problems', allow: MANAGER },
+  { method: 'GET', path: '/api/v1/problems/{id}', allow: TICKETS },
+  { method: 'PATCH', path: '/api/v1/problems/{id}', allow: MANAGER },
+  { method: 'POST', path: '/api/v1/problems/{id}/tickets', allow: MANAGER },
+  { method: 'DELETE', path: '/api/v1/problems/{id}/tickets/{ticket_id}', allow: MANAGER },
+  { method: 'POST', path: '/api/v1/problems/{id}/actions', allow: MANAGER },
+  { method: 'GET', path: '/api/v1/improvement-actions', allow: TICKETS },
+  { method: 'PATCH', path: '/api/v1/improvement-actions/{id}', allow: MANAGER },
+  { method: 'GET', path: '/api/v1/reports/cause-trends', allow: SERVICE_REPORT },
+  // Quality inspection (D14): agents see their own scored reviews, scores, coaching and
+  // training; only the coached agent acknowledges a note (the fixture's is the agent's).
+  { method: 'POST', path: '/api/v1/tickets/{id}/recordings', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/tickets/{id}/recordings', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/recordings/{id}/content', allow: TICKETS },
+  { method: 'PUT', path: '/api/v1/recordings/{id}/transcript', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/qa/criteria', allow: [...TICKETS, 'administrator'] },
+  { method: 'POST', path: '/api/v1/qa/criteria', allow: SERVICE_CONFIG },
+  { method: 'PATCH', path: '/api/v1/qa/criteria/{id}', allow: SERVICE_CONFIG },
+  { method: 'PUT', path: '/api/v1/qa/settings', allow: SERVICE_CONFIG },
+  { method: 'GET', path: '/api/v1/qa/reviews', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/qa/reviews', allow: MANAGER },
+  { method: 'GET', path: '/api/v1/qa/reviews/{id}', allow: MANAGER },
+  { method: 'POST', path: '/api/v1/qa/reviews/{id}/score', allow: MANAGER },
+  { method: 'GET', path: '/api/v1/reports/agent-scores', allow: [...TICKETS, 'analyst'] },
+  { method: 'GET', path: '/api/v1/coaching-notes', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/coaching-notes', allow: MANAGER },
+  { method: 'POST', path: '/api/v1/coaching-notes/{id}/acknowledge', allow: ['agent'] },
+  { method: 'GET', path: '/api/v1/training-records', allow: STAFF },
+  { method: 'POST', path: '/api/v1/training-records', allow: MANAGER },
+  // Cases across channels (D32).
+  { method: 'GET', path: '/api/v1/cases', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/cases', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/cases/{id}', allow: TICKETS },
+  { method: 'PATCH', path: '/api/v1/cases/{id}', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/cases/{id}/links', allow: TICKETS },
+  { method: 'DELETE', path: '/api/v1/cases/{id}/links/{kind}/{item_id}', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/cases/{id}/steps', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/cases/{id}/replay', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/reports/touchpoints', allow: SERVICE_REPORT },
 ];
 
 export const routeKey = (method, path) => `${method.toUpperCase()} ${path}`;

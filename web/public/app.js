@@ -31,6 +31,9 @@ import { boardPostView, boardView, faqView, moderationView, portalBoardView } fr
 import { faqEntriesView } from './js/views/faq-entries.js';
 import { prospectsView } from './js/views/contacts.js';
 import { chatConsoleView, portalChatView } from './js/views/chat.js';
+import { caseView, casesView } from './js/views/cases.js';
+import { problemView, problemsView } from './js/views/problems.js';
+import { qaView, reviewView } from './js/views/qa.js';
 
 // Each route: the view and who may open it (checked again by the server).
 const staff = (perm) => () => !isPortal() && session.permissions.has(perm);
@@ -68,6 +71,13 @@ route('/tickets/:id', { view: ticketView, allow: staff('ticket_read'), title: '�
 route('/follow-up-visits', { view: visitsView, allow: staff('ticket_read'), title: '回访 Follow-up visits' });
 route('/prospects', { view: prospectsView, allow: staff('ticket_read'), title: '未识别联系人 Prospects' });
 route('/service-settings', { view: serviceSettingsView, allow: staff('service_config'), title: '服务台设置 Service settings' });
+// Service quality: problems (D13), quality inspection (D14), cases (D32).
+route('/problems', { view: problemsView, allow: staff('ticket_read'), title: '问题管理 Problems' });
+route('/problems/:id', { view: problemView, allow: staff('ticket_read'), title: '问题 Problem' });
+route('/qa', { view: qaView, allow: staff('ticket_read'), title: '服务质检 Quality inspection' });
+route('/qa/reviews/:id', { view: reviewView, allow: staff('ticket_read'), title: '质检 Review' });
+route('/cases', { view: casesView, allow: staff('ticket_read'), title: '案件 Cases' });
+route('/cases/:id', { view: caseView, allow: staff('ticket_read'), title: '案件 Case' });
 route('/portal/questions', { view: portalQuestionsView, allow: () => isPortal(), title: '我的咨询 My questions' });
 route('/portal/questions/:id', { view: portalQuestionView, allow: () => isPortal(), title: '我的咨询 My question' });
 // The message board and FAQ: public pages (no sign-in), the portal's posts, staff screens.

@@ -12,6 +12,8 @@ import { zh } from '../labels.js';
 import { can, session } from '../session.js';
 import { askReason, badge, busy, dialog, errorPage, field, formError, input, loading, notice, section, select, textarea, toast } from '../ui.js';
 import { ACTIONS_FROM, MESSAGE_KINDS, PRIORITIES, TICKET_CHANNELS, TICKET_KINDS, dueCell, priorityBadge, put, statusBadge } from '../service.js';
+import { causeCard } from './problems.js';
+import { recordingsCard } from './qa.js';
 import { assigneeText } from './tickets.js';
 import { fileLinks, mailCard, ticketFiles, uploadForm } from './contacts.js';
 
@@ -36,6 +38,8 @@ export async function ticketView({ params, root }) {
   const mail = mailCard(id);
   // The draft survives a re-render (after an assignment, a state change…).
   const composer = write ? makeComposer() : null;
+  // The ticket's cause (D13) and recordings (D14), kept across re-renders.
+  const quality = [causeCard(id), recordingsCard(id)];
 
   const render = (next) => {
     if (next) t = next;
@@ -46,7 +50,7 @@ export async function ticketView({ params, root }) {
         'div',
         { class: 'ticket-layout' },
         h('div', { class: 'ticket-main' }, t.kind === 'complaint' ? recoveryPanel() : null, threadCard(), composer ? composer.el : null),
-        h('aside', { class: 'ticket-side' }, slaCard(), mail.el, write ? assignCard() : null, escalationsCard()),
+        h('aside', { class: 'ticket-side' }, slaCard(), mail.el, write ? assignCard() : null, escalationsCard(), quality),
       ),
     );
   };
