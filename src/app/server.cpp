@@ -21,6 +21,7 @@
 #include "service/chat_api.h"
 #include "loans/loans_api.h"
 #include "service/quality_api.h"
+#include "service/onsite_api.h"
 #include "service/service_api.h"
 #include "service/board_api.h"
 #include "sharing/oai_api.h"
@@ -273,6 +274,8 @@ int serve(const Config& config) {
     quality.use_recording_store(rc);
   }
   service::register_quality_routes(api, quality, config.max_attachment_bytes);
+  service::OnSite onsite(**db, reads, desk);
+  service::register_onsite_routes(api, onsite);
   // SLA deadlines are checked every 30 s; any process may run the sweep (each breach is
   // claimed once in the database).
   std::jthread sla_sweeper([&desk, &quality](std::stop_token stop) {
@@ -323,7 +326,8 @@ int serve(const Config& config) {
                      "/portal/questions", "/portal/questions/{id}", "/chats", "/portal/chat",
                      "/board", "/board/{id}", "/prospects", "/faq", "/portal/board",
                      "/board-moderation", "/faq-entries", "/problems", "/problems/{id}", "/qa",
-                     "/qa/reviews/{id}", "/cases", "/cases/{id}"})
+                     "/qa/reviews/{id}", "/cases", "/cases/{id}",
+                     "/onsite-visits", "/portal/onsite-visits"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;

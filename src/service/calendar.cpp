@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <charconv>
+#include <cstdio>
 
 namespace dangan::service {
 
@@ -229,6 +230,10 @@ bool BusinessCalendar::is_working(TimePoint t) const {
   for (const auto& span : hours_of(day))
     if (sec >= span.begin && sec < span.end) return true;
   return false;
+}
+
+bool BusinessCalendar::is_working_day(TimePoint t) const {
+  return !hours_of(local(t).first).empty();
 }
 
 }  // namespace dangan::service

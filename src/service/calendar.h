@@ -75,6 +75,9 @@ class BusinessCalendar {
   // UTC instant of a local date's midnight (for reports by local day, week and month).
   std::string local_date(TimePoint t) const;
   TimePoint local_midnight(const std::string& date) const;
+  // Whether the local day of `t` has any working time (a weekday with hours or a make-up
+  // workday, not a holiday).
+  bool is_working_day(TimePoint t) const;
 
   const CalendarSpec& spec() const;
 

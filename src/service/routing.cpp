@@ -121,7 +121,7 @@ Result<TierTerms> tier_of(store::Tx& tx, std::optional<std::int64_t> patron_id) 
   TierTerms terms;
   if (!patron_id) return terms;
   auto row = TRY(tx.maybe_one(
-      "SELECT t.code, t.sla_percent, t.default_priority, t.notify FROM patron_tiers p JOIN "
+      "SELECT t.code, t.sla_percent, t.default_priority, t.notify, t.on_site FROM patron_tiers p JOIN "
       "service_tiers t ON t.code = p.tier WHERE p.patron_id = ?",
       {*patron_id}));
   if (!row) return terms;
@@ -129,6 +129,7 @@ Result<TierTerms> tier_of(store::Tx& tx, std::optional<std::int64_t> patron_id) 
   terms.sla_percent = static_cast<int>(row->i64(1));
   terms.default_priority = row->str(2);
   terms.notify = row->i64(3) != 0;
+  terms.on_site = row->i64(4) != 0;
   return terms;
 }
 
@@ -321,7 +322,7 @@ Result<json> Routing::tiers(const Actor& by) {
   auto tx = TRY(db_.begin(store::TxMode::read));
   auto rows = TRY(tx->query(
       "SELECT code, name, position, sla_percent, default_priority, notify, (SELECT COUNT(*) FROM "
-      "patron_tiers p WHERE p.tier = service_tiers.code) FROM service_tiers ORDER BY position, "
+      "patron_tiers p WHERE p.tier = service_tiers.code), on_site FROM service_tiers ORDER BY position, "
       "code"));
   json items = json::array();
   for (auto& r : rows)
@@ -331,7 +332,8 @@ Result<json> Routing::tiers(const Actor& by) {
                      {"sla_percent", r.i64(3)},
                      {"default_priority", r.str(4)},
                      {"notify", r.i64(5) != 0},
-                     {"patrons", r.i64(6)}});
+                     {"patrons", r.i64(6)},
+                     {"on_site", r.i64(7) != 0}});
   return json{{"items", items}};
 }
 
@@ -341,7 +343,8 @@ Result<json> Routing::put_tier(const Actor& by, const std::string& code, const j
   for (char c : code)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
       return invalid("code", "lower-case letters, digits and _ only");
-  TRY_STATUS(only_fields(body, {"name", "position", "sla_percent", "default_priority", "notify"}));
+  TRY_STATUS(only_fields(body, {"name", "position", "sla_percent", "default_priority", "notify",
+                                "on_site"}));
   auto name = TRY(required_text(body, "name", 50));
   auto priority = TRY(one_of(body, "default_priority", kPriorities, "normal"));
   std::int64_t percent = 100, position = 0;
@@ -360,24 +363,34 @@ Result<json> Routing::put_tier(const Actor& by, const std::string& code, const j
     if (!body["notify"].is_boolean()) return invalid("notify", "must be true or false");
     notify = body["notify"].get<bool>();
   }
+  bool on_site = false;
+  if (body.contains("on_site")) {
+    if (!body["on_site"].is_boolean()) return invalid("on_site", "must be true or false");
+    on_site = body["on_site"].get<bool>();
+  }
   auto tx = TRY(db_.begin(store::TxMode::write));
   TRY(tx->exec(
-      "INSERT INTO service_tiers (code, name, position, sla_percent, default_priority, notify) "
-      "VALUES (?,?,?,?,?,?) ON CONFLICT (code) DO UPDATE SET name = excluded.name, position = "
-      "excluded.position, sla_percent = excluded.sla_percent, default_priority = "
-      "excluded.default_priority, notify = excluded.notify",
-      {code, name, position, percent, priority, static_cast<std::int64_t>(notify)}));
+      "INSERT INTO service_tiers (code, name, position, sla_percent, default_priority, notify, "
+      "on_site) VALUES (?,?,?,?,?,?,?) ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
+      "position = excluded.position, sla_percent = excluded.sla_percent, default_priority = "
+      "excluded.default_priority, notify = excluded.notify, on_site = excluded.on_site",
+      {code, name, position, percent, priority, static_cast<std::int64_t>(notify),
+       static_cast<std::int64_t>(on_site)}));
   TRY_STATUS(audit::append(*tx, by,
                            {"service_tier.put",
                             "service_tier",
                             code,
                             std::nullopt,
                             "",
-                            {{"sla_percent", percent}, {"default_priority", priority}, {"notify", notify}}},
+                            {{"sla_percent", percent},
+                             {"default_priority", priority},
+                             {"notify", notify},
+                             {"on_site", on_site}}},
                            clock_));
   TRY_STATUS(tx->commit());
   return json{{"code", code},         {"name", name},         {"position", position},
-              {"sla_percent", percent}, {"default_priority", priority}, {"notify", notify}};
+              {"sla_percent", percent}, {"default_priority", priority}, {"notify", notify},
+              {"on_site", on_site}};
 }
 
 Result<json> Routing::patron_tier(const Actor& by, std::int64_t patron_id) {

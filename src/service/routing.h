@@ -44,7 +44,7 @@ class Routing {
   Result<nlohmann::json> update_rule(const Actor& by, std::int64_t id, const nlohmann::json& body);
   Status delete_rule(const Actor& by, std::int64_t id);
 
-  // Tiers: {name, position, sla_percent 10–1000, default_priority, notify}.
+  // Tiers: {name, position, sla_percent 10–1000, default_priority, notify, on_site}.
   Result<nlohmann::json> tiers(const Actor& by);
   Result<nlohmann::json> put_tier(const Actor& by, const std::string& code,
                                   const nlohmann::json& body);
@@ -69,6 +69,7 @@ struct TierTerms {
   int sla_percent = 100;
   std::string default_priority = "normal";
   bool notify = false;
+  bool on_site = false;  // the patron may request on-site visits on the portal (onsite.h)
 };
 Result<TierTerms> tier_of(store::Tx& tx, std::optional<std::int64_t> patron_id);
 

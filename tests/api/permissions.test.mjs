@@ -227,6 +227,33 @@ const improvementAction = async () => {
   assert.equal(r.status, 201, r.text);
   return r.json;
 };
+// On-site visits: each on its own Monday–Friday (Beijing) so no member of staff is booked
+// twice; future ones for requests and cancelling, past ones (booked) to record as done.
+// The portal account's patron is in the vip tier, which allows requests on the portal.
+let visitDays = 0;
+const visitDay = (sign) => {
+  const d = new Date(Date.now() + 8 * 3600e3 + sign * (14 + visitDays++) * 86400e3);
+  while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() + sign);
+  return d.toISOString().slice(0, 10);
+};
+let vipOwn;
+const visitBody = async (role, sign = 1) => {
+  const day = visitDay(sign);
+  const body = { purpose: 'consultation', address: '北京市东城区某街1号', starts_at: `${day}T09:00:00+08:00`, ends_at: `${day}T10:00:00+08:00` };
+  if (role === 'patron') {
+    vipOwn ??= srv.api('PUT', `/api/v1/patrons/${own.id}/service-tier`, { as: 'manager', body: { tier: 'vip' } });
+    assert.equal((await vipOwn).status, 200);
+    return body;
+  }
+  return { ...body, patron_id: own.id };
+};
+const onsiteVisit = async (role, { past = false } = {}) => {
+  const body = await visitBody('agent', past ? -1 : 1);
+  if (past) body.staff_ids = [(await srv.api('GET', '/api/v1/me', { as: 'agent' })).json.id];
+  const r = await srv.api('POST', '/api/v1/onsite-visits', { as: 'agent', body });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
 // Escalations come from missed deadlines: a process 30 days ahead sweeps them.
 let escalations = [];
 const escalation = async (role) => {
@@ -397,6 +424,15 @@ const CASES = {
   'GET /api/v1/loans/{id}': { ok: 200, make: async () => ({ path: `/api/v1/loans/${(await loan()).id}` }) },
   'POST /api/v1/loans/{id}/renew': { ok: 200, make: async () => ({ path: `/api/v1/loans/${(await loan()).id}/renew` }) },
   'POST /api/v1/loans/{id}/return': { ok: 200, make: async () => ({ path: `/api/v1/loans/${(await loan()).id}/return`, body: { note: '完好' } }) },
+  'GET /api/v1/onsite-visits': { ok: 200, make: () => ({ path: '/api/v1/onsite-visits?status=active&limit=5' }) },
+  'POST /api/v1/onsite-visits': { ok: 201, make: async (role) => ({ path: '/api/v1/onsite-visits', body: await visitBody(role) }) },
+  'GET /api/v1/onsite-visits/{id}': { ok: 200, make: async () => ({ path: `/api/v1/onsite-visits/${(await onsiteVisit()).id}` }) },
+  'PATCH /api/v1/onsite-visits/{id}': { ok: 200, make: async () => ({ path: `/api/v1/onsite-visits/${(await onsiteVisit()).id}`, body: { notes: '带介绍信' } }) },
+  'POST /api/v1/onsite-visits/{id}/done': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/onsite-visits/${(await onsiteVisit('agent', { past: true })).id}/done`, body: { outcome: '已送达复印件', duration_minutes: 40 } }),
+  },
+  'POST /api/v1/onsite-visits/{id}/cancel': { ok: 200, make: async () => ({ path: `/api/v1/onsite-visits/${(await onsiteVisit()).id}/cancel`, body: { reason: '改期' } }) },
   'GET /api/v1/alerts': { ok: 200, make: () => ({ path: '/api/v1/alerts?status=unresolved&limit=5' }) },
   'POST /api/v1/alerts/{id}/assign': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/assign`, body: { assignee_id: throwaway.id } }) },
   'POST /api/v1/alerts/{id}/acknowledge': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/acknowledge` }) },

@@ -193,6 +193,14 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/loans/{id}', allow: [...LOANS, 'patron'] },
   { method: 'POST', path: '/api/v1/loans/{id}/renew', allow: LOANS },
   { method: 'POST', path: '/api/v1/loans/{id}/return', allow: LOANS },
+  // On-site visits (上门服务): ticket_read/ticket_write; portal patrons request (when their
+  // tier allows), see and cancel their own.
+  { method: 'GET', path: '/api/v1/onsite-visits', allow: [...TICKETS, 'patron'] },
+  { method: 'POST', path: '/api/v1/onsite-visits', allow: [...TICKETS, 'patron'] },
+  { method: 'GET', path: '/api/v1/onsite-visits/{id}', allow: [...TICKETS, 'patron'] },
+  { method: 'PATCH', path: '/api/v1/onsite-visits/{id}', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/onsite-visits/{id}/done', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/onsite-visits/{id}/cancel', allow: [...TICKETS, 'patron'] },
   { method: 'GET', path: '/api/v1/alerts', allow: TICKETS },
   { method: 'POST', path: '/api/v1/alerts/{id}/assign', allow: TICKETS },
   { method: 'POST', path: '/api/v1/alerts/{id}/acknowledge', allow: TICKETS },

@@ -34,6 +34,7 @@ import { chatConsoleView, portalChatView } from './js/views/chat.js';
 import { caseView, casesView } from './js/views/cases.js';
 import { problemView, problemsView } from './js/views/problems.js';
 import { qaView, reviewView } from './js/views/qa.js';
+import { onsiteVisitsView, portalOnsiteView } from './js/views/onsite-visits.js';
 
 // Each route: the view and who may open it (checked again by the server).
 const staff = (perm) => () => !isPortal() && session.permissions.has(perm);
@@ -89,6 +90,8 @@ route('/board-moderation', { view: moderationView, allow: () => !isPortal() && (
 route('/faq-entries', { view: faqEntriesView, allow: staff('ticket_read'), title: '常见问题管理 FAQ entries' });
 route('/chats', { view: chatConsoleView, allow: staff('ticket_read'), title: '在线咨询 Live chat' });
 route('/portal/chat', { view: portalChatView, allow: () => isPortal(), title: '在线咨询 Live chat' });
+route('/onsite-visits', { view: onsiteVisitsView, allow: staff('ticket_read'), title: '上门服务 On-site visits' });
+route('/portal/onsite-visits', { view: portalOnsiteView, allow: () => isPortal(), title: '上门服务 On-site visits' });
 
 let loaded = false;
 let generation = 0;

@@ -19,6 +19,7 @@ const NAV = [
   { path: '/tickets', label: ['工单', 'Tickets'], icon: '✉', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/chats', label: ['在线咨询', 'Live chat'], icon: '☏', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/follow-up-visits', label: ['回访', 'Follow-up visits'], icon: '☎', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
+  { path: '/onsite-visits', label: ['上门服务', 'On-site visits'], icon: '⌂', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/board-moderation', label: ['留言审核', 'Board moderation'], icon: '✍', show: () => can('board_moderate') || can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/faq-entries', label: ['常见问题', 'FAQ entries'], icon: '?', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/prospects', label: ['未识别联系人', 'Prospects'], icon: '☏', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
@@ -32,6 +33,7 @@ const NAV = [
   { path: '/portal/questions', label: ['我的咨询', 'My questions'], icon: '✉', show: () => isPortal() },
   { path: '/portal/chat', label: ['在线咨询', 'Live chat'], icon: '☏', show: () => isPortal() },
   { path: '/portal/board', label: ['我的留言', 'My posts'], icon: '✍', show: () => isPortal() },
+  { path: '/portal/onsite-visits', label: ['上门服务', 'On-site visits'], icon: '⌂', show: () => isPortal() },
   { path: '/faq', label: ['常见问题', 'FAQ'], icon: '?', show: () => isPortal() },
   { path: '/portal/search', label: ['档案检索', 'Search the catalogue'], icon: '▤', show: () => isPortal() },
 ];

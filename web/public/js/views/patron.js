@@ -13,6 +13,7 @@ import { patronForm } from './patron-form.js';
 import { descriptiveSections, timelineBlock } from './patron-parts.js';
 import { patronName } from './patrons.js';
 import { interactionsBlock } from './contacts.js';
+import { onsiteBlock } from './onsite-visits.js';
 
 export async function patronView({ params, query, state, root }) {
   const id = Number(params.id);
@@ -81,6 +82,7 @@ export async function patronView({ params, query, state, root }) {
   const relations = h('div');
   const files = can('record_read') ? customerFiles(pid) : null;
   const contacts = can('ticket_read') ? interactionsBlock(pid) : null;
+  const onsite = can('ticket_read') ? onsiteBlock(pid) : null;
 
   const renderHeader = () => {
     const actions = [];
@@ -147,7 +149,7 @@ export async function patronView({ params, query, state, root }) {
       onReveal: can('patron_reveal') ? reveal : null,
       contactActions: can('patron_write') && patron.status === 'active' ? contactActions : null,
     });
-    mount(body, h('div', { class: 'sections' }, s.identity, s.contacts, s.address, s.profile, s.organisation, s.consents), relations, contacts?.el, files?.el);
+    mount(body, h('div', { class: 'sections' }, s.identity, s.contacts, s.address, s.profile, s.organisation, s.consents), relations, contacts?.el, onsite?.el, files?.el);
   };
 
   const setEditing = (on) => {
@@ -389,7 +391,7 @@ export async function patronView({ params, query, state, root }) {
   renderHeader();
   renderBody();
   mount(root, header, notices, pending, h('div', { class: 'patron-layout' }, body, h('aside', { class: 'patron-side' }, timeline.el)));
-  await Promise.all([loadRelations(), loadPending(), timeline.reload(), files?.load(), contacts?.load()]);
+  await Promise.all([loadRelations(), loadPending(), timeline.reload(), files?.load(), contacts?.load(), onsite?.load()]);
 }
 
 function showValue(v) {
