@@ -494,8 +494,10 @@ Result<json> OnSite::update(const Actor& by, std::int64_t id, const json& body) 
   Window current{parse_time(v.starts_at).value_or(now), parse_time(v.ends_at).value_or(now)};
   bool window_given = body.contains("starts_at") || body.contains("ends_at");
   auto window = TRY(window_from(body, current));
-  n.starts_at = format_time(window.start);
-  n.ends_at = format_time(window.end);
+  if (window_given) {
+    n.starts_at = format_time(window.start);
+    n.ends_at = format_time(window.end);
+  }
   auto new_staff = TRY(staff_from(body));
   std::vector<std::int64_t> staff;
   for (auto& s : v.staff) staff.push_back(s.first);
@@ -586,9 +588,10 @@ Result<json> OnSite::done(const Actor& by, std::int64_t id, const json& body) {
       return invalid("items", "items is a list of at most 100 entries");
     for (const auto& x : a) {
       if (!x.is_string()) return invalid("items", "each item is a text");
-      json one = {{"x", x}};
-      auto text = TRY(required_text(one, "x", 200));
-      items.push_back(text);
+      json one = {{"item", x}};
+      auto text = required_text(one, "item", 200);
+      if (!text) return invalid("items", "each item is a text of 1 to 200 characters");
+      items.push_back(*text);
     }
   }
   std::optional<std::int64_t> satisfaction;

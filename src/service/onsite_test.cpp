@@ -26,10 +26,6 @@ class ManualClock final : public Clock {
   TimePoint now_;
 };
 
-void must(Status s) {
-  if (!s) FAIL(s.error().message, " (field ", s.error().field, ")");
-}
-
 template <typename T>
 T must(Result<T> r) {
   if (!r) FAIL(r.error().message, " (field ", r.error().field, ")");

@@ -231,10 +231,16 @@ const improvementAction = async () => {
 // twice; future ones for requests and cancelling, past ones (booked) to record as done.
 // The portal account's patron is in the vip tier, which allows requests on the portal.
 let visitDays = 0;
+const usedVisitDays = new Set();
 const visitDay = (sign) => {
-  const d = new Date(Date.now() + 8 * 3600e3 + sign * (14 + visitDays++) * 86400e3);
-  while (d.getUTCDay() === 0 || d.getUTCDay() === 6) d.setUTCDate(d.getUTCDate() + sign);
-  return d.toISOString().slice(0, 10);
+  for (;;) {
+    const d = new Date(Date.now() + 8 * 3600e3 + sign * (14 + visitDays++) * 86400e3);
+    const day = d.toISOString().slice(0, 10);
+    if (d.getUTCDay() !== 0 && d.getUTCDay() !== 6 && !usedVisitDays.has(day)) {
+      usedVisitDays.add(day);
+      return day;
+    }
+  }
 };
 let vipOwn;
 const visitBody = async (role, sign = 1) => {
