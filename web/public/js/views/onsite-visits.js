@@ -49,6 +49,11 @@ function windowFields(v) {
       field({ name: 'ends_at', label: ['结束', 'Until'], control: to, required: true }),
     ],
     value: () => ({ starts_at: `${day.value}T${from.value}:00+08:00`, ends_at: `${day.value}T${to.value}:00+08:00` }),
+    // After a form reset: the usual morning window again.
+    reset: () => {
+      from.value = '09:00';
+      to.value = '11:00';
+    },
   };
 }
 
@@ -360,6 +365,7 @@ export async function portalOnsiteView({ root }) {
         await post('/api/v1/onsite-visits', body);
         toast('已提交，工作人员将与您确认。Request sent; the archive will confirm it.');
         form.reset();
+        win.reset();
         await loadList();
       },
       form,
