@@ -23,6 +23,7 @@
 #include "service/quality_api.h"
 #include "service/onsite_api.h"
 #include "service/service_api.h"
+#include "service/staff_directory.h"
 #include "service/board_api.h"
 #include "sharing/oai_api.h"
 #include "http/api.h"
@@ -238,7 +239,7 @@ int serve(const Config& config) {
   });
   service::register_board_routes(api, board);
   // Contacts on every channel, e-mail in and out, files on tickets (docs/service.md).
-  service::TicketFiles ticket_files(**db, reads, config);
+  service::TicketFiles ticket_files(**db, reads, config, attachments.scanner());
   service::Contacts contacts(**db, reads, desk);
   service::Mail mail(**db, desk, contacts, ticket_files, service::mail_settings(config));
   desk.on_reply([&mail](store::Tx& tx, const Actor& by, std::int64_t ticket_id,
@@ -261,6 +262,8 @@ int serve(const Config& config) {
   service::Chats chats(**db, desk, reads);
   service::Routing routing(**db);
   service::register_chat_routes(api, chats, routing);
+  service::StaffDirectory staff_directory(**db);
+  service::register_staff_routes(api, staff_directory);
   loans::Desk loans_desk(**db, {config.loan_days, config.loan_max_renewals});
   loans_desk.on_lent(hooks.count_use);
   loans::register_routes(api, loans_desk);

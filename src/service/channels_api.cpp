@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "catalogue/attachments.h"
 #include "service/internal.h"
 
 namespace dangan::service {
@@ -170,7 +171,13 @@ void register_channel_routes(http::Api& api, Contacts& c, Mail& mail, TicketFile
     auto message_id = http::int_param(r, "message_id");
     if (!message_id) return reply(message_id.error(), r);
     auto made = files.upload(a, *id, *message_id, r.param("filename").value_or(""), r.body);
-    if (!made) return reply(made.error(), r);
+    if (!made) {
+      // Infected: 422, as for catalogue attachments.
+      const Error& e = made.error();
+      if (e.field == "file" && e.message.starts_with(catalogue::attachments::kInfectedMessage))
+        return error_with_status(422, e);
+      return reply(e, r);
+    }
     return Response::json(201, *made);
   });
   api.secured("GET", "/api/v1/ticket-attachments/{id}/content",

@@ -26,6 +26,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kMaxAttempts = 6;
+// A longer text is cut in the thread; the whole message is then kept as message.eml.
+constexpr std::size_t kBodyKept = 19000;
 // Waits after the 1st, 2nd … failed attempt.
 constexpr std::chrono::minutes kBackoff[] = {std::chrono::minutes(1), std::chrono::minutes(5),
                                              std::chrono::minutes(30), std::chrono::minutes(120),
@@ -397,6 +399,13 @@ Result<std::string> Mail::take_in(const std::string& raw) {
   }
   if (!patrons::normalize_email(parsed.from_address))
     return invalid("message", "the From address is not an e-mail address");
+  // Every file the message brings is scanned before the transaction opens (a scan may
+  // wait for the signatures to load); scanner unavailable under "refuse": the error,
+  // and the message stays in new/ for the next sweep.
+  std::vector<ScannedFile> scanned;
+  for (auto& a : parsed.attachments) scanned.push_back(TRY(files_.scan(a.content)));
+  std::optional<ScannedFile> scanned_raw;
+  if (parsed.body.size() > kBodyKept) scanned_raw = TRY(files_.scan(raw));
   std::string now = format_time(clock_.now());
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto claim = TRY(tx->query(
@@ -445,9 +454,9 @@ Result<std::string> Mail::take_in(const std::string& raw) {
   std::string subject = catalogue::truncate_utf8(parsed.subject, 200);
   if (subject.find_first_not_of(" \t") == std::string::npos) subject = "(no subject)";
   std::string body = parsed.body;
-  bool cut = body.size() > 19000;
+  bool cut = body.size() > kBodyKept;
   if (cut)
-    body = catalogue::truncate_utf8(body, 19000) +
+    body = catalogue::truncate_utf8(body, kBodyKept) +
            "\n\n[… cut here; the whole message is attached as message.eml]";
   if (body.find_first_not_of(" \t\n") == std::string::npos) body = "(no text)";
   std::int64_t message_id = 0;
@@ -466,16 +475,32 @@ Result<std::string> Mail::take_in(const std::string& raw) {
                              {*ticket_id}, "message"))
                      .i64(0);
   }
-  auto keep = [&](const std::string& name, const std::string& content) -> Status {
-    auto added = files_.add(*tx, *ticket_id, message_id, name, content, false, std::nullopt);
+  auto keep = [&](const std::string& name, const std::string& content,
+                  const ScannedFile& scan) -> Status {
+    if (scan.infected())
+      TRY_STATUS(audit::append(*tx, system_actor(),
+                               {"ticket.attach_refused",
+                                "ticket",
+                                std::to_string(*ticket_id),
+                                sender.patron_id,
+                                "virus found in e-mail",
+                                {{"sha256", scan.sha256()},
+                                 {"size", content.size()},
+                                 {"signature", scan.signature()},
+                                 {"engine", scan.engine()},
+                                 {"mail_inbound_id", inbound_id}}},
+                               clock_));
+    auto added = files_.add(*tx, *ticket_id, message_id, name, content, scan, false, std::nullopt);
     if (added) return {};
     if (added.error().code != ErrorCode::invalid) return std::unexpected(added.error());
-    // Too large or empty: said in the thread; the whole message stays in the Maildir.
+    // Too large, empty or infected: said in the thread; the whole message stays in the
+    // Maildir.
     return add_message(*tx, *ticket_id, "system", "email", std::nullopt,
                        "attachment \"" + name + "\" not kept: " + added.error().message, now);
   };
-  for (auto& a : parsed.attachments) TRY_STATUS(keep(a.filename, a.content));
-  if (cut) TRY_STATUS(keep("message.eml", raw));
+  for (std::size_t i = 0; i < parsed.attachments.size(); ++i)
+    TRY_STATUS(keep(parsed.attachments[i].filename, parsed.attachments[i].content, scanned[i]));
+  if (cut) TRY_STATUS(keep("message.eml", raw, *scanned_raw));
   Inbound in;
   in.channel = "email";
   in.address = parsed.from_address;

@@ -9,6 +9,8 @@
 
 #include "auth/auth.h"
 #include "auth/testing.h"
+#include "catalogue/attachments.h"
+#include "catalogue/attachments_testing.h"
 #include "patrons/patrons.h"
 #include "patrons/timeline.h"
 #include "service/contacts.h"
@@ -56,6 +58,7 @@ struct World {
   ManualClock clock{*parse_time("2026-11-23T09:00:00+08:00")};  // a Monday
   Desk desk;
   Contacts contacts;
+  catalogue::VirusScanner scanner;
   TicketFiles files;
   Mail mail;
   Actor agent, manager, analyst, patron_actor;
@@ -67,6 +70,11 @@ struct World {
     s.maildir = (dir / "Maildir").string();
     s.smtp_url = "smtp://127.0.0.1:1";  // nothing listens: sending fails and is retried
     return s;
+  }
+  // A ClamAV database that knows EICAR (attachments_testing.h).
+  static std::string signatures(const fs::path& dir) {
+    catalogue::testing::write_test_signatures(dir / "clamav");
+    return (dir / "clamav").string();
   }
   static catalogue::BlobStoreConfig blobs(const fs::path& dir) {
     catalogue::BlobStoreConfig b;
@@ -80,7 +88,8 @@ struct World {
         reads(tdb.db()),
         desk(tdb.db(), reads, "Asia/Shanghai", clock),
         contacts(tdb.db(), reads, desk, clock),
-        files(tdb.db(), reads, blobs(dir.path), 1 << 20, clock),
+        scanner(signatures(dir.path), 1 << 20),
+        files(tdb.db(), reads, blobs(dir.path), 1 << 20, scanner, "refuse", clock),
         mail(tdb.db(), desk, contacts, files, settings(dir.path), clock) {
     desk.on_reply([this](store::Tx& tx, const Actor& by, std::int64_t t, std::int64_t m,
                          const std::string& channel, const std::string& body) {
@@ -460,6 +469,76 @@ TEST_CASE("service: files on tickets — patrons see theirs but not those on not
     CHECK_FALSE(
         w.files.upload(w.agent, id, {}, "big.bin", std::string((1 << 20) + 1, 'x')).has_value());
     CHECK_FALSE(w.files.upload(w.agent, id, {}, "empty.txt", "").has_value());
+  });
+}
+
+TEST_CASE("service: infected ticket files are refused and audited; scanner down follows policy") {
+  testing::each_backend([](const std::string& backend) {
+    World w(backend);
+    json t = must(w.desk.open(w.patron_actor,
+                              {{"kind", "request"}, {"subject", "补件"}, {"body", "附件见后"}}));
+    std::int64_t id = t["id"];
+    std::int64_t first_msg =
+        w.count("SELECT MIN(id) FROM ticket_messages WHERE ticket_id = ?", {id});
+    std::string eicar = catalogue::testing::eicar();
+    // The patron's upload and the agent's: refused, nothing stored, each refusal audited.
+    auto by_patron = w.files.upload(w.patron_actor, id, first_msg, "scan.pdf", eicar);
+    REQUIRE_FALSE(by_patron.has_value());
+    CHECK(by_patron.error().field == "file");
+    CHECK(by_patron.error().message.starts_with(catalogue::attachments::kInfectedMessage));
+    CHECK(by_patron.error().message.find("Dangan.Test.EICAR") != std::string::npos);
+    auto by_agent = w.files.upload(w.agent, id, {}, "eicar.com", "prefix " + eicar + " suffix");
+    REQUIRE_FALSE(by_agent.has_value());
+    CHECK(by_agent.error().message.starts_with(catalogue::attachments::kInfectedMessage));
+    CHECK(w.count("SELECT COUNT(*) FROM ticket_attachments") == 0);
+    CHECK(w.count("SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.attach_refused' AND "
+                  "entity_id = ? AND patron_id = ?",
+                  {std::to_string(id), w.patron_id}) == 2);
+    CHECK(w.count("SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.attach'") == 0);
+    // A clean file passes and says so.
+    json ok = must(w.files.upload(w.agent, id, {}, "note.txt", "干净的文件"));
+    CHECK(ok["scan_status"] == "clean");
+    CHECK(w.text("SELECT detail FROM audit_log WHERE action = 'ticket.attach'")
+              .find("\"scan_status\":\"clean\"") != std::string::npos);
+
+    // E-mail: the infected attachment is left out and said in the thread; the mail and
+    // its clean attachment are taken in.
+    std::string raw =
+        "From: LI.SI@example.cn\r\nTo: desk@archives.example.cn\r\nSubject: files\r\n"
+        "Message-ID: <virus1@example.cn>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n见附件\r\n"
+        "--b1\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Disposition: attachment; filename=\"eicar.com\"\r\n\r\n" +
+        eicar +
+        "\r\n--b1\r\nContent-Type: text/plain\r\n"
+        "Content-Disposition: attachment; filename=\"ok.txt\"\r\n\r\nclean text\r\n"
+        "--b1--\r\n";
+    std::ofstream(w.dir.path / "Maildir" / "new" / "1700000300.1.host") << raw;
+    CHECK(must(w.mail.sweep()).received == 1);
+    std::int64_t mailed = w.count("SELECT MAX(id) FROM tickets");
+    CHECK(mailed != id);
+    CHECK(w.count("SELECT COUNT(*) FROM ticket_attachments WHERE ticket_id = ?", {mailed}) == 1);
+    CHECK(w.text("SELECT filename FROM ticket_attachments WHERE ticket_id = ?", {mailed}) ==
+          "ok.txt");
+    CHECK(
+        w.text("SELECT body FROM ticket_messages WHERE ticket_id = ? AND kind = 'system'", {mailed})
+            .find("\"eicar.com\" not kept: the file is infected") != std::string::npos);
+    CHECK(w.count("SELECT COUNT(*) FROM audit_log WHERE action = 'ticket.attach_refused' AND "
+                  "entity_id = ?",
+                  {std::to_string(mailed)}) == 1);
+
+    // No signatures: "refuse" stores nothing (unavailable); "accept" stores it unscanned.
+    catalogue::VirusScanner broken((w.dir.path / "no-signatures").string(), 1 << 20);
+    TicketFiles refusing(w.tdb.db(), w.reads, World::blobs(w.dir.path), 1 << 20, broken, "refuse",
+                         w.clock);
+    auto refused = refusing.upload(w.agent, id, {}, "a.txt", "text");
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == ErrorCode::unavailable);
+    TicketFiles accepting(w.tdb.db(), w.reads, World::blobs(w.dir.path), 1 << 20, broken, "accept",
+                          w.clock);
+    CHECK(must(accepting.upload(w.agent, id, {}, "a.txt", "text"))["scan_status"] == "unscanned");
+    CHECK(w.count("SELECT COUNT(*) FROM ticket_attachments WHERE ticket_id = ?", {id}) == 2);
   });
 }
 

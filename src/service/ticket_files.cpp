@@ -1,6 +1,10 @@
 #include "service/ticket_files.h"
 
+#include <spdlog/spdlog.h>
+
+#include "catalogue/attachments.h"
 #include "catalogue/content.h"
+#include "catalogue/watermark.h"
 #include "service/internal.h"
 #include "text/text.h"
 
@@ -72,22 +76,63 @@ catalogue::BlobStoreConfig service_blobs(const Config& config) {
 
 }  // namespace
 
+Error ScannedFile::refusal() const {
+  return {ErrorCode::invalid,
+          std::string(catalogue::attachments::kInfectedMessage) + " (" + signature_ +
+              ") and was not stored",
+          "file"};
+}
+
 TicketFiles::TicketFiles(store::Database& db, audit::ReadRecorder& reads, const Config& config,
-                         const Clock& clock)
-    : TicketFiles(db, reads, service_blobs(config), config.ticket_attachment_bytes, clock) {}
+                         catalogue::VirusScanner& scanner, const Clock& clock)
+    : TicketFiles(db, reads, service_blobs(config), config.ticket_attachment_bytes, scanner,
+                  config.scan_unavailable, clock) {}
 
 TicketFiles::TicketFiles(store::Database& db, audit::ReadRecorder& reads,
                          catalogue::BlobStoreConfig blobs, std::size_t max_bytes,
+                         catalogue::VirusScanner& scanner, std::string scan_unavailable,
                          const Clock& clock)
     : db_(db),
       reads_(reads),
       blobs_(std::make_unique<catalogue::BlobStore>(std::move(blobs))),
       max_bytes_(max_bytes),
+      scanner_(scanner),
+      scan_unavailable_(std::move(scan_unavailable)),
       clock_(clock) {}
+
+Result<ScannedFile> TicketFiles::scan(std::string_view content) {
+  ScannedFile out;
+  catalogue::Sha256 hasher;
+  hasher.update(content);
+  out.sha256_ = hasher.hex();
+  auto verdict = scanner_.scan(content);
+  out.engine_ = verdict.engine;
+  switch (verdict.kind) {
+    case catalogue::ScanVerdict::Kind::clean:
+      out.status_ = "clean";
+      break;
+    case catalogue::ScanVerdict::Kind::infected:
+      out.status_ = "infected";
+      out.signature_ = verdict.signature.empty() ? "unknown" : verdict.signature;
+      spdlog::warn("event=ticket_file_infected sha256={} signature=\"{}\"", out.sha256_,
+                   catalogue::ascii_line(out.signature_));
+      break;
+    case catalogue::ScanVerdict::Kind::unavailable:
+      spdlog::warn("event=virus_scanner_unavailable what=ticket_file policy={} message=\"{}\"",
+                   scan_unavailable_, verdict.message);
+      if (scan_unavailable_ != "accept")
+        return fail(ErrorCode::unavailable,
+                    "the virus scanner is not available, so the file was not stored; try again "
+                    "later or ask an administrator (see the server log)");
+      out.status_ = "unscanned";
+      break;
+  }
+  return out;
+}
 
 Result<json> TicketFiles::add(store::Tx& tx, std::int64_t ticket_id,
                               std::optional<std::int64_t> message_id, const std::string& filename,
-                              const std::string& content, bool internal,
+                              const std::string& content, const ScannedFile& scanned, bool internal,
                               std::optional<std::int64_t> uploaded_by) {
   if (content.empty()) return invalid("file", "the file is empty");
   if (content.size() > max_bytes_)
@@ -96,6 +141,10 @@ Result<json> TicketFiles::add(store::Tx& tx, std::int64_t ticket_id,
   catalogue::Sha256 hasher;
   hasher.update(content);
   std::string sha = hasher.hex();
+  // The verdict must be about these bytes.
+  if (sha != scanned.sha256())
+    return fail(ErrorCode::internal, "the file changed after it was scanned");
+  if (scanned.infected()) return std::unexpected(scanned.refusal());
   if (!blobs_->exists(sha)) {
     auto staged = TRY(blobs_->stage(sha, content, true));
     TRY_STATUS(blobs_->publish(staged));
@@ -109,7 +158,9 @@ Result<json> TicketFiles::add(store::Tx& tx, std::int64_t ticket_id,
        static_cast<std::int64_t>(content.size()), static_cast<std::int64_t>(internal ? 1 : 0),
        store::opt(uploaded_by), format_time(clock_.now())},
       "attachment"));
-  return file_json(row, true);
+  json out = file_json(row, true);
+  out["scan_status"] = scanned.status();
+  return out;
 }
 
 Result<json> TicketFiles::upload(const Actor& by, std::int64_t ticket_id,
@@ -118,32 +169,70 @@ Result<json> TicketFiles::upload(const Actor& by, std::int64_t ticket_id,
   bool patron = by.role == Role::patron;
   if (!patron) TRY_STATUS(staff_may(by, auth::Permission::ticket_write));
   if (filename.empty()) return invalid("filename", "give the file's name: ?filename=scan.pdf");
-  auto tx = TRY(db_.begin(store::TxMode::write));
-  auto t = TRY(load(*tx, ticket_id));
-  TRY_STATUS(may_see(by, t));
-  if (t.status == "closed") return conflict("the ticket is closed", "status");
-  bool internal = false;
-  if (message_id) {
-    auto m = TRY(tx->maybe_one("SELECT kind FROM ticket_messages WHERE id = ? AND ticket_id = ?",
-                               {*message_id, ticket_id}));
-    if (!m) return invalid("message_id", "no such message on this ticket");
-    if (patron && m->str(0) != "patron")
-      return invalid("message_id", "attach files to your own messages");
-    internal = m->str(0) == "note";
+  // The ticket and message as this actor may use them; checked before the scan (so no
+  // one learns anything of a ticket they may not see) and again in the write.
+  struct Target {
+    std::optional<std::int64_t> patron_id;
+    bool internal = false;
+  };
+  auto check = [&](store::Tx& tx) -> Result<Target> {
+    auto t = TRY(load(tx, ticket_id));
+    TRY_STATUS(may_see(by, t));
+    if (t.status == "closed") return conflict("the ticket is closed", "status");
+    Target target{t.patron_id, false};
+    if (message_id) {
+      auto m = TRY(tx.maybe_one("SELECT kind FROM ticket_messages WHERE id = ? AND ticket_id = ?",
+                                {*message_id, ticket_id}));
+      if (!m) return invalid("message_id", "no such message on this ticket");
+      if (patron && m->str(0) != "patron")
+        return invalid("message_id", "attach files to your own messages");
+      target.internal = m->str(0) == "note";
+    }
+    return target;
+  };
+  {
+    auto tx = TRY(db_.begin(store::TxMode::read));
+    TRY(check(*tx));
   }
-  auto out = TRY(add(*tx, ticket_id, message_id, filename, content, internal, author_of(by)));
-  TRY_STATUS(
-      audit::append(*tx, by,
-                    {"ticket.attach",
-                     "ticket",
-                     std::to_string(ticket_id),
-                     t.patron_id,
-                     "",
-                     {{"attachment_id", out["id"]}, {"mime", out["mime"]}, {"size", out["size"]}}},
-                    clock_));
+  if (content.empty()) return invalid("file", "the file is empty");
+  if (content.size() > max_bytes_)
+    return invalid("file",
+                   "the file is larger than the limit of " + std::to_string(max_bytes_) + " bytes");
+  auto scanned = TRY(scan(content));
+  auto tx = TRY(db_.begin(store::TxMode::write));
+  auto target = TRY(check(*tx));
+  if (scanned.infected()) {
+    TRY_STATUS(audit::append(*tx, by,
+                             {"ticket.attach_refused",
+                              "ticket",
+                              std::to_string(ticket_id),
+                              target.patron_id,
+                              "virus found",
+                              {{"sha256", scanned.sha256()},
+                               {"size", content.size()},
+                               {"mime", catalogue::identify(content).mime},
+                               {"signature", scanned.signature()},
+                               {"engine", scanned.engine()}}},
+                             clock_));
+    TRY_STATUS(tx->commit());
+    return std::unexpected(scanned.refusal());
+  }
+  auto out = TRY(
+      add(*tx, ticket_id, message_id, filename, content, scanned, target.internal, author_of(by)));
+  TRY_STATUS(audit::append(*tx, by,
+                           {"ticket.attach",
+                            "ticket",
+                            std::to_string(ticket_id),
+                            target.patron_id,
+                            "",
+                            {{"attachment_id", out["id"]},
+                             {"mime", out["mime"]},
+                             {"size", out["size"]},
+                             {"scan_status", scanned.status()}}},
+                           clock_));
   TRY_STATUS(tx->commit());
   if (patron)
-    for (const char* k : {"internal", "uploaded_by", "sha256"}) out.erase(k);
+    for (const char* k : {"internal", "uploaded_by", "sha256", "scan_status"}) out.erase(k);
   return out;
 }
 

@@ -425,6 +425,7 @@ const CASES = {
       return { path: '/api/v1/channels/sms/inbound', body, headers: { 'x-dangan-timestamp': ts, 'x-dangan-signature': `sha256=${sig}` } };
     },
   },
+  'GET /api/v1/staff': { ok: 200, make: () => ({ path: '/api/v1/staff?role=agent&limit=5' }) },
   'GET /api/v1/loans': { ok: 200, make: () => ({ path: '/api/v1/loans?status=open&limit=5' }) },
   'POST /api/v1/loans': { ok: 201, make: async () => ({ path: '/api/v1/loans', body: { record_id: (await record()).id, patron_id: own.id } }) },
   'GET /api/v1/loans/{id}': { ok: 200, make: async () => ({ path: `/api/v1/loans/${(await loan()).id}` }) },

@@ -37,6 +37,8 @@ const LOANS = ['archivist', 'agent', 'manager'];
 // service_report (trends, scores, touchpoints) managers' and analysts'.
 const MANAGER = ['manager'];
 const SERVICE_REPORT = ['manager', 'analyst'];
+// The staff directory for pickers: staff but auditor (the roles of patron_read).
+const STAFF_DIRECTORY = ['administrator', 'archivist', 'agent', 'manager', 'analyst'];
 
 // allow: roles that may call the route; anonymous: open to callers without a session.
 export const ROUTES = [
@@ -188,6 +190,7 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/ticket-attachments/{id}/content', allow: [...TICKETS, 'patron'] },
   // The SMS/social gateway: no session, an HMAC signature of the body instead (D31).
   { method: 'POST', path: '/api/v1/channels/{channel}/inbound', allow: SIGNED_IN, anonymous: true },
+  { method: 'GET', path: '/api/v1/staff', allow: STAFF_DIRECTORY },
   { method: 'GET', path: '/api/v1/loans', allow: [...LOANS, 'patron'] },
   { method: 'POST', path: '/api/v1/loans', allow: LOANS },
   { method: 'GET', path: '/api/v1/loans/{id}', allow: [...LOANS, 'patron'] },
