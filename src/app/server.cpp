@@ -330,7 +330,7 @@ int serve(const Config& config) {
                      "/board", "/board/{id}", "/prospects", "/faq", "/portal/board",
                      "/board-moderation", "/faq-entries", "/problems", "/problems/{id}", "/qa",
                      "/qa/reviews/{id}", "/cases", "/cases/{id}",
-                     "/onsite-visits", "/portal/onsite-visits"})
+                     "/onsite-visits", "/portal/onsite-visits", "/routing-rules", "/loans"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;

@@ -35,6 +35,8 @@ import { caseView, casesView } from './js/views/cases.js';
 import { problemView, problemsView } from './js/views/problems.js';
 import { qaView, reviewView } from './js/views/qa.js';
 import { onsiteVisitsView, portalOnsiteView } from './js/views/onsite-visits.js';
+import { loansView } from './js/views/loans.js';
+import { routingRulesView } from './js/views/routing-rules.js';
 
 // Each route: the view and who may open it (checked again by the server).
 const staff = (perm) => () => !isPortal() && session.permissions.has(perm);
@@ -92,6 +94,8 @@ route('/chats', { view: chatConsoleView, allow: staff('ticket_read'), title: '�
 route('/portal/chat', { view: portalChatView, allow: () => isPortal(), title: '在线咨询 Live chat' });
 route('/onsite-visits', { view: onsiteVisitsView, allow: staff('ticket_read'), title: '上门服务 On-site visits' });
 route('/portal/onsite-visits', { view: portalOnsiteView, allow: () => isPortal(), title: '上门服务 On-site visits' });
+route('/routing-rules', { view: routingRulesView, allow: () => !isPortal() && (session.permissions.has('service_config') || session.permissions.has('ticket_read')), title: '分派规则 Routing rules' });
+route('/loans', { view: loansView, allow: staff('loan_read'), title: '借阅 Loans' });
 
 let loaded = false;
 let generation = 0;

@@ -225,38 +225,62 @@ export function confirm({ title, intro, submit, danger }) {
 // ------------------------------------------------------------------ tables and paging
 
 // A "load more" button bound to a cursor-paged endpoint. `fetchPage(cursor)` returns
-// {items, next_cursor}; `addItems(items)` renders them.
+// {items, next_cursor}; `addItems(items, first)` renders them.
+//
+// Loads may overlap (a filter clicked twice while a page is on its way): each reset()
+// starts a new generation, and an answer from an older generation is dropped, so a
+// page is never added twice nor after the list was cleared. A load() while one of the
+// same generation is in flight returns that one.
 export function pager(fetchPage, addItems, { empty } = {}) {
   let cursor = null;
   let first = true;
+  let generation = 0;
+  let inflight = null; // {generation, promise}
   const status = h('p', { class: 'pager-status muted', role: 'status' });
   const more = h('button', { type: 'button', class: 'btn' }, bi('加载更多', 'Load more'));
   const el = h('div', { class: 'pager' }, status, more);
-  const load = async () => {
+  el.dataset.generation = '0';
+  const run = async (gen, isFirst, from) => {
     more.disabled = true;
+    status.classList.remove('error-text');
     status.textContent = '加载中… Loading…';
     try {
-      const page = await fetchPage(first ? null : cursor);
-      addItems(page.items || [], first);
-      if (first && !(page.items || []).length) status.textContent = empty || '没有记录。Nothing found.';
+      const page = await fetchPage(isFirst ? null : from);
+      if (gen !== generation) return; // a newer reset owns the list now
+      addItems(page.items || [], isFirst);
+      if (isFirst && !(page.items || []).length) status.textContent = empty || '没有记录。Nothing found.';
       else status.textContent = '';
       first = false;
       cursor = page.next_cursor;
       more.hidden = !cursor;
     } catch (e) {
+      if (gen !== generation) return;
       status.textContent = e.message;
       status.classList.add('error-text');
     } finally {
-      more.disabled = false;
+      if (gen === generation) {
+        more.disabled = false;
+        inflight = null;
+        el.dataset.loaded = String(gen);
+      }
     }
   };
-  more.addEventListener('click', load);
+  const load = () => {
+    if (inflight && inflight.generation === generation) return inflight.promise;
+    const promise = run(generation, first, cursor);
+    inflight = { generation, promise };
+    return promise;
+  };
+  more.addEventListener('click', () => load());
   return {
     el,
     load,
     reset() {
+      generation += 1;
+      el.dataset.generation = String(generation);
       first = true;
       cursor = null;
+      inflight = null;
       return load();
     },
   };

@@ -14,6 +14,8 @@ import { descriptiveSections, timelineBlock } from './patron-parts.js';
 import { patronName } from './patrons.js';
 import { interactionsBlock } from './contacts.js';
 import { onsiteBlock } from './onsite-visits.js';
+import { patronLoans } from './loans.js';
+import { patronTier } from './patron-service.js';
 
 export async function patronView({ params, query, state, root }) {
   const id = Number(params.id);
@@ -83,6 +85,8 @@ export async function patronView({ params, query, state, root }) {
   const files = can('record_read') ? customerFiles(pid) : null;
   const contacts = can('ticket_read') ? interactionsBlock(pid) : null;
   const onsite = can('ticket_read') ? onsiteBlock(pid) : null;
+  const tier = can('ticket_read') ? patronTier(pid, { onChange: () => timeline.reload() }) : null;
+  const loans = can('loan_read') ? patronLoans(pid) : null;
 
   const renderHeader = () => {
     const actions = [];
@@ -149,7 +153,7 @@ export async function patronView({ params, query, state, root }) {
       onReveal: can('patron_reveal') ? reveal : null,
       contactActions: can('patron_write') && patron.status === 'active' ? contactActions : null,
     });
-    mount(body, h('div', { class: 'sections' }, s.identity, s.contacts, s.address, s.profile, s.organisation, s.consents), relations, contacts?.el, onsite?.el, files?.el);
+    mount(body, h('div', { class: 'sections' }, s.identity, s.contacts, s.address, s.profile, s.organisation, s.consents), relations, tier?.el, contacts?.el, onsite?.el, loans?.el, files?.el);
   };
 
   const setEditing = (on) => {
@@ -391,7 +395,7 @@ export async function patronView({ params, query, state, root }) {
   renderHeader();
   renderBody();
   mount(root, header, notices, pending, h('div', { class: 'patron-layout' }, body, h('aside', { class: 'patron-side' }, timeline.el)));
-  await Promise.all([loadRelations(), loadPending(), timeline.reload(), files?.load(), contacts?.load(), onsite?.load()]);
+  await Promise.all([loadRelations(), loadPending(), timeline.reload(), files?.load(), contacts?.load(), onsite?.load(), tier?.load(), loans?.load()]);
 }
 
 function showValue(v) {

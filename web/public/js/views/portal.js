@@ -9,6 +9,8 @@ import { busy, errorPage, loading, notice, pageHeader, section, toast } from '..
 import { customerFiles } from '../catalogue.js';
 import { patronForm } from './patron-form.js';
 import { descriptiveSections, timelineBlock } from './patron-parts.js';
+import { patronLoans } from './loans.js';
+import { portalNotices } from './patron-service.js';
 
 export async function portalView({ root }) {
   const pid = session.user?.patron_id;
@@ -26,6 +28,8 @@ export async function portalView({ root }) {
   }
   const timeline = timelineBlock(patron.id);
   const files = customerFiles(patron.id);
+  const notices = portalNotices();
+  const loans = patronLoans(patron.id, { portal: true });
   const body = h('div', { class: 'patron-body' });
   let editing = false;
 
@@ -72,7 +76,8 @@ export async function portalView({ root }) {
     root,
     pageHeader(['我的档案', 'My record'], edit, exportBtn),
     notice('info', `您好，${patron.name ?? ''}。这里是本馆保存的您的全部资料；姓名和证件的更正请联系工作人员。Name and ID corrections: please ask the staff.`),
-    h('div', { class: 'patron-layout' }, body, h('aside', { class: 'patron-side' }, timeline.el)),
+    notices.el,
+    h('div', { class: 'patron-layout' }, h('div', null, body, loans.el), h('aside', { class: 'patron-side' }, timeline.el)),
   );
-  await Promise.all([timeline.reload(), files.load()]);
+  await Promise.all([timeline.reload(), files.load(), notices.load(), loans.load()]);
 }

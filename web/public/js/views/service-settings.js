@@ -9,6 +9,7 @@ import { zh } from '../labels.js';
 import { busy, confirm, dialog, field, formError, input, loading, pageHeader, section, select, showError, textarea, toast } from '../ui.js';
 import { PRIORITIES, TICKET_KINDS, WEEKDAYS, put } from '../service.js';
 import { splitList } from '../format.js';
+import { staffSelect } from '../staff.js';
 
 const DAY_KINDS = { holiday: ['节假日', 'Holiday'], workday: ['调休工作日', 'Make-up workday'] };
 
@@ -234,13 +235,13 @@ function teamsCard(items) {
   const tbody = h('tbody');
   const edit = (team) => {
     const name = input({ value: team?.name ?? '', maxlength: 100 });
-    const manager = input({ type: 'number', min: 1, step: 1, value: team?.manager_id ?? '' });
+    const manager = staffSelect({ value: team?.manager_id, roles: ['manager'] });
     const members = input({ value: (team?.member_ids || []).join(', '), placeholder: '3, 4, 7' });
     return dialog({
       title: team ? ['修改班组', 'Edit team'] : ['新建班组', 'New team'],
       fields: [
         field({ name: 'name', label: ['名称', 'Name'], control: name, required: true }),
-        field({ name: 'manager_id', label: ['主管账号编号', 'Manager (user id)'], control: manager, hint: '超时先升级给此主管。Breaches go to this manager first.' }),
+        field({ name: 'manager_id', label: ['主管', 'Manager'], control: manager, hint: '超时先升级给此主管。Breaches go to this manager first.' }),
         field({ name: 'member_ids', label: ['成员账号编号', 'Member user ids'], control: members, wide: true }),
       ],
       submit: ['保存', 'Save'],

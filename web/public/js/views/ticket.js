@@ -16,6 +16,7 @@ import { causeCard } from './problems.js';
 import { recordingsCard } from './qa.js';
 import { assigneeText } from './tickets.js';
 import { fileLinks, mailCard, ticketFiles, uploadForm } from './contacts.js';
+import { staffSelect } from '../staff.js';
 
 export async function ticketView({ params, root }) {
   const id = Number(params.id);
@@ -167,7 +168,8 @@ export async function ticketView({ params, root }) {
   // ------------------------------------------------------------ assignment
   const assignCard = () => {
     const me = session.user?.id;
-    const assignee = input({ type: 'number', min: 1, step: 1, inputmode: 'numeric', value: t.assignee_id ?? '' });
+    // Those who may work tickets (ticket_write): agents, archivists, managers.
+    const assignee = staffSelect({ value: t.assignee_id, roles: ['agent', 'archivist', 'manager'], blank: '— 未分派 Unassigned' });
     const team = h('select', { value: t.team_id == null ? '' : String(t.team_id) }, h('option', { value: '' }, '— 无 None'), teams.map((x) => h('option', { value: String(x.id) }, x.name)));
     const priority = select(PRIORITIES, { value: t.priority });
     const kind = select(TICKET_KINDS, { value: t.kind });
@@ -179,7 +181,7 @@ export async function ticketView({ params, root }) {
       { class: 'assign-form', novalidate: true },
       err,
       h('p', { class: 'muted small' }, '当前负责人 Assignee: ', assigneeText(t.assignee_id)),
-      field({ name: 'assignee_id', label: ['负责人编号', 'Assignee id'], control: assignee }),
+      field({ name: 'assignee_id', label: ['负责人', 'Assignee'], control: assignee }),
       field({ name: 'team_id', label: ['班组', 'Team'], control: team }),
       field({ name: 'priority', label: ['优先级', 'Priority'], control: priority, hint: '改变优先级会重算期限。Changing it re-plans the deadlines.' }),
       field({ name: 'kind', label: ['类型', 'Kind'], control: kind }),
@@ -198,7 +200,7 @@ export async function ticketView({ params, root }) {
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const body = {};
-      const a = assignee.value.trim() ? Number(assignee.value) : null;
+      const a = assignee.value ? Number(assignee.value) : null;
       if (a !== (t.assignee_id ?? null)) body.assignee_id = a;
       const tm = team.value ? Number(team.value) : null;
       if (tm !== (t.team_id ?? null)) body.team_id = tm;
