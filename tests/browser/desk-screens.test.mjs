@@ -104,6 +104,7 @@ describe('desk screens', () => {
     const vip = (await apiAs(page, 'GET', '/api/v1/service-tiers')).body.items.find((t) => t.code === 'vip');
     assert.equal(vip.sla_percent, 40);
     assert.equal(vip.notify, true);
+    assert.equal(vip.on_site, true, 'editing a tier keeps what the form did not change');
     expectClean(page, assert);
     await page.context().close();
 

@@ -218,6 +218,7 @@ function tiersCard(state, redraw) {
       sla_percent: input({ type: 'number', min: 10, max: 1000, step: 1, value: String(t.sla_percent) }),
       default_priority: select(PRIORITIES, { value: t.default_priority }),
       notify: h('input', { type: 'checkbox', checked: t.notify }),
+      on_site: h('input', { type: 'checkbox', checked: !!t.on_site }),
     };
     return dialog({
       title: ['修改服务等级', 'Edit service tier'],
@@ -227,12 +228,13 @@ function tiersCard(state, redraw) {
         field({ name: 'sla_percent', label: ['时限比例 %', 'SLA percent'], control: c.sla_percent, hint: '占服务时限的百分比：50 即时限减半。Percent of the SLA policy: 50 halves the deadlines.' }),
         field({ name: 'default_priority', label: ['默认优先级', 'Default priority'], control: c.default_priority }),
         h('div', { class: 'field check', dataset: { field: 'notify' } }, h('label', null, c.notify, bi('门户通知用户工单状态变化', 'Notify the patron on the portal'))),
+        h('div', { class: 'field check', dataset: { field: 'on_site' } }, h('label', null, c.on_site, bi('可在门户申请上门服务', 'May request on-site visits on the portal'))),
       ],
       submit: ['保存', 'Save'],
       onSubmit: async () => {
         const percent = Number(c.sla_percent.value);
         if (!Number.isInteger(percent)) throw { field: 'sla_percent', message: '请输入 10–1000 的整数。An integer from 10 to 1000.' };
-        const body = { name: c.name.value.trim(), position: t.position, sla_percent: percent, default_priority: c.default_priority.value, notify: c.notify.checked };
+        const body = { name: c.name.value.trim(), position: t.position, sla_percent: percent, default_priority: c.default_priority.value, notify: c.notify.checked, on_site: c.on_site.checked };
         const out = await put(`/api/v1/service-tiers/${encodeURIComponent(t.code)}`, body);
         state.tiers = state.tiers.map((x) => (x.code === t.code ? { ...x, ...out } : x));
         redraw();
@@ -249,11 +251,12 @@ function tiersCard(state, redraw) {
       h('td', { class: 'num' }, `${t.sla_percent}%`),
       h('td', null, zh(PRIORITIES, t.default_priority)),
       h('td', null, t.notify ? badge('通知 Notify', 'ok') : h('span', { class: 'muted' }, '—')),
+      h('td', null, t.on_site ? badge('上门 On-site', 'ok') : h('span', { class: 'muted' }, '—')),
       h('td', { class: 'num' }, String(t.patrons ?? 0)),
       write ? h('td', null, h('button', { type: 'button', class: 'btn tiny', 'aria-label': `修改 Edit ${t.name}`, onclick: () => edit(t) }, bi('修改', 'Edit'))) : null,
     ),
   );
-  const heads = ['代码 Code', '名称 Name', '时限 SLA', '默认优先级 Priority', '门户通知 Notices', '用户数 Patrons', write ? '' : null].filter((x) => x !== null);
+  const heads = ['代码 Code', '名称 Name', '时限 SLA', '默认优先级 Priority', '门户通知 Notices', '上门服务 On-site', '用户数 Patrons', write ? '' : null].filter((x) => x !== null);
   return section(
     ['服务等级', 'Service tiers'],
     h('p', { class: 'muted' }, '用户的服务等级按比例缩放其工单的服务时限，决定默认优先级，并可在门户通知工单状态。A tier scales the SLA of the patron’s tickets, sets their default priority, and may notify them on the portal.'),
