@@ -5,13 +5,24 @@
 // finished batches in the order they were added, so the Tx never leaves that thread.
 // At most 2 × threads batches are in flight, which bounds memory.
 //
+// The tasks run on a pool of threads that lives as long as the process: text preparation
+// keeps per-thread tools (ICU's break iterator and Han-Latin transliterator, OpenCC's
+// converter, the stemmer) that take milliseconds to make, and a thread per batch, as
+// std::async gives, made them again for every 256 documents (measured: about a sixth of the
+// preparing threads' time, most of it parsing the transliterator's rules).
+//
 // Writes go out in chunks sorted by srowid: FTS5 writes the terms it holds in memory to a
 // new segment whenever a rowid is not above the last one, and candidate order makes
 // rowids of consecutive documents jump between tiers; unsorted, a bulk load made a
 // segment per document and ran at half the speed (measured).
 #include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "search/search_internal.h"
@@ -28,6 +39,48 @@ constexpr std::int64_t kDefaultHashsize = 1 << 20;  // FTS5's
 struct Batch {
   std::vector<Document> docs;
   std::vector<PreparedDoc> prepared;
+};
+
+// Threads that run tasks in the order given; grown on demand, never stopped (they sleep
+// when idle; the process ends them at exit).
+class Pool {
+ public:
+  static Pool& instance() {
+    static Pool* pool = new Pool();  // never destroyed: its threads are detached
+    return *pool;
+  }
+  void ensure(int threads) {
+    std::lock_guard lk(mu_);
+    while (started_ < threads) {
+      std::thread([this] { run(); }).detach();
+      ++started_;
+    }
+  }
+  void post(std::function<void()> task) {
+    {
+      std::lock_guard lk(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void run() {
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [this] { return !tasks_.empty(); });
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  int started_ = 0;
 };
 }  // namespace
 
@@ -98,14 +151,16 @@ struct Bulk::State {
     std::vector<Document> docs;
     docs.swap(pending);
     pending.reserve(kBatch);
-    in_flight.push_back(
-        std::async(std::launch::async, [docs = std::move(docs), backend = tx.backend()]() mutable {
+    auto task = std::make_shared<std::packaged_task<Batch()>>(
+        [docs = std::move(docs), backend = tx.backend()]() mutable {
           Batch b;
           b.prepared.reserve(docs.size());
           for (const auto& d : docs) b.prepared.push_back(prepare_doc(d, backend));
           b.docs = std::move(docs);
           return b;
-        }));
+        });
+    in_flight.push_back(task->get_future());
+    Pool::instance().post([task] { (*task)(); });
     while (in_flight.size() > static_cast<std::size_t>(2 * threads)) TRY_STATUS(write_oldest());
     return {};
   }
@@ -118,6 +173,7 @@ Bulk::Bulk(store::Tx& tx, int threads, bool fresh)
                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
                 fresh})) {
   state_->pending.reserve(kBatch);
+  Pool::instance().ensure(state_->threads);
   // SQLite: a bigger page cache for the writer while the load lasts. With the default
   // 2 MB, a long transaction spills pages to the WAL and reads them back (measured: an
   // eighth of a bulk load's time in pwrite and pread).
@@ -130,7 +186,15 @@ Bulk::Bulk(store::Tx& tx, int threads, bool fresh)
     // whenever they pass `hashsize` (1 MB by default, a few hundred documents here); with
     // 64 MB a load makes ~50 times fewer segments to merge (measured: a third less time
     // writing). Restored by finish(), inside the same transaction.
-    state_->fts_hashsize = tx.exec(kSetHashsize, {std::int64_t{64} << 20}).has_value();
+    std::int64_t hs_mb = 64;
+    if (const char* e = std::getenv("DANGAN_EXP_HASHSIZE_MB")) hs_mb = std::atoll(e);
+    state_->fts_hashsize = tx.exec(kSetHashsize, {hs_mb << 20}).has_value();
+    if (const char* e = std::getenv("DANGAN_EXP_AUTOMERGE"))
+      (void)tx.exec("INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', ?)",
+                    {std::int64_t{std::atoll(e)}});
+    if (const char* e = std::getenv("DANGAN_EXP_CRISISMERGE"))
+      (void)tx.exec("INSERT INTO search_fts(search_fts, rank) VALUES ('crisismerge', ?)",
+                    {std::int64_t{std::atoll(e)}});
   }
 }
 
