@@ -24,8 +24,6 @@
 
 namespace dangan::search::detail {
 
-int register_terms_tokenizer(fts5_api* fts);  // fts5_terms.cpp
-
 namespace {
 
 struct RankData {
@@ -121,10 +119,8 @@ int register_on(sqlite3* db, char** /*error*/, const sqlite3_api_routines* /*api
     sqlite3_step(stmt);
   }
   sqlite3_finalize(stmt);
-  if (fts && fts->iVersion >= 2) {
+  if (fts && fts->iVersion >= 2)
     fts->xCreateFunction(fts, "dangan_rank", nullptr, rank_function, nullptr);
-    register_terms_tokenizer(fts);
-  }
   return SQLITE_OK;  // without FTS5 the search fails later with a clear error
 }
 

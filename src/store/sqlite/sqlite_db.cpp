@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "store/db.h"
+#include "store/sqlite/fts5_terms.h"
 #include "store/store_internal.h"
 
 namespace dangan::store::sqlite {
@@ -86,6 +87,7 @@ class Connection {
     sqlite3* db = nullptr;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     if (role == Role::writer) flags |= SQLITE_OPEN_CREATE;
+    register_terms_tokenizer();  // the search index's FTS5 table names it
     int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
     auto conn = std::unique_ptr<Connection>(new Connection(db));
     if (rc != SQLITE_OK) {

@@ -1,5 +1,5 @@
 -- Search index, third layout: the same columns with the tokenizer dangan_terms
--- (src/search/fts5_terms.cpp), which only cuts the prepared terms at their spaces, instead
+-- (src/store/sqlite/fts5_terms.cpp), which only cuts the prepared terms at their spaces, instead
 -- of unicode61, which decoded and case-folded every character of text that was already
 -- folded and split (a third of a bulk load's writing time). The index is derived data:
 -- without its search_meta row, search::maintain() rebuilds it from search_docs when the
