@@ -4,7 +4,7 @@ JOBS ?= 2
 DB ?= sqlite:./data/dangan.db
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all deps build run test unit api browser bench clean format
+.PHONY: all deps build run test unit api browser bench bench-service clean format
 
 all: build
 
@@ -28,6 +28,11 @@ unit: build
 
 bench: build
 	@bench/run-all
+	@bench/run-service
+
+# The service desk's benchmarks alone (short runs, both backends; BENCHMARKS.md).
+bench-service: build
+	@bench/run-service
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.h')

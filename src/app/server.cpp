@@ -22,6 +22,7 @@
 #include "loans/loans_api.h"
 #include "service/quality_api.h"
 #include "service/onsite_api.h"
+#include "service/programs_api.h"
 #include "service/service_api.h"
 #include "service/staff_directory.h"
 #include "service/board_api.h"
@@ -201,7 +202,15 @@ int serve(const Config& config) {
             names[std::to_string(item["id"].get<std::int64_t>())] = item["name"];
         return names;
       });
+  // Trace points (D33): record views and downloads of patrons, queued and written in
+  // batches (traces.h).
+  service::Traces traces(**db);
+  catalogue.on_patron_view(
+      [&traces](const Actor& by, std::int64_t id) { traces.record_view(by, id); });
   catalogue::attachments::Hooks hooks;
+  hooks.downloaded = [&traces](const Actor& by, std::int64_t record_id, std::int64_t id) {
+    traces.download(by, record_id, id);
+  };
   hooks.reindex = [&catalogue](store::Tx& tx, std::int64_t record_id) -> Status {
     auto doc = TRY(catalogue.document_of(tx, record_id));
     return search::upsert(tx, doc);
@@ -279,6 +288,14 @@ int serve(const Config& config) {
   service::register_quality_routes(api, quality, config.max_attachment_bytes);
   service::OnSite onsite(**db, reads, desk);
   service::register_onsite_routes(api, onsite);
+  // Knowledge services (D27) name delivered records as the catalogue shows them.
+  service::KnowledgeServices knowledge(
+      **db, reads, [&catalogue](const Actor& by, std::int64_t id) -> Result<json> {
+        auto rec = TRY(catalogue.get_record(by, id));
+        return json{{"id", id}, {"reference_code", rec.value("reference_code", "")},
+                    {"title", rec["title"].is_string() ? rec["title"] : json("")}};
+      });
+  service::register_program_routes(api, knowledge, traces);
   // SLA deadlines are checked every 30 s; any process may run the sweep (each breach is
   // claimed once in the database).
   std::jthread sla_sweeper([&desk, &quality](std::stop_token stop) {
@@ -331,6 +348,9 @@ int serve(const Config& config) {
                      "/board-moderation", "/faq-entries", "/problems", "/problems/{id}", "/qa",
                      "/qa/reviews/{id}", "/cases", "/cases/{id}",
                      "/onsite-visits", "/portal/onsite-visits", "/routing-rules", "/loans"})
+    api.open("GET", page, serve_file);
+  for (auto* page : {"/knowledge-services", "/knowledge-services/{id}", "/portal/research",
+                     "/feature-use"})
     api.open("GET", page, serve_file);
 
   http::ServerOptions options;

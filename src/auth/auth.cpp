@@ -113,6 +113,7 @@ bool allowed(Role role, Permission p) {
     case Permission::quality_review:
       return role == R::manager;
     case Permission::service_report:
+    case Permission::trace_report:
       return role == R::manager || role == R::analyst;
   }
   return false;

@@ -62,6 +62,7 @@ enum class Permission {
   problem_manage,       // problems, improvement actions, cause codes on the desk (D13)
   quality_review,       // QA reviews, coaching notes, training records (D14)
   service_report,       // cause trends, agents' QA scores, touchpoint report (D13, D14, D32)
+  trace_report,         // read the portal feature-use report (trace points, D33)
 };
 
 // The permission matrix for staff roles; portal (patron) accounts are handled by the

@@ -115,7 +115,8 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                            {Permission::loan_restricted, "loan_restricted"},
                            {Permission::problem_manage, "problem_manage"},
                            {Permission::quality_review, "quality_review"},
-                           {Permission::service_report, "service_report"}})
+                           {Permission::service_report, "service_report"},
+                           {Permission::trace_report, "trace_report"}})
       if (allowed(a.role, p)) perms.push_back(name);
     out["permissions"] = perms;
     // A new browser tab has the cookie but not the CSRF token: give it back here.

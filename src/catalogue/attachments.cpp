@@ -587,6 +587,7 @@ Result<Download> Service::download(const Actor& by, std::int64_t attachment_id, 
   TRY_STATUS(tx->commit());
   tx.reset();  // a committed Tx still holds the SQLite writer until it goes
   if (hooks_.count_use) hooks_.count_use(record.id);
+  if (hooks_.downloaded) hooks_.downloaded(by, record.id, attachment_id);
   return d;
 }
 

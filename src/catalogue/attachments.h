@@ -62,6 +62,9 @@ struct Hooks {
   std::function<Status(store::Tx& tx, std::int64_t record_id)> reindex;
   // Counts a use of the record, after a download committed (catalogue::Service::count_use).
   std::function<void(std::int64_t record_id)> count_use;
+  // Told of each download that committed (trace points, D33; they keep only patrons').
+  std::function<void(const Actor& by, std::int64_t record_id, std::int64_t attachment_id)>
+      downloaded;
 };
 
 // The body of a download, already watermarked.

@@ -100,6 +100,10 @@ class Service {
   void on_content_removed(std::function<void(const std::vector<std::string>&)> callback) {
     on_content_removed_ = std::move(callback);
   }
+  // Called after a portal account (patron) was shown a record (trace points, D33).
+  void on_patron_view(std::function<void(const Actor&, std::int64_t)> callback) {
+    on_patron_view_ = std::move(callback);
+  }
 
   // Creates the default fonds, category, retention periods and default scheme when they
   // are missing (idempotent; called at start).
@@ -195,6 +199,7 @@ class Service {
   const Clock& clock_;
   search::Weights weights_;
   std::function<void(const std::vector<std::string>&)> on_content_removed_;
+  std::function<void(const Actor&, std::int64_t)> on_patron_view_;
 };
 
 // Creates many records in the caller's transaction (imports): what create_record_in does

@@ -670,6 +670,7 @@ Result<json> Service::get_record(const Actor& by, std::int64_t id) {
   if (rec["patron_id"].is_number_integer() && by.role != Role::patron)
     reads_.record(by, {"record.read", "record", std::to_string(id),
                        rec["patron_id"].get<std::int64_t>()});
+  if (by.role == Role::patron && on_patron_view_) on_patron_view_(by, id);
   return apply_view(std::move(rec), view, by);
 }
 

@@ -47,7 +47,8 @@ namespace dangan::patrons {
 inline constexpr const char* kFollowsPatron[] = {
     "events",       "key_field_changes", "interactions", "tickets", "follow_up_visits",
     "alerts",       "loans",             "board_posts",  "records", "donors",
-    "search_log",   "patron_notices",    "onsite_visits", "service_cases"};
+    "search_log",   "patron_notices",    "onsite_visits", "service_cases",
+    "knowledge_services", "trace_events"};
 inline constexpr const char* kMergedApart[] = {"users",          "patron_contacts",
                                                "patron_tags",    "patron_relations",
                                                "audit_log",      "sensitive_patrons",

@@ -333,6 +333,8 @@ Result<json> Service::erase(const Actor& by, std::int64_t id, const std::string&
        birth_year.empty() ? store::null_value() : store::Value(birth_year), now, id}));
   TRY(tx->exec("DELETE FROM patron_contacts WHERE patron_id = ?", {id}));
   TRY(tx->exec("UPDATE events SET summary = '', detail = '{}' WHERE patron_id = ?", {id}));
+  // Page paths and IVR key paths (trace points, D33) say what the person did: they go.
+  TRY(tx->exec("DELETE FROM trace_events WHERE patron_id = ?", {id}));
   TRY(tx->exec(
       "UPDATE key_field_changes SET old_value = NULL, new_value = NULL WHERE patron_id = ?", {id}));
   TRY(tx->exec("UPDATE users SET disabled = 1 WHERE patron_id = ?", {id}));

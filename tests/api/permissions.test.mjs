@@ -107,6 +107,16 @@ const resolvedConsultation = async () => {
   assert.equal(r.status, 200, r.text);
   return t;
 };
+// A knowledge service (定题服务) an agent started: for the portal account's own patron when
+// the role is patron, else for the shared patron; with one open milestone.
+const knowledge = async (role) => {
+  const r = await srv.api('POST', '/api/v1/knowledge-services', {
+    as: 'agent',
+    body: { patron_id: target(role).id, topic: uniq('定题服务'), milestones: [{ title: '检索', due_on: '2027-01-10' }] },
+  });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+};
 // Service desk fixtures: a ticket the role may act on (a patron's own, opened on the
 // portal; otherwise one an agent opened at the counter for the shared patron).
 const ticket = async (role, extra = {}) => {
@@ -444,6 +454,41 @@ const CASES = {
   'POST /api/v1/alerts/{id}/assign': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/assign`, body: { assignee_id: throwaway.id } }) },
   'POST /api/v1/alerts/{id}/acknowledge': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/acknowledge` }) },
   'POST /api/v1/alerts/{id}/resolve': { ok: 200, make: async () => ({ path: `/api/v1/alerts/${await alert2()}/resolve`, body: { resolution: '已处理' } }) },
+  'GET /api/v1/knowledge-services': { ok: 200, make: () => ({ path: '/api/v1/knowledge-services?status=active&limit=5' }) },
+  'POST /api/v1/knowledge-services': {
+    ok: 201,
+    make: () => ({ path: '/api/v1/knowledge-services', body: { patron_id: shared.id, topic: uniq('定题') } }),
+  },
+  'GET /api/v1/knowledge-services/{id}': { ok: 200, make: async (role) => ({ path: `/api/v1/knowledge-services/${(await knowledge(role)).id}` }) },
+  'PATCH /api/v1/knowledge-services/{id}': { ok: 200, make: async () => ({ path: `/api/v1/knowledge-services/${(await knowledge()).id}`, body: { scope: '扩大范围' } }) },
+  'POST /api/v1/knowledge-services/{id}/milestones': {
+    ok: 201,
+    make: async () => ({ path: `/api/v1/knowledge-services/${(await knowledge()).id}/milestones`, body: { title: '阶段', due_on: '2027-03-01' } }),
+  },
+  'POST /api/v1/knowledge-services/{id}/milestones/{milestone_id}/done': {
+    ok: 200,
+    make: async () => {
+      const k = await knowledge();
+      return { path: `/api/v1/knowledge-services/${k.id}/milestones/${k.milestones[0].id}/done` };
+    },
+  },
+  'POST /api/v1/knowledge-services/{id}/deliveries': {
+    ok: 201,
+    make: async () => ({ path: `/api/v1/knowledge-services/${(await knowledge()).id}/deliveries`, body: { summary: '目录一份', record_ids: [(await record()).id] } }),
+  },
+  'POST /api/v1/knowledge-services/{id}/close': {
+    ok: 200,
+    make: async () => ({ path: `/api/v1/knowledge-services/${(await knowledge()).id}/close`, body: { outcome: 'completed', satisfaction: 4 } }),
+    denied: async (c) => {
+      const r = await srv.api('GET', c.path.replace(/\/close$/, ''), { as: 'agent' });
+      assert.equal(r.json.status, 'active', 'the service is still active');
+    },
+  },
+  'POST /api/v1/traces/page': { ok: 202, make: () => ({ path: '/api/v1/traces/page', body: { path: '/portal/questions' } }) },
+  'POST /api/v1/traces/ivr': { ok: 202, make: () => ({ path: '/api/v1/traces/ivr', body: { caller: '13812345678', keys: '1>2' } }) },
+  'GET /api/v1/trace-points': { ok: 200, make: () => ({ path: '/api/v1/trace-points' }) },
+  'PUT /api/v1/trace-points/{kind}': { ok: 200, make: () => ({ path: '/api/v1/trace-points/ivr', body: { retention_days: 90 } }) },
+  'GET /api/v1/reports/feature-use': { ok: 200, make: () => ({ path: '/api/v1/reports/feature-use?kind=portal_page' }) },
   'GET /api/v1/alert-rules': { ok: 200, make: () => ({ path: '/api/v1/alert-rules' }) },
   'PUT /api/v1/alert-rules/{kind}': { ok: 200, make: () => ({ path: '/api/v1/alert-rules/repeat_contact', body: { params: { count: 3, days: 7 } } }) },
   'GET /api/v1/patrons/{id}/service-summary': { ok: 200, make: () => ({ path: `/api/v1/patrons/${shared.id}/service-summary` }) },

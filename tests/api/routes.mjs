@@ -39,6 +39,8 @@ const MANAGER = ['manager'];
 const SERVICE_REPORT = ['manager', 'analyst'];
 // The staff directory for pickers: staff but auditor (the roles of patron_read).
 const STAFF_DIRECTORY = ['administrator', 'archivist', 'agent', 'manager', 'analyst'];
+// Trace points (D33): the report for trace_report (manager, analyst) and service_config.
+const TRACE_REPORT = ['administrator', 'manager', 'analyst'];
 
 // allow: roles that may call the route; anonymous: open to callers without a session.
 export const ROUTES = [
@@ -312,6 +314,21 @@ export const ROUTES = [
   { method: 'POST', path: '/api/v1/cases/{id}/steps', allow: TICKETS },
   { method: 'GET', path: '/api/v1/cases/{id}/replay', allow: TICKETS },
   { method: 'GET', path: '/api/v1/reports/touchpoints', allow: SERVICE_REPORT },
+  // Knowledge services (定题服务, D27): staff who work tickets; a patron reads their own.
+  { method: 'GET', path: '/api/v1/knowledge-services', allow: [...TICKETS, 'patron'] },
+  { method: 'POST', path: '/api/v1/knowledge-services', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/knowledge-services/{id}', allow: [...TICKETS, 'patron'] },
+  { method: 'PATCH', path: '/api/v1/knowledge-services/{id}', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/knowledge-services/{id}/milestones', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/knowledge-services/{id}/milestones/{milestone_id}/done', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/knowledge-services/{id}/deliveries', allow: TICKETS },
+  { method: 'POST', path: '/api/v1/knowledge-services/{id}/close', allow: TICKETS },
+  // Trace points (D33): portal pages from patrons, IVR key paths from the call system.
+  { method: 'POST', path: '/api/v1/traces/page', allow: ['patron'] },
+  { method: 'POST', path: '/api/v1/traces/ivr', allow: TICKETS },
+  { method: 'GET', path: '/api/v1/trace-points', allow: TRACE_REPORT },
+  { method: 'PUT', path: '/api/v1/trace-points/{kind}', allow: SERVICE_CONFIG },
+  { method: 'GET', path: '/api/v1/reports/feature-use', allow: TRACE_REPORT },
 ];
 
 export const routeKey = (method, path) => `${method.toUpperCase()} ${path}`;

@@ -1,6 +1,6 @@
 // app.js — the staff console and the patron portal: start-up, routes, session handling.
 
-import { setSessionLostHandler } from './js/api.js';
+import { post, setSessionLostHandler } from './js/api.js';
 import { h, mount } from './js/dom.js';
 import { current, match, navigate, route, start } from './js/router.js';
 import { forget, homePath, isPortal, loadMe, logout, session } from './js/session.js';
@@ -11,7 +11,9 @@ import { auditView } from './js/views/audit.js';
 import { catalogueSettingsView } from './js/views/catalogue-settings.js';
 import { demandView } from './js/views/demand.js';
 import { exportsView } from './js/views/exports.js';
+import { featureUseView } from './js/views/feature-use.js';
 import { keyChangesView } from './js/views/key-changes.js';
+import { knowledgeServicesView, knowledgeServiceView, portalResearchView } from './js/views/knowledge.js';
 import { locationsView } from './js/views/locations.js';
 import { loginView } from './js/views/login.js';
 import { newPatronView } from './js/views/patron-form.js';
@@ -96,6 +98,15 @@ route('/onsite-visits', { view: onsiteVisitsView, allow: staff('ticket_read'), t
 route('/portal/onsite-visits', { view: portalOnsiteView, allow: () => isPortal(), title: '上门服务 On-site visits' });
 route('/routing-rules', { view: routingRulesView, allow: () => !isPortal() && (session.permissions.has('service_config') || session.permissions.has('ticket_read')), title: '分派规则 Routing rules' });
 route('/loans', { view: loansView, allow: staff('loan_read'), title: '借阅 Loans' });
+// Knowledge services (D27) and the feature-use report of the trace points (D33).
+route('/knowledge-services', { view: knowledgeServicesView, allow: staff('ticket_read'), title: '定题服务 Knowledge services' });
+route('/knowledge-services/:id', { view: knowledgeServiceView, allow: staff('ticket_read'), title: '定题服务 Knowledge service' });
+route('/portal/research', { view: portalResearchView, allow: () => isPortal(), title: '我的定题服务 My research projects' });
+route('/feature-use', {
+  view: featureUseView,
+  allow: () => !isPortal() && ['trace_report', 'service_config'].some((p) => session.permissions.has(p)),
+  title: '功能使用 Feature use',
+});
 
 let loaded = false;
 let generation = 0;
@@ -131,6 +142,9 @@ async function render() {
     mount(main, errorPage({ status: 403, message: '您的角色无权打开此页面。Your role may not open this page.' }));
     return;
   }
+  // The portal page shown, for the feature-use report (kept by the server only while the
+  // trace point is on and the patron consented); never in the way of the page.
+  if (isPortal() && path.startsWith('/portal')) post('/api/v1/traces/page', { path }).catch(() => {});
   const page = h('div', { class: 'page' });
   mount(main, page);
   try {

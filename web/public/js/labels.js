@@ -162,9 +162,22 @@ export const EVENT_KINDS = {
   search: ['检索档案', 'Searched the catalogue'],
   'record.closed': ['档案销户', 'Record closed'],
   'record.disposed': ['档案销毁', 'Record disposed'],
+  'knowledge.started': ['定题服务开始', 'Knowledge service started'],
+  'knowledge.milestone_done': ['定题服务里程碑', 'Milestone reached'],
+  'knowledge.delivered': ['定题服务交付', 'Research delivered'],
+  'knowledge.closed': ['定题服务结束', 'Knowledge service closed'],
 };
 
 export const AUDIT_ACTIONS = {
+  'knowledge.start': ['开始定题服务', 'Knowledge service started'],
+  'knowledge.update': ['修改定题服务', 'Knowledge service changed'],
+  'knowledge.read': ['查看定题服务', 'Knowledge service read'],
+  'knowledge.list': ['列出定题服务', 'Knowledge services listed'],
+  'knowledge.milestone_add': ['添加里程碑', 'Milestone added'],
+  'knowledge.milestone_done': ['完成里程碑', 'Milestone done'],
+  'knowledge.deliver': ['定题服务交付', 'Delivery recorded'],
+  'knowledge.close': ['结束定题服务', 'Knowledge service closed'],
+  'trace_point.update': ['修改记录点', 'Trace point changed'],
   'patron.read': ['查看用户', 'Patron read'],
   'patron.list_read': ['列表查看', 'Patron listed'],
   'patron.timeline_read': ['查看时间线', 'Timeline read'],

@@ -28,6 +28,8 @@ const NAV = [
   { path: '/cases', label: ['案件', 'Cases'], icon: '▣', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/routing-rules', label: ['分派规则', 'Routing rules'], icon: '⇄', show: () => can('service_config') || can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/loans', label: ['借阅', 'Loans'], icon: '⇆', show: () => can('loan_read'), group: ['服务台', 'Service desk'] },
+  { path: '/knowledge-services', label: ['定题服务', 'Knowledge services'], icon: '✦', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
+  { path: '/feature-use', label: ['功能使用', 'Feature use'], icon: '▥', show: () => can('trace_report') || can('service_config'), group: ['服务台', 'Service desk'] },
   { path: '/service-settings', label: ['服务台设置', 'Service settings'], icon: '⚙', show: () => can('service_config'), group: ['服务台', 'Service desk'] },
   { path: '/audit', label: ['审计日志', 'Audit trail'], icon: '⚖', show: () => can('audit_read'), group: ['管理', 'Administration'] },
   { path: '/users', label: ['账号管理', 'Users'], icon: '⚙', show: () => can('user_admin'), group: ['管理', 'Administration'] },
@@ -38,6 +40,7 @@ const NAV = [
   { path: '/portal/onsite-visits', label: ['上门服务', 'On-site visits'], icon: '⌂', show: () => isPortal() },
   { path: '/faq', label: ['常见问题', 'FAQ'], icon: '?', show: () => isPortal() },
   { path: '/portal/search', label: ['档案检索', 'Search the catalogue'], icon: '▤', show: () => isPortal() },
+  { path: '/portal/research', label: ['我的定题服务', 'My research projects'], icon: '✦', show: () => isPortal() },
 ];
 
 let frame = null;

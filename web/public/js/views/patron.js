@@ -10,6 +10,7 @@ import { can, isPortal } from '../session.js';
 import { askReason, badge, busy, chips, dialog, errorPage, field, formError, input, loading, notice, section, select, showError, toast } from '../ui.js';
 import { customerFiles } from '../catalogue.js';
 import { patronForm } from './patron-form.js';
+import { researchProjects } from './knowledge.js';
 import { descriptiveSections, timelineBlock } from './patron-parts.js';
 import { patronName } from './patrons.js';
 import { interactionsBlock } from './contacts.js';
@@ -394,7 +395,9 @@ export async function patronView({ params, query, state, root }) {
 
   renderHeader();
   renderBody();
-  mount(root, header, notices, pending, h('div', { class: 'patron-layout' }, body, h('aside', { class: 'patron-side' }, timeline.el)));
+  // The patron's current research projects (定题服务, D27), for staff who work them.
+  const research = !isPortal() && can('ticket_read') ? researchProjects(pid) : null;
+  mount(root, header, notices, pending, research, h('div', { class: 'patron-layout' }, body, h('aside', { class: 'patron-side' }, timeline.el)));
   await Promise.all([loadRelations(), loadPending(), timeline.reload(), files?.load(), contacts?.load(), onsite?.load(), tier?.load(), loans?.load()]);
 }
 
