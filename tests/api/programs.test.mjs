@@ -136,4 +136,16 @@ describe('trace points', () => {
     assertError(assert, await as('analyst', 'GET', '/api/v1/reports/feature-use?kind=clicks'), 400, 'kind');
     assertError(assert, await as('manager', 'PUT', '/api/v1/trace-points/ivr', { retention_days: 0 }), 400, 'retention_days');
   });
+
+  test('erasing a patron removes what the trace points recorded of them', async () => {
+    const before = (await report('ivr')).total;
+    assert.ok(before >= 1, 'the test above recorded a key path of this patron');
+    const r = await as('manager', 'POST', `/api/v1/patrons/${patron.id}/erase`, { reason: 'the patron asked to be erased' });
+    assert.equal(r.status, 200, r.text);
+    for (const kind of ['portal_page', 'record_view', 'download', 'ivr']) {
+      const rep = await report(kind);
+      assert.equal(rep.unique_patrons, 0, kind);
+      assert.deepEqual(rep.targets, [], kind);
+    }
+  });
 });
