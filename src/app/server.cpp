@@ -347,7 +347,7 @@ int serve(const Config& config) {
                      "/board", "/board/{id}", "/prospects", "/faq", "/portal/board",
                      "/board-moderation", "/faq-entries", "/problems", "/problems/{id}", "/qa",
                      "/qa/reviews/{id}", "/cases", "/cases/{id}",
-                     "/onsite-visits", "/portal/onsite-visits", "/routing-rules", "/loans"})
+                     "/onsite-visits", "/portal/onsite-visits", "/alerts", "/routing-rules", "/loans"})
     api.open("GET", page, serve_file);
   for (auto* page : {"/knowledge-services", "/knowledge-services/{id}", "/portal/research",
                      "/feature-use"})

@@ -38,6 +38,7 @@ import { problemView, problemsView } from './js/views/problems.js';
 import { qaView, reviewView } from './js/views/qa.js';
 import { onsiteVisitsView, portalOnsiteView } from './js/views/onsite-visits.js';
 import { loansView } from './js/views/loans.js';
+import { alertsView } from './js/views/alerts.js';
 import { routingRulesView } from './js/views/routing-rules.js';
 
 // Each route: the view and who may open it (checked again by the server).
@@ -98,6 +99,7 @@ route('/onsite-visits', { view: onsiteVisitsView, allow: staff('ticket_read'), t
 route('/portal/onsite-visits', { view: portalOnsiteView, allow: () => isPortal(), title: '上门服务 On-site visits' });
 route('/routing-rules', { view: routingRulesView, allow: () => !isPortal() && (session.permissions.has('service_config') || session.permissions.has('ticket_read')), title: '分派规则 Routing rules' });
 route('/loans', { view: loansView, allow: staff('loan_read'), title: '借阅 Loans' });
+route('/alerts', { view: alertsView, allow: staff('ticket_read'), title: '风险预警 Risk alerts' });
 // Knowledge services (D27) and the feature-use report of the trace points (D33).
 route('/knowledge-services', { view: knowledgeServicesView, allow: staff('ticket_read'), title: '定题服务 Knowledge services' });
 route('/knowledge-services/:id', { view: knowledgeServiceView, allow: staff('ticket_read'), title: '定题服务 Knowledge service' });

@@ -28,6 +28,7 @@ const NAV = [
   { path: '/cases', label: ['案件', 'Cases'], icon: '▣', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/routing-rules', label: ['分派规则', 'Routing rules'], icon: '⇄', show: () => can('service_config') || can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/loans', label: ['借阅', 'Loans'], icon: '⇆', show: () => can('loan_read'), group: ['服务台', 'Service desk'] },
+  { path: '/alerts', label: ['风险预警', 'Risk alerts'], icon: '⚠', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/knowledge-services', label: ['定题服务', 'Knowledge services'], icon: '✦', show: () => can('ticket_read'), group: ['服务台', 'Service desk'] },
   { path: '/feature-use', label: ['功能使用', 'Feature use'], icon: '▥', show: () => can('trace_report') || can('service_config'), group: ['服务台', 'Service desk'] },
   { path: '/service-settings', label: ['服务台设置', 'Service settings'], icon: '⚙', show: () => can('service_config'), group: ['服务台', 'Service desk'] },
