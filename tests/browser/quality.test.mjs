@@ -80,7 +80,8 @@ describe('service quality', () => {
     const act = page.getByRole('dialog');
     await act.getByLabel('措施').fill('合并签字环节，一窗受理');
     await act.getByLabel('责任部门').selectOption({ label: '市档案馆' });
-    await act.getByLabel('负责人编号').fill(String(me));
+    await act.locator('select[name="owner_id"][data-loaded="1"]').waitFor();
+    await act.getByLabel('负责人').selectOption(String(me));
     await act.getByLabel('完成期限').fill(yesterday);
     await act.getByRole('button', { name: '添加 Add' }).click();
     const action = page.locator('.actions-table tbody tr').first();

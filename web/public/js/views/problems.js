@@ -9,6 +9,7 @@ import { fmtTime } from '../format.js';
 import { zh } from '../labels.js';
 import { navigate, setQuery } from '../router.js';
 import { can, session } from '../session.js';
+import { staffSelect } from '../staff.js';
 import { badge, dialog, errorPage, field, input, loading, notice, pageHeader, pager, section, select, textarea, toast } from '../ui.js';
 import { put, statusBadge, ticketHref } from '../service.js';
 
@@ -227,14 +228,14 @@ export async function problemView({ params, root }) {
   const addAction = () => {
     const title = input({ maxlength: 300 });
     const unit = select(unitTable, { blank: '— 选择 choose —' });
-    const owner = input({ type: 'number', min: 1, step: 1, inputmode: 'numeric', value: '' });
+    const owner = staffSelect({ value: me, blank: '— 选择 choose —' });
     const due = input({ type: 'date' });
     return dialog({
       title: ['整改措施', 'Improvement action'],
       fields: [
         field({ name: 'title', label: ['措施', 'Action'], control: title, required: true, wide: true }),
         field({ name: 'unit_id', label: ['责任部门', 'Department'], control: unit, required: true }),
-        field({ name: 'owner_id', label: ['负责人编号', 'Owner id'], control: owner, required: true, hint: `你的编号 Your id: ${me}` }),
+        field({ name: 'owner_id', label: ['负责人', 'Owner'], control: owner, required: true }),
         field({ name: 'due_on', label: ['完成期限', 'Due on'], control: due, required: true }),
       ],
       submit: ['添加', 'Add'],

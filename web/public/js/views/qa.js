@@ -10,6 +10,7 @@ import { bi, h, mount } from '../dom.js';
 import { fmtTime } from '../format.js';
 import { zh } from '../labels.js';
 import { can, session } from '../session.js';
+import { staffSelect } from '../staff.js';
 import { badge, dialog, errorPage, field, input, loading, notice, pageHeader, pager, section, select, textarea, toast } from '../ui.js';
 import { MESSAGE_KINDS, TICKET_CHANNELS, put, statusBadge, ticketHref } from '../service.js';
 
@@ -121,7 +122,7 @@ function trainingCard(reviewer) {
         type: 'button',
         class: 'btn small',
         onclick: async () => {
-          const user = input({ type: 'number', min: 1, step: 1, inputmode: 'numeric' });
+          const user = staffSelect({ blank: '— 选择 choose —' });
           const course = input({ maxlength: 200 });
           const taken = input({ type: 'date' });
           const result = select(RESULTS, { value: 'passed' });
@@ -129,7 +130,7 @@ function trainingCard(reviewer) {
           const saved = await dialog({
             title: ['培训记录', 'Training record'],
             fields: [
-              field({ name: 'user_id', label: ['员工编号', 'Staff id'], control: user, required: true }),
+              field({ name: 'user_id', label: ['员工', 'Staff member'], control: user, required: true }),
               field({ name: 'course', label: ['课程', 'Course'], control: course, required: true }),
               field({ name: 'taken_on', label: ['日期', 'Date'], control: taken, required: true }),
               field({ name: 'result', label: ['结果', 'Result'], control: result }),
