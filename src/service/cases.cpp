@@ -1,6 +1,5 @@
 // Cases across channels, their replay and the touchpoint report (D32). See quality.h.
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -27,15 +26,6 @@ std::string shorten(const std::string& s, std::size_t n) {
     ++count;
   }
   return s;
-}
-
-Result<std::int64_t> after_id(const std::optional<std::string>& cursor) {
-  if (!cursor) return std::int64_t{0};
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), v);
-  if (ec != std::errc() || p != cursor->data() + cursor->size() || v <= 0)
-    return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-  return v;
 }
 
 constexpr const char* kCaseCols =
@@ -275,10 +265,7 @@ Result<json> Quality::list_cases(const Actor& by, const CaseQuery& q) {
   json items = json::array();
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
     items.push_back(case_json(rows[i]));
-  json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit))
-    out["next_cursor"] = std::to_string(rows[static_cast<std::size_t>(limit) - 1].i64(0));
-  return out;
+  return id_page(std::move(items), rows, limit);
 }
 
 Result<json> Quality::get_case(const Actor& by, std::int64_t id) {

@@ -1,5 +1,6 @@
 // The desk's settings (calendar, SLA policies), teams and standard answers (话术).
 #include <algorithm>
+#include <charconv>
 
 #include "service/internal.h"
 #include "service/tickets.h"
@@ -15,6 +16,22 @@ namespace detail {
 Status staff_may(const Actor& by, auth::Permission p) {
   if (by.role == Role::patron) return forbidden("staff only");
   return auth::require(by, p);
+}
+
+Result<std::int64_t> after_id(const std::optional<std::string>& cursor) {
+  if (!cursor) return std::int64_t{0};
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), v);
+  if (ec != std::errc() || p != cursor->data() + cursor->size() || v <= 0)
+    return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
+  return v;
+}
+
+json id_page(json items, const store::Rows& rows, int limit) {
+  json out = {{"items", std::move(items)}, {"next_cursor", nullptr}};
+  if (rows.size() > static_cast<std::size_t>(limit))
+    out["next_cursor"] = std::to_string(rows[static_cast<std::size_t>(limit) - 1].i64(0));
+  return out;
 }
 
 Status check_user(store::Tx& tx, std::int64_t id, const char* field) {

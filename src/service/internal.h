@@ -28,6 +28,13 @@ inline const std::initializer_list<std::string_view> kChannels = {
 // Staff with `p`; portal accounts are refused.
 Status staff_may(const Actor& by, auth::Permission p);
 
+// Keyset paging by id, newest first. The cursor is the last id of the previous page (0 when
+// there is none); anything but a positive integer is a 400 on `cursor`.
+Result<std::int64_t> after_id(const std::optional<std::string>& cursor);
+// The list answer for rows fetched with LIMIT limit + 1 (the id in column 0): `items` (the
+// first `limit` rows, already converted) and `next_cursor` (null on the last page).
+json id_page(json items, const store::Rows& rows, int limit);
+
 using body::is_one_of;
 using body::one_of;
 using body::only_fields;

@@ -1,7 +1,6 @@
 // Problem management (D13): cause codes, the causes of tickets, problems, improvement
 // actions and cause trends. See quality.h.
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -90,23 +89,6 @@ bool valid_code(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
   });
-}
-
-Result<std::int64_t> cursor_id(const std::optional<std::string>& cursor) {
-  if (!cursor) return std::int64_t{0};
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), v);
-  if (ec != std::errc() || p != cursor->data() + cursor->size() || v <= 0)
-    return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-  return v;
-}
-
-// Paging newest first: rows fetched with LIMIT limit+1, the id in column 0.
-json page(json items, const store::Rows& rows, int limit) {
-  json out = {{"items", std::move(items)}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit))
-    out["next_cursor"] = std::to_string(rows[static_cast<std::size_t>(limit) - 1].i64(0));
-  return out;
 }
 
 constexpr const char* kProblemCols =
@@ -324,7 +306,7 @@ Result<json> Quality::set_ticket_cause(const Actor& by, std::int64_t ticket_id, 
 Result<json> Quality::cause_tickets(const Actor& by, std::int64_t cause_id, bool unlinked,
                                     const std::optional<std::string>& cursor, int limit) {
   TRY_STATUS(staff_may(by, auth::Permission::ticket_read));
-  auto after = TRY(cursor_id(cursor));
+  auto after = TRY(after_id(cursor));
   limit = std::clamp(limit, 1, 200);
   auto tx = TRY(db_.begin(store::TxMode::read));
   auto causes = TRY(load_causes(*tx));
@@ -358,7 +340,7 @@ Result<json> Quality::cause_tickets(const Actor& by, std::int64_t cause_id, bool
                      {"cause", path_name(causes, r.i64(7))},
                      {"patron_id", opt(r.opt_i64(8))}});
   }
-  return page(items, rows, limit);
+  return id_page(items, rows, limit);
 }
 
 Result<json> Quality::create_problem(const Actor& by, const json& body) {
@@ -417,7 +399,7 @@ Result<json> Quality::create_problem(const Actor& by, const json& body) {
 Result<json> Quality::list_problems(const Actor& by, const ProblemQuery& q) {
   TRY_STATUS(staff_may(by, auth::Permission::ticket_read));
   std::string today = local_today();
-  auto after = TRY(cursor_id(q.cursor));
+  auto after = TRY(after_id(q.cursor));
   int limit = std::clamp(q.limit, 1, 200);
   std::string where = "1 = 1";
   store::Params p;
@@ -460,7 +442,7 @@ Result<json> Quality::list_problems(const Actor& by, const ProblemQuery& q) {
     j["overdue_actions"] = rows[i].i64(13);
     items.push_back(j);
   }
-  return page(items, rows, limit);
+  return id_page(items, rows, limit);
 }
 
 Result<json> Quality::get_problem(const Actor& by, std::int64_t id) {
@@ -701,7 +683,7 @@ Result<json> Quality::update_action(const Actor& by, std::int64_t id, const json
 
 Result<json> Quality::list_actions(const Actor& by, const ActionQuery& q) {
   TRY_STATUS(staff_may(by, auth::Permission::ticket_read));
-  auto after = TRY(cursor_id(q.cursor));
+  auto after = TRY(after_id(q.cursor));
   int limit = std::clamp(q.limit, 1, 200);
   std::string today = local_today();
   std::string where = "1 = 1";
@@ -740,7 +722,7 @@ Result<json> Quality::list_actions(const Actor& by, const ActionQuery& q) {
   json items = json::array();
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
     items.push_back(action_json(rows[i], today));
-  return page(items, rows, limit);
+  return id_page(items, rows, limit);
 }
 
 Result<json> Quality::cause_trends(const Actor& by, const TrendQuery& q) {

@@ -26,22 +26,6 @@ bool may(const Actor& by, auth::Permission p) {
   return by.role == Role::system || (by.role != Role::patron && auth::allowed(by.role, p));
 }
 
-Result<std::int64_t> after_id(const std::optional<std::string>& cursor) {
-  if (!cursor) return std::int64_t{0};
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), v);
-  if (ec != std::errc() || p != cursor->data() + cursor->size() || v <= 0)
-    return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-  return v;
-}
-
-json paged(json items, const store::Rows& rows, int limit) {
-  json out = {{"items", std::move(items)}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit))
-    out["next_cursor"] = std::to_string(rows[static_cast<std::size_t>(limit) - 1].i64(0));
-  return out;
-}
-
 double to_double(const std::string& s, double fallback) {
   double v = fallback;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -453,7 +437,7 @@ Result<json> Quality::list_reviews(const Actor& by, const ReviewQuery& q) {
   json items = json::array();
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
     items.push_back(review_json(rows[i]));
-  return paged(items, rows, limit);
+  return id_page(items, rows, limit);
 }
 
 Result<json> Quality::get_review(const Actor& by, std::int64_t id) {
@@ -731,7 +715,7 @@ Result<json> Quality::list_coaching(const Actor& by, std::optional<std::int64_t>
                      {"created_at", r.str(9)},
                      {"acknowledged_at", opt(r.opt_str(10))}});
   }
-  return paged(items, rows, limit);
+  return id_page(items, rows, limit);
 }
 
 Result<json> Quality::acknowledge_coaching(const Actor& by, std::int64_t id) {
@@ -832,7 +816,7 @@ Result<json> Quality::list_training(const Actor& by, std::optional<std::int64_t>
                      {"recorded_by", opt(r.opt_i64(8))},
                      {"created_at", r.str(9)}});
   }
-  return paged(items, rows, limit);
+  return id_page(items, rows, limit);
 }
 
 }  // namespace dangan::service
