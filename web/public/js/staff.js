@@ -72,3 +72,10 @@ export async function staffName(id) {
     return `#${id}`;
   }
 }
+
+// A <span> naming user `id` after `prefix`: "#id" at once, the name once the directory has it.
+export function staffSpan(id, prefix = '', attrs = {}) {
+  const el = h('span', attrs, `${prefix}#${id}`);
+  staffName(id).then((n) => (el.textContent = `${prefix}${n}`));
+  return el;
+}

@@ -9,7 +9,7 @@ import { fmtTime } from '../format.js';
 import { setQuery } from '../router.js';
 import { can } from '../session.js';
 import { badge, busy, dialog, field, input, pageHeader, pager, section, select, showError, textarea, toast } from '../ui.js';
-import { staffName, staffSelect } from '../staff.js';
+import { staffSelect, staffSpan } from '../staff.js';
 
 export const ALERT_KINDS = {
   repeat_contact: ['重复来电来访', 'Repeat contact'],
@@ -39,12 +39,6 @@ function stateBadge(a) {
   return badge(`${z} ${en}`, a.status === 'resolved' ? '' : a.status === 'open' ? 'bad' : 'warn');
 }
 
-function who(id, prefix) {
-  const el = h('span', null, `${prefix}#${id}`);
-  staffName(id).then((n) => (el.textContent = `${prefix}${n}`));
-  return el;
-}
-
 function alertRow(a, write, replace) {
   const [kz, ken] = ALERT_KINDS[a.kind] || [a.kind, ''];
   const act = (path, body, done) => (e) =>
@@ -69,10 +63,10 @@ function alertRow(a, write, replace) {
       { class: 'nowrap' },
       a.patron_id ? h('a', { href: `/patrons/${a.patron_id}` }, `用户 #${a.patron_id}`) : null,
       a.ticket_id ? h('div', null, h('a', { href: `/tickets/${a.ticket_id}` }, `工单 Ticket #${a.ticket_id}`)) : null,
-      a.subject_user_id ? h('div', null, who(a.subject_user_id, '员工 Staff: ')) : null,
+      a.subject_user_id ? h('div', null, staffSpan(a.subject_user_id, '员工 Staff: ')) : null,
     ),
     h('td', null, stateBadge(a)),
-    h('td', { class: 'nowrap' }, a.assignee_id ? who(a.assignee_id, '') : h('span', { class: 'muted' }, '—')),
+    h('td', { class: 'nowrap' }, a.assignee_id ? staffSpan(a.assignee_id) : h('span', { class: 'muted' }, '—')),
     write && open
       ? h(
           'td',

@@ -12,7 +12,7 @@ import { setQuery } from '../router.js';
 import { can } from '../session.js';
 import { badge, busy, dialog, field, formError, input, pageHeader, pager, section, select, showError, textarea, toast } from '../ui.js';
 import { patronName } from './patrons.js';
-import { staffName } from '../staff.js';
+import { staffSpan } from '../staff.js';
 
 export const LOAN_STATUS = { open: ['借出中', 'Open'], overdue: ['已逾期', 'Overdue'], returned: ['已归还', 'Returned'] };
 const SORTS = {
@@ -49,7 +49,7 @@ export function loansTable({ params, actions = false, portal = false, showPatron
       { class: [l.status === 'overdue' && 'overdue'], dataset: { loan: l.id, status: l.status } },
       h('td', { class: 'wrap' }, recordCell(l, portal)),
       showPatron ? h('td', null, h('a', { href: `/patrons/${l.patron_id}` }, `#${l.patron_id}`)) : null,
-      h('td', { class: 'nowrap' }, fmtDay(l.lent_at), !portal && l.lent_by ? h('div', { class: 'sub' }, staffLine(l.lent_by)) : null),
+      h('td', { class: 'nowrap' }, fmtDay(l.lent_at), !portal && l.lent_by ? h('div', { class: 'sub' }, staffSpan(l.lent_by, '经办 by ')) : null),
       h('td', { class: 'nowrap' }, fmtDay(l.due_at)),
       h('td', { class: 'num' }, String(l.renewals)),
       h('td', null, loanStatus(l)),
@@ -84,11 +84,6 @@ export function loansTable({ params, actions = false, portal = false, showPatron
   return { el: h('div', null, h('div', { class: 'table-wrap' }, table), list.el), load: list.load, reset: list.reset, tbody };
 }
 
-function staffLine(id) {
-  const el = h('span', null, `经办 by #${id}`);
-  staffName(id).then((n) => (el.textContent = `经办 by ${n}`));
-  return el;
-}
 
 async function renew(l, button, replace) {
   await busy(button, async () => {

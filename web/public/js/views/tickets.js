@@ -10,7 +10,7 @@ import { busy, field, formError, input, pageHeader, pager, section, select, show
 import { patronName } from './patrons.js';
 import { PRIORITIES, TICKET_CHANNELS, TICKET_KINDS, TICKET_STATUS, dueCell, priorityBadge, statusBadge, ticketHref } from '../service.js';
 import { zh } from '../labels.js';
-import { staffName } from '../staff.js';
+import { staffSpan } from '../staff.js';
 
 const SORTS = {
   '-id': ['最新', 'Newest'],
@@ -25,10 +25,7 @@ const FLAGS = { true: ['是', 'Yes'], false: ['否', 'No'] };
 export function assigneeText(id) {
   if (!id) return h('span', { class: 'muted' }, '未分派 unassigned');
   if (id === session.user?.id) return bi('我', 'Me');
-  // "#id" at once, the name when the staff directory has it.
-  const el = h('span', { class: 'staff-name', dataset: { userId: id } }, `#${id}`);
-  staffName(id).then((name) => (el.textContent = name));
-  return el;
+  return staffSpan(id, '', { class: 'staff-name', dataset: { userId: id } });
 }
 
 export async function ticketsView({ query, root }) {
