@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/app.h"
+#include "app/erasure.h"
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "auth/auth_api.h"
@@ -286,6 +287,9 @@ int serve(const Config& config) {
     quality.use_recording_store(rc);
   }
   service::register_quality_routes(api, quality, config.max_attachment_bytes);
+  // What erasing a patron does beyond the patron record, module by module
+  // (patrons/erasure.h); files of their tickets and recordings go after the commit.
+  declare_erasure(patrons.erasure(), **db, {&ticket_files.blob_store(), quality.recording_store()});
   service::OnSite onsite(**db, reads, desk);
   service::register_onsite_routes(api, onsite);
   // Knowledge services (D27) name delivered records as the catalogue shows them.

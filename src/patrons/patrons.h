@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "audit/audit.h"
+#include "patrons/erasure.h"
 #include "core/actor.h"
 #include "core/clock.h"
 #include "core/result.h"
@@ -79,6 +80,9 @@ class Service {
   void on_portal_revoked(std::function<void(std::int64_t patron_id)> callback) {
     on_portal_revoked_ = std::move(callback);
   }
+  // What erase() does to each table (erasure.h): modules that keep patron data add their
+  // steps here at wiring time.
+  Erasure& erasure() { return erasure_; }
 
   // Validates `body`; fails with `invalid` naming the field, `conflict` (with
   // candidates in the message's error detail) when an active patron has the same ID
@@ -99,6 +103,8 @@ class Service {
   // Moves everything of `from` onto `into`; `from` becomes merged.
   Result<nlohmann::json> merge(const Actor& by, std::int64_t into, std::int64_t from,
                                const std::string& reason);
+  // Anonymises the patron record and runs every erasure step (erasure.h) in the same
+  // transaction; the audit entry lists, per table, what was done to how many rows.
   Result<nlohmann::json> erase(const Actor& by, std::int64_t id, const std::string& reason);
   Result<nlohmann::json> export_data(const Actor& by, std::int64_t id);
   Result<nlohmann::json> timeline(const Actor& by, std::int64_t id,
@@ -131,6 +137,7 @@ class Service {
   audit::ReadRecorder& reads_;
   const Clock& clock_;
   std::function<void(std::int64_t)> on_portal_revoked_;
+  Erasure erasure_;
 };
 
 }  // namespace dangan::patrons

@@ -317,8 +317,9 @@ Result<json> Service::erase(const Actor& by, std::int64_t id, const std::string&
   json p = TRY(load_existing(*tx, id));
   TRY_STATUS(in_scope(by, p));
   if (p["status"] == "erased") return conflict("this patron is already erased");
-  // Personal fields go; type, gender, birth year, region, education, occupation, sector,
-  // tags, consents' history and the kinds and times of events stay for statistics.
+  // Personal fields go (the pinyin name key too: it spells the name); type, gender, birth
+  // year, region, education, occupation, sector, tags, consents' history and the kinds
+  // and times of events stay for statistics.
   std::string birth_year =
       p["birth_date"].is_string() ? p["birth_date"].get<std::string>().substr(0, 4) + "-01-01" : "";
   std::string now = format_time(clock_.now());
@@ -327,25 +328,20 @@ Result<json> Service::erase(const Actor& by, std::int64_t id, const std::string&
       "id_doc_type = NULL, id_doc_number = NULL, postcode = NULL, address = NULL, "
       "household_registration = NULL, organisation_relation = NULL, preferred_contact_times = "
       "NULL, economic_status = NULL, special_needs = NULL, staff_notes = NULL, search_text = '', "
-      "consent_contact = 0, consent_marketing = 0, updated_at = ?, version = version + 1 WHERE id "
-      "= ?",
+      "name_key = NULL, consent_contact = 0, consent_marketing = 0, consent_processing = 0, "
+      "updated_at = ?, version = version + 1 WHERE id = ?",
       {"(erased " + std::to_string(id) + ")",
        birth_year.empty() ? store::null_value() : store::Value(birth_year), now, id}));
-  TRY(tx->exec("DELETE FROM patron_contacts WHERE patron_id = ?", {id}));
-  TRY(tx->exec("UPDATE events SET summary = '', detail = '{}' WHERE patron_id = ?", {id}));
-  // Page paths and IVR key paths (trace points, D33) say what the person did: they go.
-  TRY(tx->exec("DELETE FROM trace_events WHERE patron_id = ?", {id}));
-  TRY(tx->exec(
-      "UPDATE key_field_changes SET old_value = NULL, new_value = NULL WHERE patron_id = ?", {id}));
-  TRY(tx->exec("UPDATE users SET disabled = 1 WHERE patron_id = ?", {id}));
-  TRY(tx->exec(
-      "UPDATE sessions SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE patron_id = ?)",
-      {id}));
-  TRY_STATUS(
-      audit::append(*tx, by, {"patron.erase", "patron", std::to_string(id), id, reason}, clock_));
+  // Everything else of the person, module by module (erasure.h); files go after commit.
+  Erasure::Context ctx;
+  json erased = TRY(erasure_.run(*tx, id, ctx));
+  TRY_STATUS(audit::append(
+      *tx, by, {"patron.erase", "patron", std::to_string(id), id, reason, {{"erased", erased}}},
+      clock_));
   TRY(timeline::append(*tx, by, {id, "patron.erased", "personal data erased"}, clock_));
   json full = *TRY(load(*tx, id));
   TRY_STATUS(tx->commit());
+  for (auto& f : ctx.after_commit) f();
   if (on_portal_revoked_) on_portal_revoked_(id);
   return apply_view(full, view_for(by, id));
 }

@@ -181,6 +181,8 @@ class Quality {
   // Where recordings are kept (blob_store.h; the server uses "<blob dir>-recordings").
   // Without it, uploads and playing fail as unavailable.
   void use_recording_store(catalogue::BlobStoreConfig config);
+  // The store itself (null without one): erasure removes a patron's recordings' files.
+  catalogue::BlobStore* recording_store() { return recordings_.get(); }
   // Recordings of a ticket's calls or conversations: the audio as uploaded (checked to
   // be audio), and a transcript staff type or paste.
   Result<nlohmann::json> add_recording(const Actor& by, std::int64_t ticket_id,

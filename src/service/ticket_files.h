@@ -91,6 +91,8 @@ class TicketFiles {
   Result<nlohmann::json> list(const Actor& by, std::int64_t ticket_id);
   Result<FileDownload> download(const Actor& by, std::int64_t id);
   std::size_t max_bytes() const { return max_bytes_; }
+  // The blob store of ticket files: erasure removes a patron's files from it.
+  catalogue::BlobStore& blob_store() { return *blobs_; }
 
  private:
   store::Database& db_;
