@@ -369,7 +369,7 @@ export async function patronView({ params, query, state, root }) {
   const eraseDialog = () =>
     askReason({
       title: ['删除个人信息', 'Erase personal data'],
-      intro: notice('error', '此操作不可撤销：姓名、证件、联系方式、地址等个人信息将被清除，统计数据保留。This cannot be undone.'),
+      intro: notice('error', '此操作不可撤销：姓名、证件、联系方式、地址等个人信息将被清除；工单、留言、来电记录、上门服务等的文字改为“(erased)”，录音与附件删除；统计数据保留，客户档案按保管期限保留。This cannot be undone: personal fields are cleared, service desk texts become “(erased)”, recordings and files are deleted; statistics and customer files stay.'),
       submit: ['确认删除', 'Erase'],
       danger: true,
       onSubmit: async (reason) => {
