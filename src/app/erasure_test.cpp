@@ -2,13 +2,14 @@
 // patron is named by some erasure step (deleted, redacted, unlinked or kept with a
 // reason). A module that adds a table with a patron_id column and declares nothing for
 // it fails here, as it fails merge_test.cpp for the merge.
+#include "app/erasure.h"
+
 #include <doctest/doctest.h>
 
 #include <map>
 #include <set>
 #include <string>
 
-#include "app/erasure.h"
 #include "auth/testing.h"
 #include "patrons/patrons.h"
 #include "service/tickets.h"
@@ -86,10 +87,10 @@ TEST_CASE("store: erasing a patron is all or nothing, and its audit entry counts
     patrons::Service registry(tdb.db(), reads);
     declare_erasure(registry.erasure(), tdb.db());
     service::Desk desk(tdb.db(), reads);
-    std::int64_t id = must(registry.create(manager, {{"type", "person"},
-                                                     {"name", "张三"},
-                                                     {"phones", {"13812345678"}}}))
-                          .patron["id"];
+    std::int64_t id =
+        must(registry.create(manager,
+                             {{"type", "person"}, {"name", "张三"}, {"phones", {"13812345678"}}}))
+            .patron["id"];
     json t = must(desk.open(agent, {{"kind", "complaint"},
                                     {"channel", "phone"},
                                     {"subject", "张三的复印件收费"},
@@ -106,11 +107,11 @@ TEST_CASE("store: erasing a patron is all or nothing, and its audit entry counts
     {
       patrons::Service failing(tdb.db(), reads);
       declare_erasure(failing.erasure(), tdb.db());
-      failing.erasure().add({"tickets", patrons::ErasureAction::redacted, "fails on purpose",
-                             [](store::Tx&, std::int64_t, patrons::Erasure::Context&)
-                                 -> Result<std::int64_t> {
-                               return fail(ErrorCode::unavailable, "disk full");
-                             }});
+      failing.erasure().add(
+          {"tickets", patrons::ErasureAction::redacted, "fails on purpose",
+           [](store::Tx&, std::int64_t, patrons::Erasure::Context&) -> Result<std::int64_t> {
+             return fail(ErrorCode::unavailable, "disk full");
+           }});
       auto r = failing.erase(manager, id, "patron asked to be forgotten");
       REQUIRE(!r);
       CHECK(r.error().message == "disk full");

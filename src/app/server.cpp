@@ -289,7 +289,8 @@ int serve(const Config& config) {
   service::register_quality_routes(api, quality, config.max_attachment_bytes);
   // What erasing a patron does beyond the patron record, module by module
   // (patrons/erasure.h); files of their tickets and recordings go after the commit.
-  declare_erasure(patrons.erasure(), **db, {&ticket_files.blob_store(), quality.recording_store()});
+  declare_erasure(patrons.erasure(), **db,
+                  {&ticket_files.blob_store(), quality.recording_store()});
   service::OnSite onsite(**db, reads, desk);
   service::register_onsite_routes(api, onsite);
   // Knowledge services (D27) name delivered records as the catalogue shows them.

@@ -9,10 +9,14 @@ using json = nlohmann::json;
 
 std::string_view to_string(ErasureAction a) {
   switch (a) {
-    case ErasureAction::deleted: return "deleted";
-    case ErasureAction::redacted: return "redacted";
-    case ErasureAction::unlinked: return "unlinked";
-    case ErasureAction::kept: return "kept";
+    case ErasureAction::deleted:
+      return "deleted";
+    case ErasureAction::redacted:
+      return "redacted";
+    case ErasureAction::unlinked:
+      return "unlinked";
+    case ErasureAction::kept:
+      return "kept";
   }
   return "kept";
 }
@@ -60,10 +64,10 @@ Erasure::Erasure() {
   add({"users", ErasureAction::redacted,
        "portal accounts disabled, username and display name replaced, sessions revoked",
        [](store::Tx& tx, std::int64_t id, Context&) -> Result<std::int64_t> {
-         TRY(tx.exec(
-             "UPDATE sessions SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE "
-             "patron_id = ?)",
-             {id}));
+         TRY(
+             tx.exec("UPDATE sessions SET revoked = 1 WHERE user_id IN (SELECT id FROM users WHERE "
+                     "patron_id = ?)",
+                     {id}));
          return tx.exec(
              "UPDATE users SET disabled = 1, username = 'erased-' || CAST(id AS TEXT), "
              "display_name = ? WHERE patron_id = ?",
@@ -73,8 +77,9 @@ Erasure::Erasure() {
   add(delete_rows("patron_relations", "patron_id = ? OR related_id = ?",
                   "relations to other patrons, both directions"));
   add(keep_rows("patron_tags", "tags are categories (statistics), not personal text"));
-  add(keep_rows("audit_log",
-                "append-only and hash-chained: who did what stays provable, this erasure included"));
+  add(keep_rows(
+      "audit_log",
+      "append-only and hash-chained: who did what stays provable, this erasure included"));
 }
 
 void Erasure::add(Step step) { steps_.push_back(std::move(step)); }

@@ -33,9 +33,8 @@ Erasure::Step delete_with_blobs(std::string table, std::string what, store::Data
   return {table, ErasureAction::deleted, std::move(what),
           [table, &db, blobs](store::Tx& tx, std::int64_t id,
                               Erasure::Context& ctx) -> Result<std::int64_t> {
-            auto rows = TRY(tx.query("SELECT DISTINCT sha256 FROM " + table + " WHERE " +
-                                         kOfTickets,
-                                     {id}));
+            auto rows = TRY(
+                tx.query("SELECT DISTINCT sha256 FROM " + table + " WHERE " + kOfTickets, {id}));
             std::int64_t n = TRY(tx.exec("DELETE FROM " + table + " WHERE " + kOfTickets, {id}));
             if (blobs && !rows.empty()) {
               auto hashes = std::make_shared<std::vector<std::string>>();
@@ -72,11 +71,11 @@ void declare_erasure(Erasure& e, store::Database& db, ErasureFiles files) {
                              "cause, remedy and the patron's comment; accepted or not stays"));
   e.add(Erasure::delete_rows("mail_outbox", kOfTickets,
                              "e-mail to the patron, queued or sent (address, subject, body)"));
-  e.add(Erasure::redact_rows("mail_inbound", kOfTickets,
-                             "from_address = '" + std::string(patrons::kErased) + "', " +
-                                 redact("subject"),
-                             "sender and subject; the Message-ID stays so a replayed mail is "
-                             "not taken in again"));
+  e.add(Erasure::redact_rows(
+      "mail_inbound", kOfTickets,
+      "from_address = '" + std::string(patrons::kErased) + "', " + redact("subject"),
+      "sender and subject; the Message-ID stays so a replayed mail is "
+      "not taken in again"));
   e.add(delete_with_blobs("ticket_attachments", "files on the patron's tickets, and their blobs",
                           db, files.ticket_files));
   e.add(delete_with_blobs("recordings", "call recordings (encrypted blobs) and their transcripts",
@@ -87,11 +86,10 @@ void declare_erasure(Erasure& e, store::Database& db, ErasureFiles files) {
   e.add(Erasure::redact_rows("interactions", "patron_id = ?",
                              redact({"address", "subject", "body"}),
                              "address, subject and text; channel, direction and time stay"));
-  e.add(Erasure::redact_rows(
-      "prospects", "merged_into = ?",
-      "display_name = '" + std::string(patrons::kErased) +
-          "', phone = NULL, email = NULL, handle = NULL, search_text = ''",
-      "name, phone, e-mail and handle of contacts merged into the patron"));
+  e.add(Erasure::redact_rows("prospects", "merged_into = ?",
+                             "display_name = '" + std::string(patrons::kErased) +
+                                 "', phone = NULL, email = NULL, handle = NULL, search_text = ''",
+                             "name, phone, e-mail and handle of contacts merged into the patron"));
   e.add(Erasure::redact_rows("follow_up_visits", "patron_id = ?", redact("comments"),
                              "comments; reason, status, channel and satisfaction stay"));
   // A repeat-contact alert quotes the subject, and its dedupe key holds the folded one.
@@ -101,8 +99,7 @@ void declare_erasure(Erasure& e, store::Database& db, ErasureFiles files) {
       "summary and resolution; kind, status, counts and times stay"));
   e.add(Erasure::delete_rows("sensitive_patrons", "patron_id = ?", "the sensitive mark"));
   e.add(Erasure::keep_rows("patron_tiers", "a service tier is a category, not personal text"));
-  e.add(Erasure::delete_rows("patron_notices", "patron_id = ?",
-                             "what the portal told the patron"));
+  e.add(Erasure::delete_rows("patron_notices", "patron_id = ?", "what the portal told the patron"));
   // The board: the original text goes; a published post's public text was masked when
   // published (names, phones, e-mail, ID numbers) and stays with its public answer; an
   // unpublished one's goes too.
@@ -111,8 +108,8 @@ void declare_erasure(Erasure& e, store::Database& db, ErasureFiles files) {
       "poster = '" + std::string(patrons::kErased) + "', " + redact({"title", "body"}) +
           ", public_title = CASE WHEN status = 'published' THEN public_title ELSE '" +
           patrons::kErased + "' END, public_body = CASE WHEN status = 'published' THEN " +
-          "public_body ELSE '" + patrons::kErased + "' END, search_text = CASE WHEN status = " +
-          "'published' THEN search_text ELSE '' END",
+          "public_body ELSE '" + patrons::kErased +
+          "' END, search_text = CASE WHEN status = " + "'published' THEN search_text ELSE '' END",
       "original title and body, the poster's masked name; an unpublished post's public "
       "text"));
   e.add(Erasure::redact_rows(
@@ -130,13 +127,14 @@ void declare_erasure(Erasure& e, store::Database& db, ErasureFiles files) {
                              redact({"topic", "scope", "closing_comment"}),
                              "topic, scope and closing comment; status, rhythm and "
                              "satisfaction stay"));
-  e.add(Erasure::redact_rows("knowledge_milestones",
-                             "service_id IN (SELECT id FROM knowledge_services WHERE patron_id = ?)",
-                             redact("title"), "milestone titles"));
-  e.add(Erasure::redact_rows("knowledge_deliveries",
-                             "service_id IN (SELECT id FROM knowledge_services WHERE patron_id = ?)",
-                             redact("summary"),
-                             "delivery summaries (the records delivered stay: catalogue data)"));
+  e.add(
+      Erasure::redact_rows("knowledge_milestones",
+                           "service_id IN (SELECT id FROM knowledge_services WHERE patron_id = ?)",
+                           redact("title"), "milestone titles"));
+  e.add(Erasure::redact_rows(
+      "knowledge_deliveries",
+      "service_id IN (SELECT id FROM knowledge_services WHERE patron_id = ?)", redact("summary"),
+      "delivery summaries (the records delivered stay: catalogue data)"));
   // Page paths and IVR key paths (trace points, D33) say what the person did.
   e.add(Erasure::delete_rows("trace_events", "patron_id = ?", "trace events"));
 }
