@@ -26,6 +26,16 @@ std::string redact(std::initializer_list<const char*> cols) {
 
 const std::string kOfTickets = "ticket_id IN (SELECT id FROM tickets WHERE patron_id = ?)";
 
+// Removes the file of `sha256` unless a row of `table` uses it (again), under lock_blob.
+Status remove_unused(store::Database& db, catalogue::BlobStore& blobs, const std::string& table,
+                     const std::string& sha256) {
+  auto tx = TRY(db.begin(store::TxMode::write));
+  TRY_STATUS(lock_blob(*tx, sha256));
+  if (TRY(tx->maybe_one("SELECT 1 FROM " + table + " WHERE sha256 = ?", {sha256}))) return {};
+  blobs.remove(sha256);
+  return tx->commit();
+}
+
 // Deletes the rows of `table` on the patron's tickets and, after commit, the blob files
 // no row of `table` uses any more (content is shared by hash).
 Erasure::Step delete_with_blobs(std::string table, std::string what, store::Database& db,
@@ -40,16 +50,10 @@ Erasure::Step delete_with_blobs(std::string table, std::string what, store::Data
               auto hashes = std::make_shared<std::vector<std::string>>();
               for (auto& r : rows) hashes->push_back(r.str(0));
               ctx.after_commit.push_back([table, &db, blobs, hashes] {
-                for (const auto& h : *hashes) {
-                  auto tx = db.begin(store::TxMode::read);
-                  if (!tx) {
-                    spdlog::warn("event=erasure_blob_check_failed table={} message=\"{}\"", table,
-                                 tx.error().message);
-                    return;
-                  }
-                  auto used = (*tx)->maybe_one("SELECT 1 FROM " + table + " WHERE sha256 = ?", {h});
-                  if (used && !*used) blobs->remove(h);
-                }
+                for (const auto& h : *hashes)
+                  if (auto s = remove_unused(db, *blobs, table, h); !s)
+                    spdlog::warn("event=erasure_blob_remove_failed table={} message=\"{}\"", table,
+                                 s.error().message);
               });
             }
             return n;
@@ -57,6 +61,16 @@ Erasure::Step delete_with_blobs(std::string table, std::string what, store::Data
 }
 
 }  // namespace
+
+Status lock_blob(store::Tx& tx, std::string_view sha256) {
+  if (tx.backend() != store::Backend::postgres) return {};
+  constexpr std::int64_t kSpace = 0x73626c62;  // "sblb"
+  auto first32 =
+      static_cast<std::uint32_t>(std::stoul(std::string(sha256.substr(0, 8)), nullptr, 16));
+  TRY(tx.query("SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), CAST(? AS INTEGER))",
+               {kSpace, static_cast<std::int64_t>(static_cast<std::int32_t>(first32))}));
+  return {};
+}
 
 void declare_erasure(Erasure& e, store::Database& db, ErasureFiles files) {
   // Tickets and what hangs on them.

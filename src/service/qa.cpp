@@ -10,6 +10,7 @@
 
 #include "catalogue/content.h"
 #include "patrons/timeline.h"
+#include "service/erasure.h"
 #include "service/internal.h"
 #include "text/text.h"
 #include "service/periods.h"
@@ -133,7 +134,9 @@ Result<json> Quality::add_recording(const Actor& by, std::int64_t ticket_id,
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto t = TRY(load(*tx, ticket_id));
   TRY_STATUS(may_see(by, t));
-  // The file is in place before its row commits (a crash leaves at most an unused file).
+  // The file is in place before its row commits (a crash leaves at most an unused file),
+  // and no erasure removes it meanwhile (erasure.h).
+  TRY_STATUS(lock_blob(*tx, sha));
   TRY_STATUS(recordings_->publish(staged));
   std::string now = format_time(clock_.now());
   auto row = TRY(tx->one(

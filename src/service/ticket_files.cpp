@@ -5,6 +5,7 @@
 #include "catalogue/attachments.h"
 #include "catalogue/content.h"
 #include "catalogue/watermark.h"
+#include "service/erasure.h"
 #include "service/internal.h"
 #include "text/text.h"
 
@@ -145,6 +146,8 @@ Result<json> TicketFiles::add(store::Tx& tx, std::int64_t ticket_id,
   if (sha != scanned.sha256())
     return fail(ErrorCode::internal, "the file changed after it was scanned");
   if (scanned.infected()) return std::unexpected(scanned.refusal());
+  // An erasure may be removing this content's file (erasure.h).
+  TRY_STATUS(lock_blob(tx, sha));
   if (!blobs_->exists(sha)) {
     auto staged = TRY(blobs_->stage(sha, content, true));
     TRY_STATUS(blobs_->publish(staged));
