@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "core/crypto.h"
+#include "core/cursor.h"
 
 namespace dangan::audit {
 namespace {
@@ -261,7 +262,7 @@ Result<Page> list(store::Tx& tx, const Query& q) {
                           {"hash", r.str(12)}});
   }
   if (static_cast<int>(rows.size()) > q.limit)
-    page.next_cursor = std::to_string(rows[q.limit - 1].i64(0));
+    page.next_cursor = cursor::encode_id(rows[q.limit - 1].i64(0));
   return page;
 }
 

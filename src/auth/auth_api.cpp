@@ -301,9 +301,9 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
       if (!t) return reply(Error{ErrorCode::invalid, "must be an ISO 8601 date or time", name}, r);
       *out = format_time(*t);
     }
-    auto cursor = http::int_param(r, "cursor");
-    if (!cursor) return reply(cursor.error(), r);
-    q.before_seq = *cursor;
+    auto before = http::id_cursor_param(r);
+    if (!before) return reply(before.error(), r);
+    q.before_seq = *before;
     auto limit = http::limit_param(r, 50, 500);
     if (!limit) return reply(limit.error(), r);
     q.limit = *limit;

@@ -14,7 +14,9 @@
 #include "catalogue/attachments.h"
 #include "catalogue/internal.h"
 #include "core/crypto.h"
+#include "core/cursor.h"
 #include "patrons/timeline.h"
+#include "store/keyset.h"
 
 namespace dangan::catalogue {
 
@@ -46,14 +48,6 @@ constexpr const char* kAppraisalSelect =
     "a.proposed_by, r.reference_code, r.title, a.proposed_by_name, a.decided_by_name "
     "FROM appraisals a JOIN records r ON r.id = a.record_id";
 
-Result<std::pair<std::int64_t, std::int64_t>> page_cursor(const std::optional<std::string>& c) {
-  if (!c) return std::pair<std::int64_t, std::int64_t>{0, 0};
-  auto j = json::parse(*c, nullptr, false);
-  if (!j.is_array() || j.size() != 1 || !j[0].is_number_integer())
-    return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-  return std::pair<std::int64_t, std::int64_t>{j[0].get<std::int64_t>(), 1};
-}
-
 }  // namespace
 
 Result<json> Service::appraisal_due(const Actor& by, std::optional<std::string> as_of,
@@ -69,15 +63,8 @@ Result<json> Service::appraisal_due(const Actor& by, std::optional<std::string> 
       "r.retention_until <= ? AND NOT EXISTS (SELECT 1 FROM appraisals a WHERE a.record_id = r.id "
       "AND a.status = 'proposed')";
   store::Params params{day};
-  if (cursor) {
-    auto c = json::parse(*cursor, nullptr, false);
-    if (!c.is_array() || c.size() != 2 || !c[0].is_string() || !c[1].is_number_integer())
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-    where += " AND (r.retention_until > ? OR (r.retention_until = ? AND r.id > ?))";
-    params.push_back(c[0].get<std::string>());
-    params.push_back(c[0].get<std::string>());
-    params.push_back(c[1].get<std::int64_t>());
-  }
+  if (auto after = TRY(cursor::parse_time_key(cursor)))
+    where += store::after_key("r.retention_until", "r.id", *after, false, params);
   params.push_back(static_cast<std::int64_t>(limit + 1));
   auto rows = TRY(tx->query(
       "SELECT r.id, r.reference_code, r.title, r.year, r.retention_code, r.retention_until, "
@@ -102,7 +89,7 @@ Result<json> Service::appraisal_due(const Actor& by, std::optional<std::string> 
   }
   json out = {{"items", items}, {"next_cursor", nullptr}, {"as_of", day}};
   if (rows.size() > n && n > 0)
-    out["next_cursor"] = json::array({rows[n - 1].str(5), rows[n - 1].i64(0)}).dump();
+    out["next_cursor"] = cursor::encode_key(rows[n - 1].str(5), rows[n - 1].i64(0));
   return out;
 }
 
@@ -173,11 +160,11 @@ Result<json> Service::list_appraisals(const Actor& by, std::optional<std::string
     return forbidden("your role (" + std::string(to_string(by.role)) + ") may not do this");
   if (status && *status != "proposed" && *status != "approved" && *status != "rejected")
     return invalid("status", "must be proposed, approved or rejected");
-  auto [after, has] = TRY(page_cursor(cursor));
+  auto after = TRY(cursor::parse_id(cursor));
   std::string sql = std::string(kAppraisalSelect) + " WHERE 1 = 1";
   store::Params params;
   if (status) sql += " AND a.status = ?", params.push_back(*status);
-  if (has) sql += " AND a.id < ?", params.push_back(after);
+  if (after) sql += " AND a.id < ?", params.push_back(*after);
   sql += " ORDER BY a.id DESC LIMIT ?";
   params.push_back(static_cast<std::int64_t>(limit + 1));
   auto tx = TRY(db_.begin(store::TxMode::read));
@@ -186,7 +173,7 @@ Result<json> Service::list_appraisals(const Actor& by, std::optional<std::string
   std::size_t n = std::min<std::size_t>(rows.size(), static_cast<std::size_t>(limit));
   for (std::size_t i = 0; i < n; ++i) items.push_back(appraisal_json(rows[i]));
   json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > n && n > 0) out["next_cursor"] = json::array({rows[n - 1].i64(0)}).dump();
+  if (rows.size() > n && n > 0) out["next_cursor"] = cursor::encode_id(rows[n - 1].i64(0));
   return out;
 }
 
@@ -299,13 +286,13 @@ Result<json> Service::disposal_register(const Actor& by, std::optional<std::stri
       !auth::allowed(by.role, auth::Permission::appraisal_propose) &&
       !auth::allowed(by.role, auth::Permission::appraisal_decide))
     return forbidden("your role (" + std::string(to_string(by.role)) + ") may not do this");
-  auto [after, has] = TRY(page_cursor(cursor));
+  auto after = TRY(cursor::parse_id(cursor));
   std::string sql =
       "SELECT d.id, d.record_id, d.appraisal_id, d.reference_code, d.title, d.fonds_code, "
       "d.category_code, d.retention_code, d.year, d.reason, d.proposed_by_name, d.proposed_at, "
       "d.approved_by_name, d.approved_at, d.disposed_at, d.content_hashes FROM disposal_register d";
   store::Params params;
-  if (has) sql += " WHERE d.id < ?", params.push_back(after);
+  if (after) sql += " WHERE d.id < ?", params.push_back(*after);
   sql += " ORDER BY d.id DESC LIMIT ?";
   params.push_back(static_cast<std::int64_t>(limit + 1));
   auto tx = TRY(db_.begin(store::TxMode::read));
@@ -333,7 +320,7 @@ Result<json> Service::disposal_register(const Actor& by, std::optional<std::stri
                      {"content_hashes", hashes.is_array() ? hashes : json::array()}});
   }
   json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > n && n > 0) out["next_cursor"] = json::array({rows[n - 1].i64(0)}).dump();
+  if (rows.size() > n && n > 0) out["next_cursor"] = cursor::encode_id(rows[n - 1].i64(0));
   return out;
 }
 

@@ -49,7 +49,7 @@ Result<json> list_records(Service& s, const Request& r, const Actor& a) {
   q.carrier = http::text_param(r, "carrier");
   q.reference_code_prefix = http::text_param(r, "reference_code");
   q.sort = http::text_param(r, "sort").value_or("id");
-  q.cursor = http::text_param(r, "cursor");
+  q.cursor = TRY(http::cursor_param(r));
   q.limit = TRY(http::limit_param(r));
   return s.list_records(a, q);
 }
@@ -210,12 +210,12 @@ void register_routes(http::Api& api, Service& s) {
   // Appraisal and disposal.
   api.secured_json("GET", "/api/v1/appraisal/due", [&s](Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"as_of", "cursor", "limit"}));
-    return s.appraisal_due(a, http::text_param(r, "as_of"), http::text_param(r, "cursor"),
+    return s.appraisal_due(a, http::text_param(r, "as_of"), TRY(http::cursor_param(r)),
                            TRY(http::limit_param(r)));
   });
   api.secured_json("GET", "/api/v1/appraisals", [&s](Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"status", "cursor", "limit"}));
-    return s.list_appraisals(a, http::text_param(r, "status"), http::text_param(r, "cursor"),
+    return s.list_appraisals(a, http::text_param(r, "status"), TRY(http::cursor_param(r)),
                              TRY(http::limit_param(r)));
   });
   api.secured_json(
@@ -246,7 +246,7 @@ void register_routes(http::Api& api, Service& s) {
   });
   api.secured_json("GET", "/api/v1/disposal-register", [&s](Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"cursor", "limit"}));
-    return s.disposal_register(a, http::text_param(r, "cursor"), TRY(http::limit_param(r)));
+    return s.disposal_register(a, TRY(http::cursor_param(r)), TRY(http::limit_param(r)));
   });
 }
 

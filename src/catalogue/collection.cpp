@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "catalogue/internal.h"
+#include "core/cursor.h"
 #include "text/text.h"
 
 namespace dangan::catalogue {
@@ -334,13 +335,7 @@ Result<json> Collection::list_accessions(const Actor& by, std::optional<std::int
   std::string sql = std::string(kAccessionSelect) + " WHERE 1 = 1";
   store::Params params;
   if (plan_id) sql += " AND a.plan_id = ?", params.push_back(*plan_id);
-  if (cursor) {
-    char* end = nullptr;
-    long long after = std::strtoll(cursor->c_str(), &end, 10);
-    if (cursor->empty() || *end != '\0' || after <= 0)
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-    sql += " AND a.id < ?", params.push_back(static_cast<std::int64_t>(after));
-  }
+  if (auto after = TRY(cursor::parse_id(cursor))) sql += " AND a.id < ?", params.push_back(*after);
   sql += " ORDER BY a.id DESC LIMIT ?";
   params.push_back(static_cast<std::int64_t>(limit + 1));
   auto tx = TRY(db_.begin(store::TxMode::read));
@@ -349,7 +344,7 @@ Result<json> Collection::list_accessions(const Actor& by, std::optional<std::int
   std::size_t n = std::min<std::size_t>(rows.size(), static_cast<std::size_t>(limit));
   for (std::size_t i = 0; i < n; ++i) items.push_back(accession_json(rows[i]));
   json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > n && n > 0) out["next_cursor"] = std::to_string(rows[n - 1].i64(0));
+  if (rows.size() > n && n > 0) out["next_cursor"] = cursor::encode_id(rows[n - 1].i64(0));
   return out;
 }
 

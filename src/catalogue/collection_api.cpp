@@ -46,7 +46,7 @@ void register_collection_routes(http::Api& api, Collection& c) {
       201);
   api.secured_json("GET", "/api/v1/accessions", [&c](Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"plan_id", "cursor", "limit"}));
-    return c.list_accessions(a, TRY(http::int_param(r, "plan_id")), http::text_param(r, "cursor"),
+    return c.list_accessions(a, TRY(http::int_param(r, "plan_id")), TRY(http::cursor_param(r)),
                              TRY(http::limit_param(r)));
   });
   api.secured_json(

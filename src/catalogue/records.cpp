@@ -2,10 +2,13 @@
 // closing, legal holds, relations, use counts, and the search documents.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <set>
 
 #include "catalogue/internal.h"
+#include "core/cursor.h"
 #include "patrons/timeline.h"
+#include "store/keyset.h"
 #include "text/text.h"
 
 namespace dangan::catalogue {
@@ -810,23 +813,24 @@ Result<json> Service::list_records(const Actor& by, const RecordQuery& q) {
     where += " AND c.path LIKE ? ESCAPE '\\'";
     params.push_back(like_escape(c->str(0)) + "%");
   }
-  if (q.cursor) {
-    auto c = json::parse(*q.cursor, nullptr, false);
-    if (!c.is_array() || c.size() != 2 || !c[1].is_number_integer())
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-    std::string op = desc ? "<" : ">";
-    if (col == "r.id") {
-      where += " AND r.id " + op + " ?";
-      params.push_back(c[1].get<std::int64_t>());
+  // The cursor is the last id when sorting by id, else [key, id] of the last row (a year as
+  // its decimal text; NULL years sort as 0 so the order is total).
+  if (col == "r.id") {
+    if (auto after = TRY(cursor::parse_id(q.cursor)))
+      where += store::after_id("r.id", *after, desc, params);
+  } else if (auto after = TRY(col == "r.updated_at" ? cursor::parse_time_key(q.cursor)
+                                                    : cursor::parse_key(q.cursor))) {
+    if (col == "r.year") {
+      std::int64_t year = 0;
+      const auto& v = after->value;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), year);
+      if (v.empty() || ec != std::errc() || end != v.data() + v.size())
+        return std::unexpected(cursor::malformed());
+      where += " AND (COALESCE(r.year, 0) " + std::string(desc ? "<" : ">") +
+               " ? OR (COALESCE(r.year, 0) = ? AND r.id " + (desc ? "<" : ">") + " ?))";
+      params.insert(params.end(), {year, year, after->id});
     } else {
-      // NULL years sort first ascending: compare with COALESCE so the cursor is total.
-      std::string key = col == "r.year" ? "COALESCE(r.year, 0)" : col;
-      where += " AND (" + key + " " + op + " ? OR (" + key + " = ? AND r.id " + op + " ?))";
-      store::Value v = c[0].is_number_integer() ? store::Value(c[0].get<std::int64_t>())
-                                                : store::Value(c[0].is_string() ? c[0].get<std::string>() : "");
-      params.push_back(v);
-      params.push_back(v);
-      params.push_back(c[1].get<std::int64_t>());
+      where += store::after_key(col, "r.id", *after, desc, params);
     }
   }
   std::string order = col == "r.id" ? "r.id" : (col == "r.year" ? "COALESCE(r.year, 0)" : col) +
@@ -855,12 +859,12 @@ Result<json> Service::list_records(const Actor& by, const RecordQuery& q) {
   json out = {{"items", items}, {"next_cursor", nullptr}};
   if (rows.size() > n && n > 0) {
     auto& last = rows[n - 1];
-    json key = col == "r.id"             ? json(last.i64(0))
-               : col == "r.year"         ? json(last.opt_i64(6).value_or(0))
-               : col == "r.title"        ? json(last.str(2))
-               : col == "r.updated_at"   ? json(last.str(35))
-                                         : json(last.str(1));
-    out["next_cursor"] = json::array({key, last.i64(0)}).dump();
+    std::string key = col == "r.year"         ? std::to_string(last.opt_i64(6).value_or(0))
+                      : col == "r.title"      ? last.str(2)
+                      : col == "r.updated_at" ? last.str(35)
+                                              : last.str(1);
+    out["next_cursor"] =
+        col == "r.id" ? cursor::encode_id(last.i64(0)) : cursor::encode_key(key, last.i64(0));
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/crypto.h"
+#include "core/cursor.h"
 #include "text/text.h"
 
 namespace dangan::http {
@@ -139,6 +140,16 @@ std::optional<std::string> text_param(const Request& r, const std::string& name)
   auto v = r.param(name);
   if (v && v->empty()) return std::nullopt;
   return v;
+}
+
+Result<std::optional<std::string>> cursor_param(const Request& r) {
+  auto v = r.param("cursor");
+  if (v && v->empty()) return std::unexpected(cursor::malformed());
+  return v;
+}
+
+Result<std::optional<std::int64_t>> id_cursor_param(const Request& r) {
+  return cursor::parse_id(TRY(cursor_param(r)));
 }
 
 Result<json> optional_json_body(const Request& r) {

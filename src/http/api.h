@@ -64,6 +64,12 @@ Result<std::int64_t> last_event_id(const Request& r);
 Status only_params(const Request& r, std::initializer_list<std::string_view> allowed);
 // A query parameter, absent when missing or empty.
 std::optional<std::string> text_param(const Request& r, const std::string& name);
+// The `cursor` parameter as the client sent it, absent when missing; present but empty is
+// refused (a client that lost its next_cursor must not silently get page 1 again). Its
+// content is checked by the list (core/cursor.h).
+Result<std::optional<std::string>> cursor_param(const Request& r);
+// The `cursor` of a list ordered by id alone (core/cursor.h: an id cursor).
+Result<std::optional<std::int64_t>> id_cursor_param(const Request& r);
 // The body as a JSON object, or {} when the request has none.
 Result<nlohmann::json> optional_json_body(const Request& r);
 // Rejects members of `body` other than `allowed` (field: the unknown member).

@@ -366,7 +366,10 @@ TEST_CASE("Server: routing, params, 404/405 and decoding over the wire") {
         nlohmann::json::parse(
             R"({"error":{"code":"invalid","message":"malformed path","field":"path"}})"));
   CHECK(fetch(s.port(), get("/echo%00"))->status == 400);
-  CHECK(fetch(s.port(), get("/echo?x=%G1"))->json()["error"]["field"] == "query");
+  // A bad value names its parameter; a bad name, the query.
+  CHECK(fetch(s.port(), get("/echo?x=%G1"))->json()["error"]["field"] == "x");
+  CHECK(fetch(s.port(), get("/echo?cursor=%00"))->json()["error"]["field"] == "cursor");
+  CHECK(fetch(s.port(), get("/echo?%G1=x"))->json()["error"]["field"] == "query");
 
   r = fetch(s.port(), get("/echo?q=a+b&x=%E6%A1%A3&q=c&empty&=skip",
                           "X-Test: yes\r\nCookie: a=1\r\nCookie: b=2\r\n"));

@@ -317,7 +317,9 @@ class Session : public std::enable_shared_from_this<Session> {
         auto key = url_decode(pair.substr(0, eq), true);
         auto value = url_decode(
             eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
-        if (!key || !value) return error_json(400, "invalid", "malformed query", "query");
+        // A bad value names its parameter (cursor=%00 is a 400 on `cursor`).
+        if (!key) return error_json(400, "invalid", "malformed query", "query");
+        if (!value) return error_json(400, "invalid", "malformed query parameter", *key);
         if (!key->empty()) r.query.insert_or_assign(std::move(*key), std::move(*value));
       }
     }

@@ -7,7 +7,9 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "core/body.h"
+#include "core/cursor.h"
 #include "patrons/timeline.h"
+#include "store/keyset.h"
 
 namespace dangan::loans {
 
@@ -334,20 +336,13 @@ Result<json> Desk::list(const Actor& by, const LoanQuery& q) {
   std::string key = desc ? q.sort.substr(1) : q.sort;
   if (!body::is_one_of(key, {"id", "due_at", "lent_at"}))
     return invalid("sort", "sort by id, due_at or lent_at (prefix - for descending)");
-  std::string cmp = desc ? "<" : ">", dir = desc ? " DESC" : "";
-  if (q.cursor) {
-    auto c = json::parse(*q.cursor, nullptr, false);
-    if (!c.is_array() || c.size() != 2 || !c[1].is_number_integer() ||
-        (key != "id" && !c[0].is_string()))
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-    if (key == "id") {
-      where += " AND l.id " + cmp + " ?";
-    } else {
-      where += " AND (l." + key + " " + cmp + " ? OR (l." + key + " = ? AND l.id " + cmp + " ?))";
-      p.emplace_back(c[0].get<std::string>());
-      p.emplace_back(c[0].get<std::string>());
-    }
-    p.emplace_back(c[1].get<std::int64_t>());
+  std::string dir = desc ? " DESC" : "";
+  // The cursor is the last id when sorting by id, else [time, id] of the last row.
+  if (key == "id") {
+    if (auto after = TRY(cursor::parse_id(q.cursor)))
+      where += store::after_id("l.id", *after, desc, p);
+  } else if (auto after = TRY(cursor::parse_time_key(q.cursor))) {
+    where += store::after_key("l." + key, "l.id", *after, desc, p);
   }
   int limit = std::clamp(q.limit, 1, 200);
   p.emplace_back(static_cast<std::int64_t>(limit + 1));
@@ -364,10 +359,10 @@ Result<json> Desk::list(const Actor& by, const LoanQuery& q) {
     items.push_back(view(by, *last, now));
   }
   json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit) && last) {
-    json k = key == "id" ? json(last->id) : json(key == "due_at" ? last->due_at : last->lent_at);
-    out["next_cursor"] = json::array({k, last->id}).dump();
-  }
+  if (rows.size() > static_cast<std::size_t>(limit) && last)
+    out["next_cursor"] =
+        key == "id" ? cursor::encode_id(last->id)
+                    : cursor::encode_key(key == "due_at" ? last->due_at : last->lent_at, last->id);
   return out;
 }
 

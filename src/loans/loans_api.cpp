@@ -14,7 +14,7 @@ void register_routes(http::Api& api, Desk& d) {
     q.patron_id = TRY(http::int_param(r, "patron_id"));
     q.record_id = TRY(http::int_param(r, "record_id"));
     q.sort = http::text_param(r, "sort").value_or("-id");
-    q.cursor = http::text_param(r, "cursor");
+    q.cursor = TRY(http::cursor_param(r));
     q.limit = TRY(http::limit_param(r));
     return d.list(a, q);
   });

@@ -1,6 +1,7 @@
 // Key-field corrections (D11), contact validity (D12), relations (D49) and the
 // data-quality report (D12).
 #include "auth/auth.h"
+#include "core/cursor.h"
 #include "patrons/fields.h"
 #include "patrons/patrons.h"
 #include "patrons/timeline.h"
@@ -357,7 +358,7 @@ Result<json> Service::contacts_due(const Actor& by, int days, std::optional<std:
   }
   json out = {{"items", items}, {"next_cursor", nullptr}};
   if (static_cast<int>(rows.size()) > limit)
-    out["next_cursor"] = std::to_string(rows[limit - 1].i64(0));
+    out["next_cursor"] = cursor::encode_id(rows[limit - 1].i64(0));
   return out;
 }
 

@@ -57,7 +57,7 @@ Result<json> list(Service& s, const Request& r, const Actor& a) {
   q.tag = http::text_param(r, "tag");
   q.status = http::text_param(r, "status");
   q.sort = http::text_param(r, "sort").value_or("id");
-  q.cursor = http::text_param(r, "cursor");
+  q.cursor = TRY(http::cursor_param(r));
   q.limit = TRY(http::limit_param(r));
   q.organisation_id = TRY(http::int_param(r, "organisation_id"));
   q.unit_id = TRY(http::int_param(r, "unit_id"));
@@ -86,7 +86,7 @@ Result<json> timeline(Service& s, const Request& r, const Actor& a) {
   auto id = TRY(http::id_path(r));
   int limit = TRY(http::limit_param(r));
   auto kinds = split_list(r.param("kind").value_or(""));
-  return s.timeline(a, id, kinds, http::text_param(r, "cursor"), limit);
+  return s.timeline(a, id, kinds, TRY(http::cursor_param(r)), limit);
 }
 
 Result<json> reveal(Service& s, const Request& r, const Actor& a) {
@@ -149,7 +149,7 @@ Result<json> contacts_due(Service& s, const Request& r, const Actor& a) {
   TRY_STATUS(http::only_params(r, {"days", "cursor", "limit"}));
   auto days = TRY(http::int_param(r, "days")).value_or(365);
   if (days < 1 || days > 3650) return invalid("days", "must be 1 to 3650");
-  return s.contacts_due(a, static_cast<int>(days), TRY(http::int_param(r, "cursor")),
+  return s.contacts_due(a, static_cast<int>(days), TRY(http::id_cursor_param(r)),
                         TRY(http::limit_param(r)));
 }
 

@@ -4,10 +4,12 @@
 #include <set>
 
 #include "auth/auth.h"
+#include "core/cursor.h"
 #include "patrons/fields.h"
 #include "patrons/patrons.h"
 #include "patrons/timeline.h"
 #include "patrons/validation.h"
+#include "store/keyset.h"
 #include "text/text.h"
 
 namespace dangan::patrons {
@@ -31,10 +33,6 @@ const std::map<std::string, std::string>& sort_columns() {
   static const std::map<std::string, std::string> m = {
       {"id", "id"}, {"name", "name"}, {"created_at", "created_at"}, {"updated_at", "updated_at"}};
   return m;
-}
-
-std::string encode_cursor(const std::string& value, std::int64_t id) {
-  return json::array({value, id}).dump();
 }
 
 }  // namespace
@@ -97,20 +95,13 @@ Result<json> Service::list(const Actor& by, const ListQuery& q) {
     }
     sql += ")";
   }
-  if (q.cursor) {
-    auto c = json::parse(*q.cursor, nullptr, false);
-    if (!c.is_array() || c.size() != 2 || !c[0].is_string() || !c[1].is_number_integer())
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-    std::string op = desc ? "<" : ">";
-    if (col == "id") {
-      sql += " AND p.id " + op + " ?";
-      params.push_back(c[1].get<std::int64_t>());
-    } else {
-      sql += " AND (p." + col + " " + op + " ? OR (p." + col + " = ? AND p.id " + op + " ?))";
-      params.push_back(c[0].get<std::string>());
-      params.push_back(c[0].get<std::string>());
-      params.push_back(c[1].get<std::int64_t>());
-    }
+  // The cursor is the last id when sorting by id, else [name or time, id] of the last row.
+  if (col == "id") {
+    if (auto after = TRY(cursor::parse_id(q.cursor)))
+      sql += store::after_id("p.id", *after, desc, params);
+  } else if (auto after = TRY(col == "name" ? cursor::parse_key(q.cursor)
+                                            : cursor::parse_time_key(q.cursor))) {
+    sql += store::after_key("p." + col, "p.id", *after, desc, params);
   }
   std::string dir = desc ? " DESC" : "";
   sql += col == "id" ? " ORDER BY p.id" + dir : " ORDER BY p." + col + dir + ", p.id" + dir;
@@ -150,7 +141,9 @@ Result<json> Service::list(const Actor& by, const ListQuery& q) {
     last_value = col == "id" ? "" : full[col].is_string() ? full[col].get<std::string>() : "";
   }
   json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > n) out["next_cursor"] = encode_cursor(last_value, last_id);
+  if (rows.size() > n)
+    out["next_cursor"] =
+        col == "id" ? cursor::encode_id(last_id) : cursor::encode_key(last_value, last_id);
   return out;
 }
 

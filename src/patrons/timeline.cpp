@@ -1,5 +1,8 @@
 #include "patrons/timeline.h"
 
+#include "core/cursor.h"
+#include "store/keyset.h"
+
 namespace dangan::timeline {
 
 Result<std::int64_t> append(store::Tx& tx, const Actor& by, const Event& e, const Clock& clock) {
@@ -32,17 +35,9 @@ Result<Page> list(store::Tx& tx, const Query& q) {
     }
     sql += ")";
   }
-  if (q.cursor) {
-    // Cursor "AT|ID": the last event shown; newest first means strictly older next.
-    auto bar = q.cursor->find('|');
-    if (bar == std::string::npos) return invalid("cursor", "malformed cursor");
-    std::string at = q.cursor->substr(0, bar);
-    char* end = nullptr;
-    long long id = std::strtoll(q.cursor->c_str() + bar + 1, &end, 10);
-    if (!end || *end != '\0' || !parse_time(at)) return invalid("cursor", "malformed cursor");
-    sql += " AND (e.at < ? OR (e.at = ? AND e.id < ?))";
-    p.insert(p.end(), {at, at, static_cast<std::int64_t>(id)});
-  }
+  // The cursor is [at, id] of the last event shown; newest first means strictly older next.
+  if (auto after = TRY(cursor::parse_time_key(q.cursor)))
+    sql += store::after_key("e.at", "e.id", *after, true, p);
   sql += " ORDER BY e.at DESC, e.id DESC LIMIT ?";
   p.push_back(static_cast<std::int64_t>(q.limit + 1));
   auto rows = TRY(tx.query(sql, p));
@@ -62,7 +57,7 @@ Result<Page> list(store::Tx& tx, const Query& q) {
   }
   if (static_cast<int>(rows.size()) > q.limit) {
     auto& last = rows[q.limit - 1];
-    page.next_cursor = last.str(1) + "|" + std::to_string(last.i64(0));
+    page.next_cursor = cursor::encode_key(last.str(1), last.i64(0));
   }
   return page;
 }

@@ -233,12 +233,9 @@ Result<json> Desk::list_alerts(const Actor& by, const std::optional<std::string>
     where += " AND patron_id = ?";
     p.emplace_back(*patron_id);
   }
-  if (cursor) {
-    auto c = json::parse(*cursor, nullptr, false);
-    if (!c.is_number_integer())
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
+  if (auto after = TRY(after_id(cursor))) {
     where += " AND id < ?";
-    p.emplace_back(c.get<std::int64_t>());
+    p.emplace_back(after);
   }
   limit = std::clamp(limit, 1, 200);
   p.emplace_back(static_cast<std::int64_t>(limit + 1));
@@ -249,10 +246,7 @@ Result<json> Desk::list_alerts(const Actor& by, const std::optional<std::string>
   json items = json::array();
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
     items.push_back(alert_json(rows[i]));
-  json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit))
-    out["next_cursor"] = std::to_string(items.back()["id"].get<std::int64_t>());
-  return out;
+  return id_page(std::move(items), rows, limit);
 }
 
 Result<json> Desk::act_on_alert(const Actor& by, std::int64_t id, const std::string& action,

@@ -78,26 +78,6 @@ void add_word_filters(const std::string& q, std::string& where, store::Params& p
   }
 }
 
-Result<std::optional<std::int64_t>> id_cursor(const std::optional<std::string>& cursor) {
-  if (!cursor) return std::optional<std::int64_t>{};
-  try {
-    std::size_t used = 0;
-    auto v = std::stoll(*cursor, &used);
-    if (used == cursor->size() && v > 0) return std::optional<std::int64_t>{v};
-  } catch (...) {
-  }
-  return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-}
-
-json page(json items, std::size_t limit) {
-  json out = {{"items", json::array()}, {"next_cursor", nullptr}};
-  bool more = items.size() > limit;
-  if (more) items.erase(items.begin() + static_cast<long>(limit), items.end());
-  if (more && !items.empty()) out["next_cursor"] = std::to_string(items.back()["id"].get<std::int64_t>());
-  out["items"] = std::move(items);
-  return out;
-}
-
 Result<store::Row> load_post(store::Tx& tx, std::int64_t id) {
   auto r = TRY(tx.maybe_one(std::string("SELECT ") + kPostCols + " FROM board_posts WHERE id = ?",
                             {id}));
@@ -159,12 +139,12 @@ Result<json> Board::post(const Actor& by, const json& body) {
 
 Result<json> Board::public_posts(const std::string& q, const std::optional<std::string>& cursor,
                                  int limit) {
-  auto after = TRY(id_cursor(cursor));
+  auto after = TRY(after_id(cursor));
   std::string where = "status = 'published'";
   store::Params p;
   if (after) {
     where += " AND id < ?";
-    p.emplace_back(*after);
+    p.emplace_back(after);
   }
   add_word_filters(q, where, p);
   limit = std::clamp(limit, 1, 100);
@@ -174,8 +154,9 @@ Result<json> Board::public_posts(const std::string& q, const std::optional<std::
                                 where + " ORDER BY id DESC LIMIT ?",
                             p));
   json items = json::array();
-  for (auto& r : rows) items.push_back(public_json(r));
-  return page(std::move(items), static_cast<std::size_t>(limit));
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
+    items.push_back(public_json(rows[i]));
+  return id_page(std::move(items), rows, limit);
 }
 
 Result<json> Board::public_post(std::int64_t id) {
@@ -189,24 +170,25 @@ Result<json> Board::my_posts(const Actor& by, const std::optional<std::string>& 
                              int limit) {
   if (by.role != Role::patron || !by.patron_id)
     return forbidden("the portal's own posts are for patrons");
-  auto after = TRY(id_cursor(cursor));
+  auto after = TRY(after_id(cursor));
   limit = std::clamp(limit, 1, 100);
   auto tx = TRY(db_.begin(store::TxMode::read));
   auto rows = TRY(tx->query(std::string("SELECT ") + kPostCols +
                                 " FROM board_posts WHERE patron_id = ? AND id < ? ORDER BY id "
                                 "DESC LIMIT ?",
-                            {*by.patron_id, after.value_or(std::int64_t{1} << 62),
+                            {*by.patron_id, after ? after : std::int64_t{1} << 62,
                              static_cast<std::int64_t>(limit + 1)}));
   json items = json::array();
-  for (auto& r : rows) items.push_back(full_json(r, true, false));
-  return page(std::move(items), static_cast<std::size_t>(limit));
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
+    items.push_back(full_json(rows[i], true, false));
+  return id_page(std::move(items), rows, limit);
 }
 
 Result<json> Board::staff_posts(const Actor& by, const std::optional<std::string>& status,
                                 std::optional<std::int64_t> ticket_id, const std::string& q,
                                 const std::optional<std::string>& cursor, int limit) {
   if (!may_moderate(by)) TRY_STATUS(staff_may(by, auth::Permission::ticket_read));
-  auto after = TRY(id_cursor(cursor));
+  auto after = TRY(after_id(cursor));
   std::string st = status.value_or("pending");
   if (!is_one_of(st, {"pending", "published", "rejected", "all"}))
     return invalid("status", "must be pending, published, rejected or all");
@@ -223,7 +205,7 @@ Result<json> Board::staff_posts(const Actor& by, const std::optional<std::string
   bool oldest_first = st == "pending" && !ticket_id;
   if (after) {
     where += oldest_first ? " AND id > ?" : " AND id < ?";
-    p.emplace_back(*after);
+    p.emplace_back(after);
   }
   add_word_filters(q, where, p);
   limit = std::clamp(limit, 1, 200);
@@ -234,8 +216,9 @@ Result<json> Board::staff_posts(const Actor& by, const std::optional<std::string
                                 " LIMIT ?",
                             p));
   json items = json::array();
-  for (auto& r : rows) items.push_back(full_json(r, false, true));
-  return page(std::move(items), static_cast<std::size_t>(limit));
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
+    items.push_back(full_json(rows[i], false, true));
+  return id_page(std::move(items), rows, limit);
 }
 
 Result<json> Board::staff_post(const Actor& by, std::int64_t id) {

@@ -21,7 +21,7 @@ void register_board_routes(http::Api& api, Board& b) {
   // ---- the public board and FAQ (no session)
   open_json(api, "GET", "/api/v1/board/posts", [&b](Request& r) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"q", "cursor", "limit"}));
-    return b.public_posts(http::text_param(r, "q").value_or(""), http::text_param(r, "cursor"),
+    return b.public_posts(http::text_param(r, "q").value_or(""), TRY(http::cursor_param(r)),
                           TRY(http::limit_param(r, 20, 100)));
   });
   open_json(api, "GET", "/api/v1/board/posts/{id}", [&b](Request& r) -> Result<json> {
@@ -44,7 +44,7 @@ void register_board_routes(http::Api& api, Board& b) {
       201);
   api.secured_json("GET", "/api/v1/board/my-posts", [&b](Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"cursor", "limit"}));
-    return b.my_posts(a, http::text_param(r, "cursor"), TRY(http::limit_param(r, 20, 100)));
+    return b.my_posts(a, TRY(http::cursor_param(r)), TRY(http::limit_param(r, 20, 100)));
   });
   api.secured_json("POST", "/api/v1/faq/feedback", [&b](Request& r, const Actor& a) -> Result<json> {
     return b.faq_feedback(a, TRY(http::json_body(r)));
@@ -54,7 +54,7 @@ void register_board_routes(http::Api& api, Board& b) {
   api.secured_json("GET", "/api/v1/board/moderation", [&b](Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"status", "ticket_id", "q", "cursor", "limit"}));
     return b.staff_posts(a, http::text_param(r, "status"), TRY(http::int_param(r, "ticket_id")),
-                         http::text_param(r, "q").value_or(""), http::text_param(r, "cursor"),
+                         http::text_param(r, "q").value_or(""), TRY(http::cursor_param(r)),
                          TRY(http::limit_param(r)));
   });
   api.secured_json("GET", "/api/v1/board/moderation/{id}",
@@ -89,7 +89,7 @@ void register_board_routes(http::Api& api, Board& b) {
   api.secured_json("GET", "/api/v1/faq-entries", [&b](Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"status", "q", "cursor", "limit"}));
     return b.faq_entries(a, http::text_param(r, "status"), http::text_param(r, "q").value_or(""),
-                         http::text_param(r, "cursor"), TRY(http::limit_param(r)));
+                         TRY(http::cursor_param(r)), TRY(http::limit_param(r)));
   });
   api.secured_json(
       "POST", "/api/v1/faq-entries",

@@ -89,7 +89,7 @@ void register_channel_routes(http::Api& api, Contacts& c, Mail& mail, TicketFile
     q.since = http::text_param(r, "since");
     q.until = http::text_param(r, "until");
     q.q = http::text_param(r, "q").value_or("");
-    q.cursor = http::text_param(r, "cursor");
+    q.cursor = TRY(http::cursor_param(r));
     q.limit = TRY(http::limit_param(r));
     return c.list(a, q);
   });
@@ -117,7 +117,7 @@ void register_channel_routes(http::Api& api, Contacts& c, Mail& mail, TicketFile
     TRY_STATUS(http::only_params(r, {"q", "status", "cursor", "limit"}));
     return c.list_prospects(a, http::text_param(r, "q").value_or(""),
                             http::text_param(r, "status").value_or("open"),
-                            http::text_param(r, "cursor"), TRY(http::limit_param(r)));
+                            TRY(http::cursor_param(r)), TRY(http::limit_param(r)));
   });
   api.secured_json("GET", "/api/v1/prospects/{id}",
                    [&c](Request& r, const Actor& a) -> Result<json> {
@@ -140,7 +140,7 @@ void register_channel_routes(http::Api& api, Contacts& c, Mail& mail, TicketFile
                    [&mail](Request& r, const Actor& a) -> Result<json> {
                      TRY_STATUS(http::only_params(r, {"status", "cursor", "limit"}));
                      return mail.outbox(a, http::text_param(r, "status"),
-                                        http::text_param(r, "cursor"), TRY(http::limit_param(r)));
+                                        TRY(http::cursor_param(r)), TRY(http::limit_param(r)));
                    });
   api.secured_json("POST", "/api/v1/mail/outbox/{id}/retry",
                    [&mail](Request& r, const Actor& a) -> Result<json> {

@@ -307,15 +307,8 @@ Result<json> Contacts::list(const Actor& by, const InteractionQuery& q) {
     p.emplace_back(like);
     p.emplace_back(like);
   }
-  if (q.cursor) {
-    auto c = json::parse(*q.cursor, nullptr, false);
-    if (!c.is_array() || c.size() != 2 || !c[0].is_string() || !c[1].is_number_integer())
-      return invalid("cursor", "malformed cursor");
-    where += " AND (i.occurred_at < ? OR (i.occurred_at = ? AND i.id < ?))";
-    p.emplace_back(c[0].get<std::string>());
-    p.emplace_back(c[0].get<std::string>());
-    p.emplace_back(c[1].get<std::int64_t>());
-  }
+  if (auto after = TRY(after_time_id(q.cursor)))
+    where += store::after_key("i.occurred_at", "i.id", *after, true, p);
   int limit = std::clamp(q.limit, 1, 200);
   p.emplace_back(static_cast<std::int64_t>(limit + 1));
   auto tx = TRY(db_.begin(store::TxMode::read));
@@ -327,11 +320,7 @@ Result<json> Contacts::list(const Actor& by, const InteractionQuery& q) {
   json items = json::array();
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
     items.push_back(interaction_json(rows[i]));
-  json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit)) {
-    auto& last = rows[limit - 1];
-    out["next_cursor"] = json::array({last.str(12), last.i64(0)}).dump();
-  }
+  json out = key_page(std::move(items), rows, limit, 12);
   if (q.patron_id)
     reads_.record(by, {"interaction.list", "patron", std::to_string(*q.patron_id), q.patron_id});
   return out;
@@ -453,15 +442,8 @@ Result<json> Contacts::list_prospects(const Actor& by, const std::string& q,
     where += " AND search_text LIKE ?";
     p.emplace_back("%" + needle + "%");
   }
-  if (cursor) {
-    auto c = json::parse(*cursor, nullptr, false);
-    if (!c.is_array() || c.size() != 2 || !c[0].is_string() || !c[1].is_number_integer())
-      return invalid("cursor", "malformed cursor");
-    where += " AND (last_seen < ? OR (last_seen = ? AND id < ?))";
-    p.emplace_back(c[0].get<std::string>());
-    p.emplace_back(c[0].get<std::string>());
-    p.emplace_back(c[1].get<std::int64_t>());
-  }
+  if (auto after = TRY(after_time_id(cursor)))
+    where += store::after_key("last_seen", "id", *after, true, p);
   limit = std::clamp(limit, 1, 200);
   p.emplace_back(static_cast<std::int64_t>(limit + 1));
   auto tx = TRY(db_.begin(store::TxMode::read));
@@ -478,10 +460,7 @@ Result<json> Contacts::list_prospects(const Actor& by, const std::string& q,
     j["tickets"] = rows[i].i64(12);
     items.push_back(std::move(j));
   }
-  json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit))
-    out["next_cursor"] = json::array({rows[limit - 1].str(10), rows[limit - 1].i64(0)}).dump();
-  return out;
+  return key_page(std::move(items), rows, limit, 10);
 }
 
 Result<json> Contacts::get_prospect(const Actor& by, std::int64_t id) {

@@ -1,6 +1,5 @@
 // The desk's settings (calendar, SLA policies), teams and standard answers (话术).
 #include <algorithm>
-#include <charconv>
 
 #include "service/internal.h"
 #include "service/tickets.h"
@@ -19,18 +18,26 @@ Status staff_may(const Actor& by, auth::Permission p) {
 }
 
 Result<std::int64_t> after_id(const std::optional<std::string>& cursor) {
-  if (!cursor) return std::int64_t{0};
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), v);
-  if (ec != std::errc() || p != cursor->data() + cursor->size() || v <= 0)
-    return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-  return v;
+  return TRY(cursor::parse_id(cursor)).value_or(0);
 }
 
 json id_page(json items, const store::Rows& rows, int limit) {
   json out = {{"items", std::move(items)}, {"next_cursor", nullptr}};
   if (rows.size() > static_cast<std::size_t>(limit))
-    out["next_cursor"] = std::to_string(rows[static_cast<std::size_t>(limit) - 1].i64(0));
+    out["next_cursor"] = cursor::encode_id(rows[static_cast<std::size_t>(limit) - 1].i64(0));
+  return out;
+}
+
+Result<std::optional<cursor::Key>> after_time_id(const std::optional<std::string>& cursor) {
+  return cursor::parse_time_key(cursor);
+}
+
+json key_page(json items, const store::Rows& rows, int limit, int key_col) {
+  json out = {{"items", std::move(items)}, {"next_cursor", nullptr}};
+  if (rows.size() > static_cast<std::size_t>(limit)) {
+    const auto& last = rows[static_cast<std::size_t>(limit) - 1];
+    out["next_cursor"] = cursor::encode_key(last.str(key_col), last.i64(0));
+  }
   return out;
 }
 

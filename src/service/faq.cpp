@@ -253,13 +253,7 @@ Result<json> Board::faq_entries(const Actor& by, const std::optional<std::string
     } else
       return invalid("status", "must be awaiting, proposed, published, rejected or retired");
   }
-  if (cursor) {
-    std::int64_t after = 0;
-    try {
-      after = std::stoll(*cursor);
-    } catch (...) {
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-    }
+  if (auto after = TRY(after_id(cursor))) {
     where += " AND f.id < ?";
     p.emplace_back(after);
   }
@@ -283,14 +277,9 @@ Result<json> Board::faq_entries(const Actor& by, const std::optional<std::string
       std::string("SELECT ") + kFaqCols + kFaqFrom + " WHERE " + where + " ORDER BY f.id DESC LIMIT ?",
       p));
   json items = json::array();
-  for (auto& r : rows) items.push_back(staff_json(r));
-  json out = {{"items", json::array()}, {"next_cursor", nullptr}};
-  if (items.size() > static_cast<std::size_t>(limit)) {
-    items.erase(items.begin() + limit, items.end());
-    out["next_cursor"] = std::to_string(items.back()["id"].get<std::int64_t>());
-  }
-  out["items"] = std::move(items);
-  return out;
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
+    items.push_back(staff_json(rows[i]));
+  return id_page(std::move(items), rows, limit);
 }
 
 Result<json> Board::faq_entry(const Actor& by, std::int64_t id) {

@@ -10,8 +10,10 @@
 #include "auth/auth.h"
 #include "core/actor.h"
 #include "core/body.h"
+#include "core/cursor.h"
 #include "core/result.h"
 #include "store/db.h"
+#include "store/keyset.h"
 
 namespace dangan::service::detail {
 
@@ -28,12 +30,19 @@ inline const std::initializer_list<std::string_view> kChannels = {
 // Staff with `p`; portal accounts are refused.
 Status staff_may(const Actor& by, auth::Permission p);
 
-// Keyset paging by id, newest first. The cursor is the last id of the previous page (0 when
-// there is none); anything but a positive integer is a 400 on `cursor`.
+// Keyset paging by id, newest first (core/cursor.h: an id cursor). The cursor is the last id
+// of the previous page (0 when there is none); anything but a positive integer is a 400 on
+// `cursor`.
 Result<std::int64_t> after_id(const std::optional<std::string>& cursor);
 // The list answer for rows fetched with LIMIT limit + 1 (the id in column 0): `items` (the
 // first `limit` rows, already converted) and `next_cursor` (null on the last page).
 json id_page(json items, const store::Rows& rows, int limit);
+// Keyset paging by (time, id) (core/cursor.h: a key cursor [time, id]): the last row of the
+// previous page, none on the first page; add store::after_key(...) to the WHERE.
+Result<std::optional<cursor::Key>> after_time_id(const std::optional<std::string>& cursor);
+// id_page for a (key, id) list: next_cursor is [key, id] of the last row kept, the key read
+// from column `key_col` (the id from column 0).
+json key_page(json items, const store::Rows& rows, int limit, int key_col);
 
 using body::is_one_of;
 using body::one_of;

@@ -233,13 +233,7 @@ Result<json> KnowledgeServices::list(const Actor& by, const KnowledgeQuery& q) {
     p.emplace_back(by.user_id);
   }
   // Newest first; the cursor is the last id.
-  if (q.cursor) {
-    std::int64_t after = 0;
-    try {
-      after = std::stoll(*q.cursor);
-    } catch (...) {
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-    }
+  if (auto after = TRY(after_id(q.cursor))) {
     where += " AND k.id < ?";
     p.emplace_back(after);
   }
@@ -260,9 +254,7 @@ Result<json> KnowledgeServices::list(const Actor& by, const KnowledgeQuery& q) {
     j["next_milestone_due"] = opt(rows[i].opt_str(16));
     items.push_back(std::move(j));
   }
-  json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit))
-    out["next_cursor"] = std::to_string(items.back()["id"].get<std::int64_t>());
+  json out = id_page(std::move(items), rows, limit);
   if (by.is_staff() && patron_id && !items.empty())
     reads_.record(by, {"knowledge.list", "patron", std::to_string(*patron_id), patron_id});
   return out;

@@ -249,12 +249,9 @@ Result<json> Mail::outbox(const Actor& by, const std::optional<std::string>& sta
     where += " AND o.status = ?";
     p.emplace_back(*status);
   }
-  if (cursor) {
-    char* end = nullptr;
-    long long c = std::strtoll(cursor->c_str(), &end, 10);
-    if (!end || *end || c <= 0) return invalid("cursor", "malformed cursor");
+  if (auto after = TRY(after_id(cursor))) {
     where += " AND o.id < ?";
-    p.emplace_back(static_cast<std::int64_t>(c));
+    p.emplace_back(after);
   }
   // Reports (举报) stay with those who may see them.
   if (by.role != Role::system && !auth::allowed(by.role, auth::Permission::ticket_confidential)) {
@@ -278,10 +275,7 @@ Result<json> Mail::outbox(const Actor& by, const std::optional<std::string>& sta
     j["ticket_number"] = rows[i].str(13);
     items.push_back(std::move(j));
   }
-  json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit))
-    out["next_cursor"] = std::to_string(rows[limit - 1].i64(0));
-  return out;
+  return id_page(std::move(items), rows, limit);
 }
 
 Result<json> Mail::retry(const Actor& by, std::int64_t outbox_id) {

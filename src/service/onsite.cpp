@@ -435,15 +435,8 @@ Result<json> OnSite::list(const Actor& by, const OnSiteQuery& q) {
     p.emplace_back(format_time(*t));
   }
   // Soonest window first; the cursor is [starts_at, id] of the last row.
-  if (q.cursor) {
-    auto c = json::parse(*q.cursor, nullptr, false);
-    if (!c.is_array() || c.size() != 2 || !c[0].is_string() || !c[1].is_number_integer())
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-    where += " AND (starts_at > ? OR (starts_at = ? AND id > ?))";
-    p.emplace_back(c[0].get<std::string>());
-    p.emplace_back(c[0].get<std::string>());
-    p.emplace_back(c[1].get<std::int64_t>());
-  }
+  if (auto after = TRY(after_time_id(q.cursor)))
+    where += store::after_key("starts_at", "id", *after, false, p);
   int limit = std::clamp(q.limit, 1, 200);
   p.emplace_back(static_cast<std::int64_t>(limit + 1));
   auto tx = TRY(db_.begin(store::TxMode::read));
@@ -461,10 +454,7 @@ Result<json> OnSite::list(const Actor& by, const OnSiteQuery& q) {
     if (!patron && read.insert(v.patron_id).second)
       reads_.record(by, {"onsite.list_read", "patron", std::to_string(v.patron_id), v.patron_id});
   }
-  json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit))
-    out["next_cursor"] = json::array({visits.back().starts_at, visits.back().id}).dump();
-  return out;
+  return key_page(std::move(items), rows, limit, 7);
 }
 
 Result<json> OnSite::update(const Actor& by, std::int64_t id, const json& body) {

@@ -15,7 +15,7 @@ void register_onsite_routes(http::Api& api, OnSite& v) {
     q.staff_id = TRY(http::int_param(r, "staff_id"));
     q.from = http::text_param(r, "from");
     q.to = http::text_param(r, "to");
-    q.cursor = http::text_param(r, "cursor");
+    q.cursor = TRY(http::cursor_param(r));
     q.limit = TRY(http::limit_param(r));
     return v.list(a, q);
   });

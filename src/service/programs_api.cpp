@@ -18,7 +18,7 @@ void register_program_routes(http::Api& api, KnowledgeServices& k, Traces& t) {
         if (mine && *mine != "true" && *mine != "false" && *mine != "1" && *mine != "0")
           return invalid("mine", "mine must be true or false");
         q.mine = mine && (*mine == "true" || *mine == "1");
-        q.cursor = http::text_param(r, "cursor");
+        q.cursor = TRY(http::cursor_param(r));
         q.limit = TRY(http::limit_param(r));
         return k.list(a, q);
       });

@@ -50,8 +50,7 @@ void register_quality_routes(http::Api& api, Quality& q, std::size_t max_recordi
                      TRY_STATUS(http::only_params(r, {"unlinked", "cursor", "limit"}));
                      auto id = TRY(http::id_path(r));
                      return q.cause_tickets(a, id, TRY(flag(r, "unlinked")),
-                                            http::text_param(r, "cursor"),
-                                            TRY(http::limit_param(r)));
+                                            TRY(http::cursor_param(r)), TRY(http::limit_param(r)));
                    });
   api.secured_json("GET", "/api/v1/tickets/{id}/cause",
                    [&q](Request& r, const Actor& a) -> Result<json> {
@@ -68,7 +67,7 @@ void register_quality_routes(http::Api& api, Quality& q, std::size_t max_recordi
     ProblemQuery pq;
     pq.status = http::text_param(r, "status");
     pq.cause_id = TRY(http::int_param(r, "cause_id"));
-    pq.cursor = http::text_param(r, "cursor");
+    pq.cursor = TRY(http::cursor_param(r));
     pq.limit = TRY(http::limit_param(r));
     return q.list_problems(a, pq);
   });
@@ -118,7 +117,7 @@ void register_quality_routes(http::Api& api, Quality& q, std::size_t max_recordi
         aq.problem_id = TRY(http::int_param(r, "problem_id"));
         aq.overdue = TRY(flag(r, "overdue"));
         aq.mine = TRY(flag(r, "mine"));
-        aq.cursor = http::text_param(r, "cursor");
+        aq.cursor = TRY(http::cursor_param(r));
         aq.limit = TRY(http::limit_param(r));
         return q.list_actions(a, aq);
       });
@@ -203,7 +202,7 @@ void register_quality_routes(http::Api& api, Quality& q, std::size_t max_recordi
     ReviewQuery rq;
     rq.status = http::text_param(r, "status");
     rq.agent_id = TRY(http::int_param(r, "agent_id"));
-    rq.cursor = http::text_param(r, "cursor");
+    rq.cursor = TRY(http::cursor_param(r));
     rq.limit = TRY(http::limit_param(r));
     return q.list_reviews(a, rq);
   });
@@ -231,8 +230,8 @@ void register_quality_routes(http::Api& api, Quality& q, std::size_t max_recordi
   api.secured_json(
       "GET", "/api/v1/coaching-notes", [&q](Request& r, const Actor& a) -> Result<json> {
         TRY_STATUS(http::only_params(r, {"agent_id", "cursor", "limit"}));
-        return q.list_coaching(a, TRY(http::int_param(r, "agent_id")),
-                               http::text_param(r, "cursor"), TRY(http::limit_param(r)));
+        return q.list_coaching(a, TRY(http::int_param(r, "agent_id")), TRY(http::cursor_param(r)),
+                               TRY(http::limit_param(r)));
       });
   api.secured_json(
       "POST", "/api/v1/coaching-notes",
@@ -247,8 +246,8 @@ void register_quality_routes(http::Api& api, Quality& q, std::size_t max_recordi
   api.secured_json(
       "GET", "/api/v1/training-records", [&q](Request& r, const Actor& a) -> Result<json> {
         TRY_STATUS(http::only_params(r, {"user_id", "cursor", "limit"}));
-        return q.list_training(a, TRY(http::int_param(r, "user_id")),
-                               http::text_param(r, "cursor"), TRY(http::limit_param(r)));
+        return q.list_training(a, TRY(http::int_param(r, "user_id")), TRY(http::cursor_param(r)),
+                               TRY(http::limit_param(r)));
       });
   api.secured_json(
       "POST", "/api/v1/training-records",
@@ -263,7 +262,7 @@ void register_quality_routes(http::Api& api, Quality& q, std::size_t max_recordi
     CaseQuery cq;
     cq.status = http::text_param(r, "status");
     cq.patron_id = TRY(http::int_param(r, "patron_id"));
-    cq.cursor = http::text_param(r, "cursor");
+    cq.cursor = TRY(http::cursor_param(r));
     cq.limit = TRY(http::limit_param(r));
     return q.list_cases(a, cq);
   });

@@ -36,7 +36,7 @@ void register_routes(http::Api& api, Desk& d) {
     q.escalated = TRY(flag_param(r, "escalated"));
     q.q = http::text_param(r, "q").value_or("");
     q.sort = http::text_param(r, "sort").value_or("-id");
-    q.cursor = http::text_param(r, "cursor");
+    q.cursor = TRY(http::cursor_param(r));
     q.limit = TRY(http::limit_param(r));
     return d.list(a, q);
   });
@@ -88,7 +88,7 @@ void register_routes(http::Api& api, Desk& d) {
       "GET", "/api/v1/follow-up-visits", [&d](Request& r, const Actor& a) -> Result<json> {
         TRY_STATUS(http::only_params(r, {"status", "patron_id", "cursor", "limit"}));
         return d.list_visits(a, http::text_param(r, "status"), TRY(http::int_param(r, "patron_id")),
-                             http::text_param(r, "cursor"), TRY(http::limit_param(r)));
+                             TRY(http::cursor_param(r)), TRY(http::limit_param(r)));
       });
   api.secured_json(
       "POST", "/api/v1/follow-up-visits",
@@ -108,7 +108,7 @@ void register_routes(http::Api& api, Desk& d) {
   api.secured_json("GET", "/api/v1/alerts", [&d](Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"status", "kind", "patron_id", "cursor", "limit"}));
     return d.list_alerts(a, http::text_param(r, "status"), http::text_param(r, "kind"),
-                         TRY(http::int_param(r, "patron_id")), http::text_param(r, "cursor"),
+                         TRY(http::int_param(r, "patron_id")), TRY(http::cursor_param(r)),
                          TRY(http::limit_param(r)));
   });
   for (const char* action : {"assign", "acknowledge", "resolve"}) {

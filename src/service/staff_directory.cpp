@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <vector>
 
 #include "auth/auth.h"
+#include "core/cursor.h"
 #include "text/text.h"
 
 namespace dangan::service {
@@ -24,16 +26,8 @@ Result<json> StaffDirectory::list(const Actor& by, const std::string& q,
                      "a staff role: administrator, archivist, agent, manager, analyst "
                      "or auditor");
   }
-  std::size_t start = 0;
-  if (cursor) {
-    try {
-      std::size_t used = 0;
-      start = std::stoul(*cursor, &used);
-      if (used != cursor->size()) throw std::invalid_argument("cursor");
-    } catch (const std::exception&) {
-      return invalid("cursor", "not a cursor from this list");
-    }
-  }
+  // By folded name, then id; the cursor is [folded name, id] of the last entry.
+  auto after = TRY(cursor::parse_key(cursor));
   auto tx = TRY(db_.begin(store::TxMode::read));
   store::Params p;
   std::string sql =
@@ -83,18 +77,30 @@ Result<json> StaffDirectory::list(const Actor& by, const std::string& q,
     if (a.sort_key != b.sort_key) return a.sort_key < b.sort_key;
     return a.item["id"].get<std::int64_t>() < b.item["id"].get<std::int64_t>();
   });
+  std::size_t start = 0;
+  if (after)
+    start =
+        std::partition_point(found.begin(), found.end(),
+                             [&](const Entry& e) {
+                               auto id = e.item["id"].get<std::int64_t>();
+                               return std::tie(e.sort_key, id) <= std::tie(after->value, after->id);
+                             }) -
+        found.begin();
   json items = json::array();
   std::size_t end = std::min(found.size(), start + static_cast<std::size_t>(limit));
-  for (std::size_t i = start; i < end; ++i) items.push_back(std::move(found[i].item));
-  return json{{"items", items},
-              {"next_cursor", end < found.size() ? json(std::to_string(end)) : json(nullptr)}};
+  for (std::size_t i = start; i < end; ++i) items.push_back(found[i].item);
+  json next = nullptr;
+  if (end < found.size() && end > start)
+    next =
+        cursor::encode_key(found[end - 1].sort_key, found[end - 1].item["id"].get<std::int64_t>());
+  return json{{"items", items}, {"next_cursor", next}};
 }
 
 void register_staff_routes(http::Api& api, StaffDirectory& d) {
   api.secured_json("GET", "/api/v1/staff", [&d](http::Request& r, const Actor& a) -> Result<json> {
     TRY_STATUS(http::only_params(r, {"q", "role", "cursor", "limit"}));
     return d.list(a, http::text_param(r, "q").value_or(""), http::text_param(r, "role"),
-                  http::text_param(r, "cursor"), TRY(http::limit_param(r, 50, 200)));
+                  TRY(http::cursor_param(r)), TRY(http::limit_param(r, 50, 200)));
   });
 }
 

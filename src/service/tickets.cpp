@@ -436,25 +436,17 @@ Result<json> Desk::list(const Actor& by, const TicketQuery& q) {
     p.emplace_back(like);
     p.emplace_back(like);
   }
-  // Sorting by a column, then id; the cursor is [value, id] of the last row.
+  // Sorting by id, or by a time column then id; the cursor is the last id, or [time, id] of
+  // the last row.
   bool desc = q.sort.starts_with('-');
   std::string key = desc ? q.sort.substr(1) : q.sort;
   if (!is_one_of(key, {"id", "created_at", "resolution_due"}))
     return invalid("sort", "sort by id, created_at or resolution_due (prefix - for descending)");
-  std::string cmp = desc ? "<" : ">", dir = desc ? " DESC" : "";
-  if (q.cursor) {
-    auto c = json::parse(*q.cursor, nullptr, false);
-    if (!c.is_array() || c.size() != 2 || !c[1].is_number_integer())
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-    if (key == "id") {
-      where += " AND id " + cmp + " ?";
-    } else {
-      if (!c[0].is_string()) return invalid("cursor", "malformed cursor");
-      where += " AND (" + key + " " + cmp + " ? OR (" + key + " = ? AND id " + cmp + " ?))";
-      p.emplace_back(c[0].get<std::string>());
-      p.emplace_back(c[0].get<std::string>());
-    }
-    p.emplace_back(c[1].get<std::int64_t>());
+  std::string dir = desc ? " DESC" : "";
+  if (key == "id") {
+    if (auto after = TRY(after_id(q.cursor))) where += store::after_id("id", after, desc, p);
+  } else if (auto after = TRY(after_time_id(q.cursor))) {
+    where += store::after_key(key, "id", *after, desc, p);
   }
   int limit = std::clamp(q.limit, 1, 200);
   p.emplace_back(static_cast<std::int64_t>(limit + 1));
@@ -470,11 +462,11 @@ Result<json> Desk::list(const Actor& by, const TicketQuery& q) {
     items.push_back(view(by, *last));
   }
   json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit) && last) {
-    json k = key == "id" ? json(last->id)
-                         : json(key == "created_at" ? last->created_at : last->resolution_due);
-    out["next_cursor"] = json::array({k, last->id}).dump();
-  }
+  if (rows.size() > static_cast<std::size_t>(limit) && last)
+    out["next_cursor"] =
+        key == "id" ? cursor::encode_id(last->id)
+                    : cursor::encode_key(
+                          key == "created_at" ? last->created_at : last->resolution_due, last->id);
   return out;
 }
 

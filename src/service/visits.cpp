@@ -183,15 +183,8 @@ Result<json> Desk::list_visits(const Actor& by, const std::optional<std::string>
     p.emplace_back(*patron_id);
   }
   // Soonest due first; the cursor is [due_at, id] of the last row.
-  if (cursor) {
-    auto c = json::parse(*cursor, nullptr, false);
-    if (!c.is_array() || c.size() != 2 || !c[0].is_string() || !c[1].is_number_integer())
-      return invalid("cursor", "malformed cursor; use next_cursor from the previous page");
-    where += " AND (due_at > ? OR (due_at = ? AND id > ?))";
-    p.emplace_back(c[0].get<std::string>());
-    p.emplace_back(c[0].get<std::string>());
-    p.emplace_back(c[1].get<std::int64_t>());
-  }
+  if (auto after = TRY(after_time_id(cursor)))
+    where += store::after_key("due_at", "id", *after, false, p);
   limit = std::clamp(limit, 1, 200);
   p.emplace_back(static_cast<std::int64_t>(limit + 1));
   auto tx = TRY(db_.begin(store::TxMode::read));
@@ -201,10 +194,7 @@ Result<json> Desk::list_visits(const Actor& by, const std::optional<std::string>
   json items = json::array();
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
     items.push_back(visit_json(rows[i]));
-  json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > static_cast<std::size_t>(limit))
-    out["next_cursor"] = json::array({items.back()["due_at"], items.back()["id"]}).dump();
-  return out;
+  return key_page(std::move(items), rows, limit, 5);
 }
 
 Result<json> Desk::schedule_visit(const Actor& by, const json& body) {

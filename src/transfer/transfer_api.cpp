@@ -174,7 +174,7 @@ void register_routes(http::Api& api, ImportRunner& imports, Exporter& /*exporter
   api.secured_json("GET", "/api/v1/records/imports",
                    [&imports](Request& r, const Actor& a) -> Result<json> {
                      TRY_STATUS(http::only_params(r, {"cursor", "limit"}));
-                     auto before = TRY(http::int_param(r, "cursor"));
+                     auto before = TRY(http::id_cursor_param(r));
                      return imports.importer().list(a, before, TRY(http::limit_param(r)));
                    });
 
@@ -230,7 +230,7 @@ void register_routes(http::Api& api, ImportRunner& imports, Exporter& /*exporter
   api.secured_json("GET", "/api/v1/records/exports",
                    [&exports](Request& r, const Actor& a) -> Result<json> {
                      TRY_STATUS(http::only_params(r, {"status", "cursor", "limit"}));
-                     auto before = TRY(http::int_param(r, "cursor"));
+                     auto before = TRY(http::id_cursor_param(r));
                      return exports.list(a, http::text_param(r, "status"), before,
                                          TRY(http::limit_param(r)));
                    });

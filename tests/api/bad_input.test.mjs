@@ -169,7 +169,8 @@ describe('query parameters', () => {
     assertError(assert, await srv.api('GET', `/api/v1/patrons?q=${'字'.repeat(101)}`, { as: 'manager' }), 400, 'q');
     assertError(assert, await srv.api('GET', '/api/v1/audit?from=yesterday', { as: 'auditor' }), 400, 'from');
     assertError(assert, await srv.api('GET', '/api/v1/key-changes?status=maybe', { as: 'manager' }), 400, 'status');
-    assertError(assert, await srv.api('GET', '/api/v1/patrons?q=%ZZ', { as: 'manager' }), 400, 'query');
+    assertError(assert, await srv.api('GET', '/api/v1/patrons?q=%ZZ', { as: 'manager' }), 400, 'q');
+    assertError(assert, await srv.api('GET', '/api/v1/patrons?%ZZ=1', { as: 'manager' }), 400, 'query');
   });
 });
 
