@@ -3,7 +3,8 @@
 // Documents are gathered into batches; each full batch is prepared (analysis::prepare,
 // the expensive part) by a task on a worker thread, and the caller's thread writes
 // finished batches in the order they were added, so the Tx never leaves that thread.
-// At most 2 × threads batches are in flight, which bounds memory.
+// At most a write chunk's worth of batches plus 2 × threads are in flight, which bounds
+// memory.
 //
 // The tasks run on a pool of threads that lives as long as the process: text preparation
 // keeps per-thread tools (ICU's break iterator and Han-Latin transliterator, OpenCC's
@@ -146,6 +147,17 @@ struct Bulk::State {
     return {};
   }
 
+  // Batches queued for the workers or prepared and not yet taken. Writing a chunk keeps
+  // this thread busy for a while (4096 documents, about a quarter of a second); the
+  // workers must have a chunk's worth of batches queued meanwhile, or they run dry after
+  // the few batches in flight and this thread then waits for a whole chunk to be prepared
+  // before it can write again: preparing and writing took turns instead of overlapping
+  // (measured at 1M on SQLite: 10,000 documents/s with the writing thread busy 68% of the
+  // time, when 2 × threads batches were the limit).
+  std::size_t max_in_flight() const {
+    return kWriteChunk / kBatch + 2 * static_cast<std::size_t>(threads);
+  }
+
   Status submit() {
     if (pending.empty()) return {};
     std::vector<Document> docs;
@@ -161,7 +173,7 @@ struct Bulk::State {
         });
     in_flight.push_back(task->get_future());
     Pool::instance().post([task] { (*task)(); });
-    while (in_flight.size() > static_cast<std::size_t>(2 * threads)) TRY_STATUS(write_oldest());
+    while (in_flight.size() > max_in_flight()) TRY_STATUS(write_oldest());
     return {};
   }
 };
