@@ -303,6 +303,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> codes;
   long records = 0;
   double index_s = 0, writer_us = 0, process_us = 0, server_us = 0;
+  double add_s = 0, finish_s = 0, commit_s = 0;  // the phases of index_s
 
   {
     // What the server does at start: rebuild when the analyzer or the layout changed.
@@ -340,12 +341,16 @@ int main(int argc, char** argv) {
         if (++n % 100000 == 0)
           std::fprintf(stderr, "  %ld (%.0f/s)\n", n, n / (ms_since(t0) / 1000));
       }
+      add_s = ms_since(t0) / 1000;
       must(bulk.finish(), "finish");
+      finish_s = ms_since(t0) / 1000 - add_s;
     }
     if (server_pid)
       server_us = (process_cpu_ms_of(server_pid) - server0) * 1000 / static_cast<double>(records);
+    const double before_commit = ms_since(t0) / 1000;
     must(tx->commit(), "commit");
     index_s = ms_since(t0) / 1000;
+    commit_s = index_s - before_commit;
     writer_us = (thread_cpu_ms() - writer0) * 1000 / static_cast<double>(records);
     process_us = (process_cpu_ms() - process0) * 1000 / static_cast<double>(records);
     if (db->backend() == store::Backend::postgres) {
@@ -408,6 +413,8 @@ int main(int argc, char** argv) {
         process_us, writer_us, process_us - writer_us);
     if (server_us > 0) std::printf(", and %.0f µs in the PostgreSQL server", server_us);
     std::printf("\n");
+    std::printf("    phases: adding %.1f s, the last chunks %.1f s, commit %.1f s\n", add_s, finish_s,
+                commit_s);
   }
   std::printf("  database size with the index: %.0f MB\n", mb);
 

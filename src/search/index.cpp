@@ -309,15 +309,8 @@ std::string pg_upsert_sql(int rows) {
   return sql;
 }
 
-Status write_doc(store::Tx& tx, const Document& d, std::int64_t srowid, int tier,
-                 std::uint64_t hash, const std::string* tsv) {
-  Params p = doc_params(d, srowid, tier, hash);
-  if (tsv) {
-    p.emplace_back(*tsv);
-    static const std::string sql = pg_upsert_sql(1);
-    TRY(tx.exec(sql, p));
-    return {};
-  }
+// SQLite: inserts the search_docs row made by doc_params.
+Status insert_doc(store::Tx& tx, const Params& p) {
   // A plain INSERT: a statement that may need a statement journal (OR REPLACE, UPDATE,
   // DELETE) makes SQLite open a savepoint, at which FTS5 writes out the terms it holds in
   // memory; in a bulk load that would make a new index segment per document (measured: 3×
@@ -335,9 +328,21 @@ Status write_doc(store::Tx& tx, const Document& d, std::int64_t srowid, int tier
 
 PreparedDoc prepare_doc(const Document& doc, Backend backend) {
   PreparedDoc out;
-  out.prepared = analysis::prepare(doc);
-  out.hash = out.prepared.hash();
-  if (backend == Backend::postgres) out.tsv = detail::tsvector_text(out.prepared);
+  analysis::Prepared prepared = analysis::prepare(doc);
+  out.hash = prepared.hash();
+  auto kind = detail::kind_code(doc.kind);
+  if (!kind) return out;
+  const int tier =
+      detail::tier_of(doc.important, doc.use_count, doc.cited_by, doc.source_authority);
+  const std::int64_t srowid = detail::make_srowid(tier, *kind, doc.id);
+  out.row = doc_params(doc, srowid, tier, out.hash);
+  if (backend == Backend::postgres) {
+    out.row.emplace_back(detail::tsvector_text(prepared));
+  } else {
+    out.fts.reserve(analysis::kColumnCount + 1);
+    out.fts.emplace_back(srowid);
+    for (auto& c : prepared.columns) out.fts.emplace_back(std::move(c));
+  }
   return out;
 }
 
@@ -348,19 +353,25 @@ Status upsert_prepared(store::Tx& tx, const Document& doc, const PreparedDoc& pd
       detail::tier_of(doc.important, doc.use_count, doc.cited_by, doc.source_authority);
   const std::int64_t srowid = detail::make_srowid(tier, kind, doc.id);
   const std::uint64_t hash = pd.hash;
-  if (tx.backend() == Backend::postgres) return write_doc(tx, doc, srowid, tier, hash, &pd.tsv);
+  if (tx.backend() == Backend::postgres) {
+    static const std::string sql = pg_upsert_sql(1);
+    TRY(tx.exec(sql, pd.row));
+    return {};
+  }
   if (!known_new) {
     auto old = TRY(load_row(tx, doc.kind, doc.id));
     if (old) {
       bool same_terms = static_cast<std::uint64_t>(old->i64(21)) == hash;
       TRY(tx.exec("DELETE FROM search_docs WHERE srowid = ?", {old->i64(0)}));
-      if (same_terms && old->i64(0) == srowid)
-        return write_doc(tx, doc, srowid, tier, hash, nullptr);
+      if (same_terms && old->i64(0) == srowid) return insert_doc(tx, pd.row);
       TRY_STATUS(fts_delete(tx, *old));
     }
   }
-  TRY_STATUS(write_doc(tx, doc, srowid, tier, hash, nullptr));
-  return fts_insert(tx, srowid, pd.prepared);
+  TRY_STATUS(insert_doc(tx, pd.row));
+  static const std::string sql = std::string("INSERT INTO search_fts(rowid, ") + kFtsColumns +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  TRY(tx.exec(sql, pd.fts));
+  return {};
 }
 
 Status upsert_prepared_many(store::Tx& tx, const std::vector<const Document*>& docs,
@@ -384,11 +395,7 @@ Status upsert_prepared_many(store::Tx& tx, const std::vector<const Document*>& d
       const Document& d = *docs[j];
       TRY_STATUS(check_document(d));
       ok = keys.insert({d.kind, d.id}).second;
-      const int kind = TRY(detail::kind_code(d.kind));
-      const int tier = detail::tier_of(d.important, d.use_count, d.cited_by, d.source_authority);
-      Params one = doc_params(d, detail::make_srowid(tier, kind, d.id), tier, prepared[j]->hash);
-      one.emplace_back(prepared[j]->tsv);
-      for (auto& v : one) p.push_back(std::move(v));
+      for (const auto& v : prepared[j]->row) p.push_back(v);
     }
     if (ok) {
       TRY(tx.exec(many, p));
@@ -434,7 +441,7 @@ Status update_signals(store::Tx& tx, const std::string& kind, std::int64_t id,
     analysis::Prepared p = analysis::prepare(d);
     TRY_STATUS(fts_delete(tx, *old));
     TRY(tx.exec("DELETE FROM search_docs WHERE srowid = ?", {old->i64(0)}));
-    TRY_STATUS(write_doc(tx, d, srowid, tier, p.hash(), nullptr));
+    TRY_STATUS(insert_doc(tx, doc_params(d, srowid, tier, p.hash())));
     return fts_insert(tx, srowid, p);
   }
   TRY(tx.exec(

@@ -67,10 +67,14 @@ std::string html_escape(std::string_view s);
 namespace dangan::search {
 // A document's terms ready to write: prepared, hashed and, for PostgreSQL, written as
 // tsvector text. Bulk makes these on its worker threads, so the writing thread only writes.
+// A document's terms as the statements that write them, made where the text is prepared
+// (a worker thread in a bulk load) so the writing thread only binds them: the search_docs
+// row (with the tsvector text last on PostgreSQL) and the FTS5 row (SQLite). Both are empty
+// when the document's kind is unknown (upsert_prepared refuses it).
 struct PreparedDoc {
-  analysis::Prepared prepared;
-  std::uint64_t hash = 0;
-  std::string tsv;  // PostgreSQL only
+  std::uint64_t hash = 0;  // analysis::Prepared::hash of the terms
+  store::Params row;
+  store::Params fts;
 };
 PreparedDoc prepare_doc(const Document& doc, store::Backend backend);
 // upsert() with the terms already prepared; known_new: the caller knows the document is
