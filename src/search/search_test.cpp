@@ -545,6 +545,58 @@ TEST_CASE("search: bulk indexing and clearing") {
   });
 }
 
+TEST_CASE("search: a bulk load of several write chunks keeps every document in order") {
+  for_each_backend([](store::Database& db) {
+    const bool sqlite = db.backend() == store::Backend::sqlite;
+    const int n = sqlite ? 10000 : 3000;  // SQLite: several chunks of 4096 and the window
+    if (sqlite) {
+      auto tx = db.begin(store::TxMode::write);
+      REQUIRE(tx);
+      REQUIRE((*tx)->exec("INSERT INTO search_fts(search_fts, rank) VALUES ('automerge', 6)"));
+      REQUIRE((*tx)->commit());
+    }
+    {
+      auto tx = db.begin(store::TxMode::write);
+      REQUIRE(tx);
+      Bulk bulk(**tx, 2, true);
+      for (int i = 1; i <= n; ++i) {
+        auto d = doc(i, "分块 第" + std::to_string(i) + "号");
+        d.use_count = i % 3 == 0 ? 20 : 0;  // two tiers: rowids jump between them
+        REQUIRE(bulk.add(d));
+      }
+      REQUIRE(bulk.finish());
+      CHECK(bulk.written() == n);
+      REQUIRE((*tx)->commit());
+    }
+    auto tx = db.begin(store::TxMode::read);
+    REQUIRE(tx);
+    auto count = (*tx)->one("SELECT count(*) FROM search_docs", {}, "count");
+    REQUIRE(count);
+    CHECK(count->i64(0) == n);
+    if (sqlite) {
+      // The load's FTS5 settings are put back: automerge as it was, hashsize FTS5's default.
+      auto am = (*tx)->one("SELECT v FROM search_fts_config WHERE k = 'automerge'", {}, "automerge");
+      REQUIRE(am);
+      CHECK(am->i64(0) == 6);
+      auto hs = (*tx)->one("SELECT v FROM search_fts_config WHERE k = 'hashsize'", {}, "hashsize");
+      REQUIRE(hs);
+      CHECK(hs->i64(0) == 1 << 20);
+    }
+    tx->reset();
+    if (sqlite) {
+      // The index's own structure (segments, doclists); 0: not against the content table,
+      // which holds raw text, not the prepared terms.
+      auto w = db.begin(store::TxMode::write);
+      REQUIRE(w);
+      auto check =
+          (*w)->exec("INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 0)");
+      CHECK_MESSAGE(check, (check ? "" : check.error().message));
+    }
+    CHECK(ids(find(db, "第" + std::to_string(n - 1) + "号")) == V{n - 1});
+    CHECK(ids(find(db, "第2号")) == V{2});
+  });
+}
+
 TEST_CASE("search: the log and the unmet-demand report") {
   for_each_backend([](store::Database& db) {
     auto log = [&](const std::string& q, std::int64_t total, std::int64_t user) {
