@@ -304,6 +304,7 @@ int main(int argc, char** argv) {
   long records = 0;
   double index_s = 0, writer_us = 0, process_us = 0, server_us = 0;
   double add_s = 0, finish_s = 0, commit_s = 0;  // the phases of index_s
+  int prep_threads = 0;
 
   {
     // What the server does at start: rebuild when the analyzer or the layout changed.
@@ -343,6 +344,7 @@ int main(int argc, char** argv) {
       }
       add_s = ms_since(t0) / 1000;
       must(bulk.finish(), "finish");
+      prep_threads = bulk.threads();
       finish_s = ms_since(t0) / 1000 - add_s;
     }
     if (server_pid)
@@ -405,8 +407,7 @@ int main(int argc, char** argv) {
   std::printf("search benchmark, %s, %ld records\n", backend, records);
   if (index_s > 0) {
     std::printf("  indexing: %.1f s, %.0f records/s (%d threads preparing text)\n", index_s,
-                records / index_s,
-                o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency()));
+                records / index_s, prep_threads);
     std::printf(
         "    CPU per record: %.0f µs in this process (%.0f µs on the writing thread, %.0f µs "
         "preparing text on the others)",

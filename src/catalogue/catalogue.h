@@ -225,7 +225,7 @@ class BulkCreator {
   struct Options {
     // Merged into every record.create entry's detail (e.g. the import job).
     nlohmann::json audit_detail = nlohmann::json::object();
-    int search_threads = 0;  // 0: one per core
+    int search_threads = 0;  // 0: one fewer than the cores (search::Bulk)
   };
   // What became of an added record (by its ticket, the order of add() calls from 0).
   struct Outcome {

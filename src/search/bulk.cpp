@@ -89,6 +89,17 @@ class Pool {
 };
 }  // namespace
 
+// One thread fewer than there are cores: the writing thread, which bounds a load, keeps a
+// core to itself instead of sharing it with a preparing thread that the scheduler runs in
+// its place (measured on 2 cores, 100k documents on SQLite: 17,600–17,900 documents/s with
+// one preparing thread, 16,500–17,200 with two; preparing takes ~41 µs a document and
+// writing ~45, so one thread keeps up).
+namespace {
+int default_threads() {
+  return static_cast<int>(std::max(2u, std::thread::hardware_concurrency()) - 1);
+}
+}  // namespace
+
 struct Bulk::State {
   store::Tx& tx;
   int threads;
@@ -186,8 +197,7 @@ struct Bulk::State {
 Bulk::Bulk(store::Tx& tx, int threads, bool fresh)
     : state_(std::make_unique<State>(
           State{tx,
-                threads > 0 ? threads
-                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+                threads > 0 ? threads : default_threads(),
                 fresh})) {
   state_->pending.reserve(kBatch);
   Pool::instance().ensure(state_->threads);
@@ -247,6 +257,7 @@ Status Bulk::finish() {
 }
 
 std::int64_t Bulk::written() const { return state_->written; }
+int Bulk::threads() const { return state_->threads; }
 
 Status clear(store::Tx& tx) {
   if (tx.backend() == store::Backend::sqlite)

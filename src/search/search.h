@@ -80,7 +80,7 @@ Status clear(store::Tx& tx);
 Result<std::int64_t> maintain(store::Database& db);
 
 // Many upserts in one transaction, with the text prepared on `threads` threads (0: one
-// per core) while the caller's thread writes, in the order added. `fresh`: the documents
+// fewer than the cores, at least one) while the caller's thread writes, in the order added. `fresh`: the documents
 // are not in the index (after clear()), which saves a lookup each. The Tx is used only
 // from the caller's thread. Measured rates are in BENCHMARKS.md.
 class Bulk {
@@ -93,6 +93,7 @@ class Bulk {
   // Writes what is still queued; call before commit.
   Status finish();
   std::int64_t written() const;
+  int threads() const;  // preparing text
 
  private:
   struct State;
