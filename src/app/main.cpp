@@ -200,6 +200,7 @@ int main(int argc, char** argv) {
                       unit_id ? std::optional<std::int64_t>(unit_id) : std::nullopt,
                       false,
                       patron_id ? std::optional<std::int64_t>(patron_id) : std::nullopt};
+      if (auto hashed = auth::hash_new_password(u); !hashed) return fail_with(hashed.error());
       auto tx = (*db)->begin(store::TxMode::write);
       if (!tx) return fail_with(tx.error());
       auto created = auth::create_user(**tx, u);

@@ -146,6 +146,13 @@ Status check_password_policy(const std::string& username, const std::string& pas
   return {};
 }
 
+Status hash_new_password(NewUser& u) {
+  if (!valid_username(u.username)) return invalid("username", "2 to 64 letters, digits or . _ - @");
+  TRY_STATUS(check_password_policy(u.username, u.password));
+  u.password_hash = crypto::hash_password(u.password);
+  return {};
+}
+
 Result<User> create_user(store::Tx& tx, const NewUser& u, const Clock& clock) {
   if (!valid_username(u.username)) return invalid("username", "2 to 64 letters, digits or . _ - @");
   if (u.display_name.size() > 200) return invalid("display_name", "at most 200 bytes");
@@ -168,8 +175,8 @@ Result<User> create_user(store::Tx& tx, const NewUser& u, const Clock& clock) {
       "password_hash, password_changed_at, created_at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING " +
           user_columns(),
       {u.username, u.display_name, std::string(to_string(u.role)), store::opt(u.unit_id),
-       std::int64_t(u.unit_scoped), store::opt(u.patron_id), crypto::hash_password(u.password), now,
-       now},
+       std::int64_t(u.unit_scoped), store::opt(u.patron_id),
+       u.password_hash.empty() ? crypto::hash_password(u.password) : u.password_hash, now, now},
       "user");
   if (!r) {
     if (r.error().code == ErrorCode::conflict)
@@ -407,9 +414,10 @@ Status Sessions::change_password(const Actor& actor, const std::string& current,
   if (auto policy = check_password_policy(actor.username, next); !policy)
     return invalid("new_password", policy.error().message);
   if (current == next) return invalid("new_password", "the new password must differ");
+  const std::string next_hash = crypto::hash_password(next);  // before the write lock
   auto tx = TRY(db_.begin(store::TxMode::write));
   TRY(tx->exec("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",
-               {crypto::hash_password(next), format_time(clock_.now()), actor.user_id}));
+               {next_hash, format_time(clock_.now()), actor.user_id}));
   TRY(tx->exec("UPDATE sessions SET revoked = 1 WHERE user_id = ?", {actor.user_id}));
   TRY_STATUS(audit::append(
       *tx, actor, {"user.password_changed", "user", std::to_string(actor.user_id)}, clock_));

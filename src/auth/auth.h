@@ -88,9 +88,15 @@ struct NewUser {
   std::optional<std::int64_t> unit_id;
   bool unit_scoped = false;
   std::optional<std::int64_t> patron_id;
+  std::string password_hash;  // set by hash_new_password; create_user hashes when empty
 };
 
 Status check_password_policy(const std::string& username, const std::string& password);
+// Checks the username and the password policy and hashes the password (argon2id, about a
+// second of CPU), so callers do it BEFORE opening the write transaction: hashing inside
+// it held SQLite's write lock for that long, stalling every other writer (and parallel
+// `dangan user add` processes past their busy timeout: "database is locked").
+Status hash_new_password(NewUser& u);
 Result<User> create_user(store::Tx& tx, const NewUser& u, const Clock& clock = system_clock());
 Result<std::vector<User>> list_users(store::Tx& tx);
 Result<User> find_user(store::Tx& tx, const std::string& username);

@@ -177,6 +177,7 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
       if (u.unit_scoped && !u.unit_id)
         return reply(Error{ErrorCode::invalid, "a unit-scoped user needs a unit", "unit_id"}, r);
     }
+    if (auto hashed = hash_new_password(u); !hashed) return reply(hashed.error(), r);
     auto tx = db.begin(store::TxMode::write);
     if (!tx) return reply(tx.error(), r);
     auto created = create_user(**tx, u);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertError, auditEntries, passwordFor, startServer, uniq } from './harness.mjs';
+import { addUser, assertError, auditEntries, passwordFor, startServer, uniq } from './harness.mjs';
 
 let srv;
 before(async () => {
@@ -340,5 +340,18 @@ describe('cookie sessions', () => {
     }
     assert.equal((await srv.api('GET', '/api/v1/me', { headers: { cookie: 'dangan_session=' + '1'.repeat(64) } })).status, 401);
     assert.equal((await srv.api('GET', '/api/v1/me', { headers: { authorization: 'Basic YWdlbnQ6eA==' } })).status, 401);
+  });
+});
+
+describe('accounts made at the same time', () => {
+  test('sixteen `dangan user add` at once all succeed, and each can log in', async () => {
+    // Each hashes its password (argon2id) before taking the write lock; hashing inside
+    // the transaction made them queue behind each other past the busy timeout.
+    const names = Array.from({ length: 16 }, () => uniq('batch-'));
+    await Promise.all(names.map((n) => addUser(srv.db, n, 'agent')));
+    for (const n of names.slice(0, 3)) {
+      const r = await login(srv, n, passwordFor(n));
+      assert.equal(r.status, 200, r.text);
+    }
   });
 });
