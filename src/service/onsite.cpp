@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <set>
 
 #include "patrons/timeline.h"
@@ -289,8 +290,26 @@ Status check_visible(const Actor& by, const Visit& v) {
   return {};
 }
 
-std::string label(const Visit& v) {
-  return purpose_zh(v.purpose) + " (" + v.purpose + "), " + v.starts_at + " – " + v.ends_at;
+// A window as people read it, in the service calendar's time zone: "2026-11-30 09:30–11:00"
+// (the end's date too when it is another day). The stored form is UTC with microseconds.
+std::string local_window(const BusinessCalendar& cal, const std::string& starts,
+                         const std::string& ends) {
+  auto a = parse_time(starts), b = parse_time(ends);
+  if (!a || !b) return starts + " – " + ends;
+  auto at = [&](TimePoint t, bool with_date) {
+    std::string date = cal.local_date(t);
+    auto secs = std::chrono::duration_cast<std::chrono::seconds>(t - cal.local_midnight(date)).count();
+    char hm[8];
+    std::snprintf(hm, sizeof hm, "%02d:%02d", static_cast<int>(secs / 3600 % 24),
+                  static_cast<int>(secs / 60 % 60));
+    return with_date ? date + " " + hm : std::string(hm);
+  };
+  return at(*a, true) + "–" + at(*b, cal.local_date(*a) != cal.local_date(*b));
+}
+
+std::string label(const BusinessCalendar& cal, const Visit& v) {
+  return purpose_zh(v.purpose) + " (" + v.purpose + "), " +
+         local_window(cal, v.starts_at, v.ends_at);
 }
 
 }  // namespace
@@ -374,7 +393,7 @@ Result<json> OnSite::book(const Actor& by, const json& body) {
       {*patron_id,
        status == "booked" ? "onsite.booked" : "onsite.requested",
        std::string(status == "booked" ? "On-site visit booked: " : "On-site visit requested: ") +
-           label(v),
+           label(cal, v),
        {{"purpose", purpose}, {"starts_at", start}, {"ends_at", end}},
        "onsite_visit",
        std::to_string(id)},
@@ -544,12 +563,14 @@ Result<json> OnSite::update(const Actor& by, std::int64_t id, const json& body) 
                            clock_));
   // The patron's history shows confirmations, moves of a booked window and no-shows.
   std::optional<std::pair<std::string, std::string>> event;
+  auto cal = TRY(desk_.calendar(*tx));
   if (closing)
-    event = {"onsite.no_show", "On-site visit: nobody was there — " + label(after)};
+    event = {"onsite.no_show", "On-site visit: nobody was there — " + label(cal, after)};
   else if (v.status == "requested" && n.status == "booked")
-    event = {"onsite.booked", "On-site visit booked: " + label(after)};
+    event = {"onsite.booked", "On-site visit booked: " + label(cal, after)};
   else if (n.status == "booked" && (v.starts_at != n.starts_at || v.ends_at != n.ends_at))
-    event = {"onsite.rescheduled", "On-site visit moved to " + n.starts_at + " – " + n.ends_at};
+    event = {"onsite.rescheduled",
+             "On-site visit moved to " + local_window(cal, n.starts_at, n.ends_at)};
   if (event)
     TRY(timeline::append(*tx, by,
                          {v.patron_id,
@@ -662,11 +683,13 @@ Result<json> OnSite::cancel(const Actor& by, std::int64_t id, const json& body) 
                             reason,
                             {{"by_patron", patron}, {"was", v.status}}},
                            clock_));
+  auto cal = TRY(desk_.calendar(*tx));
   TRY(timeline::append(
       *tx, by,
       {v.patron_id,
        "onsite.cancelled",
-       "On-site visit cancelled" + std::string(patron ? " by the patron" : "") + ": " + label(v) +
+       "On-site visit cancelled" + std::string(patron ? " by the patron" : "") + ": " +
+           label(cal, v) +
            (reason.empty() ? "" : " — " + reason),
        {{"by_patron", patron}},
        "onsite_visit",

@@ -134,6 +134,9 @@ describe('on-site visits', () => {
     const tl = (await as('manager', 'GET', `/api/v1/patrons/${patron.id}/timeline`)).json.items;
     for (const kind of ['onsite.requested', 'onsite.booked', 'onsite.cancelled'])
       assert.ok(tl.some((e) => e.kind === kind && e.ref_id === String(r.json.id)), kind);
+    // The history shows the window in the service calendar's time (Beijing), as people read it.
+    const booked = tl.find((e) => e.kind === 'onsite.booked' && e.ref_id === String(r.json.id));
+    assert.ok(booked.summary.endsWith(`${day} 14:00–16:00`), booked.summary);
   });
 
   test('the outcome is recorded; other staff see the address cut short; reads are audited', async () => {
