@@ -155,6 +155,15 @@ describe('desk screens', () => {
     await form.getByRole('button', { name: '借出 Lend' }).click();
     await form.locator('.form-error:not([hidden]), .field.has-error').first().waitFor();
 
+    // The patron's history names the due time as staff read times (Beijing, to the minute),
+    // not in its stored UTC form.
+    await page.goto(`/patrons/${PATRON}`);
+    const lent = page.locator('.timeline .event[data-kind="loan.lent"] .event-summary').first();
+    await lent.waitFor();
+    const lentText = await lent.textContent();
+    assert.match(lentText, /due \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/, lentText);
+    await page.goto('/loans');
+
     // Renew.
     const dueBefore = (await apiAs(page, 'GET', `/api/v1/loans/${loanId}`)).body.due_at;
     await row.getByRole('button', { name: '续借 Renew' }).click();

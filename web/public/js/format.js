@@ -24,6 +24,13 @@ export function fmtTime(iso) {
   return Number.isNaN(d.getTime()) ? iso : minuteFmt.format(d);
 }
 
+// Free text written by the server (a timeline event's summary) may name times in their
+// stored form (2026-12-26T15:49:44.118929Z): shown like every other time here.
+const ISO_IN_TEXT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+export function fmtTimesIn(text) {
+  return typeof text === 'string' ? text.replace(ISO_IN_TEXT, (m) => fmtTime(m)) : text;
+}
+
 export function fmtDay(iso) {
   if (!iso) return '';
   const d = new Date(iso);

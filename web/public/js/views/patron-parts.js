@@ -4,7 +4,7 @@
 
 import { get } from '../api.js';
 import { bi, h } from '../dom.js';
-import { fmtTime } from '../format.js';
+import { fmtTime, fmtTimesIn } from '../format.js';
 import { CHANNELS, CONSENTS, EVENT_KINDS, FIELDS, GENDERS, ID_TYPES, LANGUAGES, ORG_SIZES, PATRON_TYPES, label, zh } from '../labels.js';
 import { chips, pager, section } from '../ui.js';
 
@@ -168,7 +168,7 @@ export function timelineBlock(patronId) {
       'li',
       { class: ['event', `kind-${e.kind.replace(/\W+/g, '-')}`], dataset: { kind: e.kind } },
       h('div', { class: 'event-kind' }, bi(z, en)),
-      e.summary ? h('div', { class: 'event-summary' }, e.summary) : null,
+      e.summary ? h('div', { class: 'event-summary' }, fmtTimesIn(e.summary)) : null,
       fields && fields.length ? h('div', { class: 'event-fields' }, fields.map((f) => h('span', { class: 'chip field-chip' }, FIELDS[f.split('.')[0]] ? `${zh(FIELDS, f.split('.')[0])} ${f}` : f))) : null,
       h('div', { class: 'event-meta' }, h('time', { datetime: e.at }, fmtTime(e.at)), ' · ', e.actor ? `由 by ${e.actor}` : '系统 system'),
     );
