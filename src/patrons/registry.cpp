@@ -35,6 +35,29 @@ const std::map<std::string, std::string>& sort_columns() {
   return m;
 }
 
+// The condition that resumes a name-ordered list after patron `id`, the last row of the
+// previous page. The cursor carries that id alone: a name in it would hand a viewer who sees
+// names masked the real one, outside the audit of personal-data reads. So the name is read
+// here, in the list's own read transaction. Names are NOT NULL, so the order is total.
+// A patron merged away keeps its name (the list resumes where it was); one erased since
+// (its name is now "(erased N)", sorted elsewhere) or moved out of a unit-scoped viewer's
+// unit has no place in the list any more: 409 on `cursor`, start again, rather than a page
+// that silently skips or repeats patrons.
+Result<std::string> after_name_of(store::Tx& tx, const Actor& by, std::int64_t id,
+                                  const std::string& listed_status, bool desc, store::Params& p) {
+  auto row = TRY(tx.maybe_one("SELECT name, status, unit_id FROM patrons WHERE id = ?", {id}));
+  // Patrons are never deleted: an id that names none is no cursor this list wrote.
+  if (!row) return std::unexpected(cursor::malformed());
+  bool erased_since = row->str(1) == "erased" && listed_status != "erased";
+  bool out_of_view = by.unit_scoped && by.unit_id && row->opt_i64(2) != by.unit_id;
+  if (erased_since || out_of_view)
+    return std::unexpected(Error{ErrorCode::conflict,
+                                 "the patron this page continued after has been erased or has "
+                                 "left your view since; load the list again from the first page",
+                                 "cursor"});
+  return store::after_key("p.name", "p.id", cursor::Key{row->str(0), id}, desc, p);
+}
+
 }  // namespace
 
 Result<json> Service::list(const Actor& by, const ListQuery& q) {
@@ -95,12 +118,16 @@ Result<json> Service::list(const Actor& by, const ListQuery& q) {
     }
     sql += ")";
   }
-  // The cursor is the last id when sorting by id, else [name or time, id] of the last row.
+  auto tx = TRY(db_.begin(store::TxMode::read));
+  // The cursor is the last row's id when sorting by id or by name (the name read back by
+  // after_name_of), else [time, id] of the last row.
   if (col == "id") {
     if (auto after = TRY(cursor::parse_id(q.cursor)))
       sql += store::after_id("p.id", *after, desc, params);
-  } else if (auto after = TRY(col == "name" ? cursor::parse_key(q.cursor)
-                                            : cursor::parse_time_key(q.cursor))) {
+  } else if (col == "name") {
+    if (auto after = TRY(cursor::parse_id(q.cursor)))
+      sql += TRY(after_name_of(*tx, by, *after, q.status.value_or("active"), desc, params));
+  } else if (auto after = TRY(cursor::parse_time_key(q.cursor))) {
     sql += store::after_key("p." + col, "p.id", *after, desc, params);
   }
   std::string dir = desc ? " DESC" : "";
@@ -108,10 +135,9 @@ Result<json> Service::list(const Actor& by, const ListQuery& q) {
   sql += " LIMIT ?";
   params.push_back(static_cast<std::int64_t>(q.limit + 1));
 
-  auto tx = TRY(db_.begin(store::TxMode::read));
   auto rows = TRY(tx->query(sql, params));
   json items = json::array();
-  std::string last_value;
+  std::string last_time;
   std::int64_t last_id = 0;
   std::size_t n = std::min<std::size_t>(rows.size(), q.limit);
   std::vector<std::int64_t> ids;
@@ -138,12 +164,13 @@ Result<json> Service::list(const Actor& by, const ListQuery& q) {
     if (!disclosed(full, v).empty())
       reads_.record(by, {"patron.list_read", "patron", std::to_string(id), id});
     last_id = id;
-    last_value = col == "id" ? "" : full[col].is_string() ? full[col].get<std::string>() : "";
+    bool by_time = col != "id" && col != "name";
+    last_time = by_time && full[col].is_string() ? full[col].get<std::string>() : "";
   }
   json out = {{"items", items}, {"next_cursor", nullptr}};
   if (rows.size() > n)
-    out["next_cursor"] =
-        col == "id" ? cursor::encode_id(last_id) : cursor::encode_key(last_value, last_id);
+    out["next_cursor"] = col == "id" || col == "name" ? cursor::encode_id(last_id)
+                                                      : cursor::encode_key(last_time, last_id);
   return out;
 }
 

@@ -2,7 +2,8 @@
 // made here, joins its pages without gaps or repeats (the same items, in the same order, as
 // one large page), and refuses a malformed cursor with 400 naming `cursor` (never a 500,
 // never a silent first page). Id-ordered lists take the last id ("42"); lists ordered by a
-// time, name or other key take [key, id] of the last row.
+// time or other key take [key, id] of the last row. The patron list by name takes the last
+// id too: a name in the cursor would give a viewer of masked names the real one.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -217,6 +218,8 @@ describe('patrons, audit, catalogue and transfer lists', () => {
       await walk(`/api/v1/patrons?q=${encodeURIComponent('翻页')}${sort}`, 'manager');
     await refuses('/api/v1/patrons', 'manager', kKeyCursor);
     await refuses('/api/v1/patrons?sort=created_at', 'manager', kNotATime);
+    // By name: a bare id of a patron that exists; [name, id] (the old form) is refused.
+    await refuses('/api/v1/patrons?sort=-name', 'manager', [...kKeyCursor, '%5B%22%E7%BF%BB%E9%A1%B5%22%2C5%5D', '999999999']);
 
     await times(3, () => ticket());
     await walk(`/api/v1/patrons/${patron.id}/timeline`, 'manager');
@@ -230,6 +233,53 @@ describe('patrons, audit, catalogue and transfer lists', () => {
     await sleep(1100);
     await walk(`/api/v1/audit?to=${encodeURIComponent(to)}`, 'auditor');
     await refuses('/api/v1/audit', 'auditor', kKeyCursor);
+  });
+
+  test('patrons by name, as roles that see names masked: the cursor is the last id, never the name', async () => {
+    // Names without digits, so that no character of a name can hide in an id cursor.
+    const tok = uniq('nc').replace(/[0-9]/g, (d) => 'abcdefghij'[d]);
+    const names = ['张', '李', '张', '王', '赵', '刘'].map((s) => `${s}${tok}游标`);
+    const made = await times(names.length, (i) => createPatron(srv, person({ name: names[i] })));
+    const list = `/api/v1/patrons?q=${tok}`;
+    const ids = async (role, sort, extra = '') =>
+      (await ok(role, 'GET', `${list}&sort=${sort}&limit=100${extra}`, undefined, 200)).items.map((i) => i.id);
+    const byName = await ids('manager', 'name');
+    assert.deepEqual(new Set(byName), new Set(made.map((p) => p.id)));
+    for (const role of ['agent', 'analyst']) {
+      for (const sort of ['name', '-name']) {
+        const all = await ids(role, sort);
+        assert.deepEqual(all, sort === 'name' ? byName : [...byName].reverse(), `${role} ${sort}: the same order`);
+        const seen = [];
+        let cursor = null;
+        do {
+          const page = await ok(role, 'GET', `${list}&sort=${sort}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, undefined, 200);
+          for (const item of page.items) {
+            assert.ok(!names.includes(item.name), `${role} sees ${item.name}: not masked`);
+            seen.push(item.id);
+          }
+          cursor = page.next_cursor;
+          if (cursor !== null) {
+            assert.equal(cursor, String(seen.at(-1)), `${role} ${sort}: the cursor is the last id`);
+            for (const ch of new Set(names.join(''))) assert.ok(!cursor.includes(ch), `${cursor} holds ${ch}`);
+          }
+        } while (cursor !== null);
+        assert.deepEqual(seen, all, `${role} ${sort}: the pages join without gaps or repeats`);
+      }
+    }
+
+    // The last patron of a page merged away: it keeps its name, the next page follows it.
+    const p1 = await ok('agent', 'GET', `${list}&sort=name&limit=2`, undefined, 200);
+    const survivor = byName.at(-1);
+    await ok('manager', 'POST', `/api/v1/patrons/${survivor}/merge`, { from: Number(p1.next_cursor), reason: '同一人重复建档' }, 200);
+    const p2 = await ok('agent', 'GET', `${list}&sort=name&limit=2&cursor=${p1.next_cursor}`, undefined, 200);
+    assert.deepEqual(p2.items.map((i) => i.id), byName.slice(2, 4));
+    // Erased: its name and so its place are gone; 409 on `cursor` (start again), no page that
+    // silently repeats or skips patrons, never a 500.
+    await ok('manager', 'POST', `/api/v1/patrons/${p2.next_cursor}/erase`, { reason: '本人要求删除' }, 200);
+    for (const sort of ['name', '-name']) {
+      const r = await as('agent', 'GET', `${list}&sort=${sort}&limit=2&cursor=${p2.next_cursor}`);
+      assertError(assert, r, 409, 'cursor', 'conflict');
+    }
   });
 
   test('records by every sort, accessions, appraisal, disposal, imports and exports', async () => {
