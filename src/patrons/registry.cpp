@@ -36,9 +36,10 @@ const std::map<std::string, std::string>& sort_columns() {
 }
 
 // The condition that resumes a name-ordered list after patron `id`, the last row of the
-// previous page. The cursor carries that id alone: a name in it would hand a viewer who sees
-// names masked the real one, outside the audit of personal-data reads. So the name is read
-// here, in the list's own read transaction. Names are NOT NULL, so the order is total.
+// previous page. The cursor carries that id alone: a name in it would hand the name to a
+// viewer it is hidden from (analysts see persons de-identified), outside the audit of
+// personal-data reads. So the name is read here, in the list's own read transaction. Names
+// are NOT NULL, so the order is total.
 // A patron merged away keeps its name (the list resumes where it was); one erased since
 // (its name is now "(erased N)", sorted elsewhere) or moved out of a unit-scoped viewer's
 // unit has no place in the list any more: 409 on `cursor`, start again, rather than a page
