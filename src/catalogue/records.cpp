@@ -5,6 +5,8 @@
 #include <charconv>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "catalogue/internal.h"
 #include "core/cursor.h"
 #include "patrons/timeline.h"
@@ -841,10 +843,18 @@ Result<json> Service::list_records(const Actor& by, const RecordQuery& q) {
   auto rows = TRY(tx->query(sql, params));
   json items = json::array();
   std::size_t n = std::min<std::size_t>(rows.size(), static_cast<std::size_t>(q.limit));
+  // The WHERE above leaves out what the viewer may not see at all (secret records without
+  // record_secret; the roles with it see them whole), so every row is shown. Should a rule
+  // ever hide a row here instead, the page ends without a cursor: the cursor is made of the
+  // last row's sort key, and a hidden row's title must not reach the viewer through it.
+  bool hidden_row = false;
   for (std::size_t i = 0; i < n; ++i) {
     json rec = record_json(rows[i]);
     auto view = view_for_record(by, rec, today_text(clock_));
-    if (view == RecordView::none) continue;
+    if (view == RecordView::none) {
+      hidden_row = true;
+      continue;
+    }
     items.push_back(apply_view(std::move(rec), view, by));
   }
   // Customer files are personal data of their patrons: a list of them is audited as a
@@ -857,7 +867,11 @@ Result<json> Service::list_records(const Actor& by, const RecordQuery& q) {
     for (auto p : patrons_seen) reads_.record(by, {"record.list", "patron", std::to_string(p), p});
   }
   json out = {{"items", items}, {"next_cursor", nullptr}};
-  if (rows.size() > n && n > 0) {
+  if (hidden_row) {
+    spdlog::error("event=record_list_hidden_row role={} message=\"a listed record was not "
+                  "visible to its viewer; the page ends without a cursor\"",
+                  to_string(by.role));
+  } else if (rows.size() > n && n > 0) {
     auto& last = rows[n - 1];
     std::string key = col == "r.year"         ? std::to_string(last.opt_i64(6).value_or(0))
                       : col == "r.title"      ? last.str(2)

@@ -127,6 +127,21 @@ describe('visibility', () => {
       assert.equal(s.json.description, '秘密内容');
     }
     assert.equal((await as('auditor', 'GET', `/api/v1/records/${open.id}`)).status, 403);
+    // Nor through a list's cursor, which is made of the last row's sort key: walked a record
+    // at a time by title, no cursor names the secret record, and the walk meets the others.
+    for (const who of ['reader', 'agent']) {
+      let cursor = null;
+      const seen = new Set();
+      for (let page = 0; page < 500; page++) {
+        const r = await as(who, 'GET', `/api/v1/records?sort=title&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        assert.equal(r.status, 200, r.text);
+        for (const x of r.json.items) seen.add(x.id);
+        cursor = r.json.next_cursor;
+        if (!cursor) break;
+        assert.ok(!cursor.includes('涉密'), `${who}: the cursor ${cursor} names the secret record`);
+      }
+      assert.ok(seen.has(open.id) && seen.has(controlled.id) && !seen.has(secret.id), who);
+    }
   });
 
   test('a customer file linked to a patron lands on the timeline, and staff reads are audited', async () => {
