@@ -31,20 +31,12 @@ TEST_CASE("store: every table with a patron_id column is named by a patron erasu
     }
     auto tx = tdb.db().begin(store::TxMode::read);
     REQUIRE(tx);
-    auto rows =
-        (*tx)->backend() == store::Backend::sqlite
-            ? (*tx)->query(
-                  "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = "
-                  "'table' AND p.name = 'patron_id' ORDER BY 1")
-            : (*tx)->query(
-                  "SELECT table_name::text FROM information_schema.columns WHERE column_name = "
-                  "'patron_id' AND table_schema = current_schema() ORDER BY 1");
-    REQUIRE(rows);
-    CHECK(rows->size() > 10);
-    for (const auto& r : *rows) {
-      INFO("table ", r.str(0),
+    const auto with_patron = testing::tables_with_column(**tx, "patron_id");
+    CHECK(with_patron.size() > 10);
+    for (const auto& t : with_patron) {
+      INFO("table ", t,
            " has a patron_id: declare what erasing a patron does to it (patrons/erasure.h)");
-      CHECK(named.contains(r.str(0)));
+      CHECK(named.contains(t));
     }
     // Every named table exists (a typo would silently cover nothing).
     auto all = (*tx)->backend() == store::Backend::sqlite

@@ -17,19 +17,9 @@ TEST_CASE("store: every table with a patron_id column is handled by a patron mer
     testing::TestDatabase tdb(backend);
     auto tx = tdb.db().begin(store::TxMode::read);
     REQUIRE(tx);
-    auto rows =
-        (*tx)->backend() == store::Backend::sqlite
-            ? (*tx)->query(
-                  "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = "
-                  "'table' AND p.name = 'patron_id' ORDER BY 1")
-            : (*tx)->query(
-                  "SELECT table_name::text FROM information_schema.columns WHERE column_name = "
-                  "'patron_id' AND table_schema = current_schema() ORDER BY 1");
-    REQUIRE(rows);
     std::set<std::string> handled(std::begin(kFollowsPatron), std::end(kFollowsPatron));
     handled.insert(std::begin(kMergedApart), std::end(kMergedApart));
-    std::set<std::string> found;
-    for (const auto& r : *rows) found.insert(r.str(0));
+    const std::set<std::string> found = testing::tables_with_column(**tx, "patron_id");
     CHECK(found.size() > 10);
     for (const auto& t : found) {
       INFO("table ", t, " has a patron_id: add it to kFollowsPatron or kMergedApart");

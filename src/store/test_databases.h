@@ -13,6 +13,7 @@
 #include <memory>
 #include <pqxx/pqxx>
 #include <random>
+#include <set>
 #include <string>
 
 #include "store/db.h"
@@ -79,6 +80,22 @@ class TestDatabase {
   std::string url_, admin_url_, name_;
   std::unique_ptr<store::Database> db_;
 };
+
+// The tables that have a column named `column` (e.g. every table holding patron data
+// through `patron_id`), on either backend.
+inline std::set<std::string> tables_with_column(store::Tx& tx, const std::string& column) {
+  auto rows = tx.backend() == store::Backend::sqlite
+                  ? tx.query("SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p "
+                             "WHERE m.type = 'table' AND p.name = ?",
+                             {column})
+                  : tx.query("SELECT table_name::text FROM information_schema.columns WHERE "
+                             "column_name = ? AND table_schema = current_schema()",
+                             {column});
+  REQUIRE_MESSAGE(rows, (rows ? "" : rows.error().message));
+  std::set<std::string> out;
+  for (const auto& r : *rows) out.insert(r.str(0));
+  return out;
+}
 
 // Runs `body` once on SQLite and, when DANGAN_TEST_PG_URL is set, once on PostgreSQL.
 inline void each_backend(const std::function<void(const std::string& backend)>& body) {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { auditEntries, blobDir, createPatron, startServer, uniq } from './harness.mjs';
+import { auditEntries, blobDir, createPatron, startServer, uniq, wavFile } from './harness.mjs';
 
 let srv;
 let patron;
@@ -42,25 +42,6 @@ function assertNothingPersonal(what, value) {
   for (const p of PERSONAL) assert.ok(!s.includes(p), `${what} still holds "${p}": ${s.slice(0, 600)}`);
 }
 
-function wav() {
-  const n = 8000;
-  const b = Buffer.alloc(44 + n, 0x80);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + n, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(8000, 24);
-  b.writeUInt32LE(8000, 28);
-  b.writeUInt16LE(1, 32);
-  b.writeUInt16LE(8, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(n, 40);
-  // Unique content, so this file's blob is this test's alone.
-  b.write(WORD, 44);
-  return b;
-}
 const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
 const blobFile = (dir, sha) => path.join(dir, sha.slice(0, 2), sha.slice(2, 4), sha);
 
@@ -98,7 +79,7 @@ describe('erasing a patron', () => {
       ends_at: `${day}T10:00:00+08:00`,
       notes: `${NAME}家中有${WORD}`,
     });
-    made.audio = wav();
+    made.audio = wavFile(1, WORD);
     made.recording = await ok('agent', 'POST', `/api/v1/tickets/${made.ticket.id}/recordings?filename=call.wav`, made.audio, { 'content-type': 'audio/wav' });
     await ok('agent', 'PUT', `/api/v1/recordings/${made.recording.id}/transcript`, { transcript: `您好，我是${NAME}，想查${WORD}` });
     made.file = Buffer.from(`${NAME} 身份证复印件 ${WORD}\n`);

@@ -475,3 +475,25 @@ export function assertError(assert, r, status, field, code) {
   if (field !== undefined) assert.equal(e.field, field, `error field: ${r.text}`);
   if (code !== undefined) assert.equal(e.code, code, `error code: ${r.text}`);
 }
+
+// A WAV file of `seconds` of 8 kHz 8-bit mono silence (a call recording for uploads);
+// `mark`, when given, is written over the first samples so the content (and its blob) is
+// the caller's alone.
+export function wavFile(seconds = 1, mark = '') {
+  const n = 8000 * seconds;
+  const b = Buffer.alloc(44 + n, 0x80);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + n, 4);
+  b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(8000, 24);
+  b.writeUInt32LE(8000, 28);
+  b.writeUInt16LE(1, 32);
+  b.writeUInt16LE(8, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(n, 40);
+  if (mark) b.write(mark, 44);
+  return b;
+}

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertError, auditEntries, createPatron, person, startServer, uniq } from './harness.mjs';
+import { assertError, auditEntries, createPatron, person, startServer, uniq, wavFile } from './harness.mjs';
 
 let srv;
 let patron;
@@ -30,23 +30,6 @@ const ticket = (kind, subject, extra = {}) =>
 const cause = async (code) => (await ok('agent', 'GET', '/api/v1/cause-codes')).items.find((c) => c.code === code);
 
 // A second of 8 kHz 8-bit mono silence as a WAV file.
-function wav(seconds = 1) {
-  const n = 8000 * seconds;
-  const b = Buffer.alloc(44 + n, 0x80);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + n, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(8000, 24);
-  b.writeUInt32LE(8000, 28);
-  b.writeUInt16LE(1, 32);
-  b.writeUInt16LE(8, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(n, 40);
-  return b;
-}
 
 describe('problem management', () => {
   test('tickets grouped by cause become a problem with an improvement action', async () => {
@@ -102,7 +85,7 @@ describe('problem management', () => {
 describe('quality inspection', () => {
   test('a recording is stored, played (audited) and transcribed; other files are refused', async () => {
     const t = await ticket('consultation', '电话咨询婚姻档案');
-    const up = await srv.api('POST', `/api/v1/tickets/${t.id}/recordings?filename=call.wav`, { as: 'agent', body: wav(), headers: { 'content-type': 'audio/wav' } });
+    const up = await srv.api('POST', `/api/v1/tickets/${t.id}/recordings?filename=call.wav`, { as: 'agent', body: wavFile(), headers: { 'content-type': 'audio/wav' } });
     assert.equal(up.status, 201, up.text);
     assert.match(up.json.content_type, /^audio\//);
     const notAudio = await srv.api('POST', `/api/v1/tickets/${t.id}/recordings?filename=x.txt`, { as: 'agent', body: 'plain words', headers: { 'content-type': 'text/plain' } });
