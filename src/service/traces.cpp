@@ -173,6 +173,10 @@ Result<json> Traces::ivr(const Actor& by, const json& body) {
 }
 
 void Traces::flush() {
+  // One flush at a time, as the audit's ReadRecorder::flush: a flush that finds nothing
+  // pending waits for the one in progress (the background loop's), so when flush() returns
+  // every event queued before it is written — the feature-use report counts on that.
+  std::lock_guard serial(flushing_);
   std::vector<Pending> batch;
   {
     std::lock_guard lock(mu_);

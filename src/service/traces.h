@@ -100,6 +100,7 @@ class Traces {
   std::vector<std::string> enabled_;
   std::chrono::steady_clock::time_point points_read_{};
   std::mutex mu_;
+  std::mutex flushing_;  // one flush at a time (flush())
   std::condition_variable cv_;
   std::vector<Pending> pending_;
   bool stopping_ = false;
