@@ -11,7 +11,7 @@ import { fmtDay, fmtTime } from '../format.js';
 import { setQuery } from '../router.js';
 import { can } from '../session.js';
 import { badge, busy, dialog, field, formError, input, pageHeader, pager, section, select, showError, textarea, toast } from '../ui.js';
-import { patronName } from './patrons.js';
+import { patronFinder } from './patrons.js';
 import { staffSpan } from '../staff.js';
 
 export const LOAN_STATUS = { open: ['借出中', 'Open'], overdue: ['已逾期', 'Overdue'], returned: ['已归还', 'Returned'] };
@@ -157,42 +157,13 @@ function lendForm(onLent) {
     due: input({ type: 'date' }),
     note: input({ maxlength: 500 }),
   };
-  const who = h('div', { class: 'picked-patron muted', 'aria-live': 'polite' });
-  const find = input({ type: 'search', placeholder: '姓名、电话、证件号 Name, phone, ID', 'aria-label': '查找用户 Find a patron' });
-  const findBtn = h('button', { type: 'button', class: 'btn' }, bi('查找', 'Find'));
-  const hits = h('ul', { class: 'patron-hits', 'aria-label': '查找结果 Patrons found' });
-  const pick = (p) => {
-    c.patron_id.value = String(p.id);
-    mount(who, `已选 Chosen: ${patronName(p)} (#${p.id})`);
-    hits.replaceChildren();
-    c.due.focus();
-  };
-  const search = () =>
-    busy(findBtn, async () => {
-      const text = find.value.trim();
-      if (!text) return;
-      const page = await get('/api/v1/patrons', { q: text, limit: 8 });
-      mount(
-        hits,
-        (page.items || []).length
-          ? page.items.map((p) => h('li', null, h('button', { type: 'button', class: 'btn small ghost', dataset: { patron: p.id }, onclick: () => pick(p) }, `${patronName(p)} #${p.id}`)))
-          : h('li', { class: 'muted' }, '没有找到。Nothing found.'),
-      );
-    });
-  findBtn.addEventListener('click', search);
-  find.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter') {
-      e.preventDefault();
-      search();
-    }
-  });
+  const finder = patronFinder(c.patron_id, { onPick: () => c.due.focus() });
   c.code.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !c.patron_id.value) {
       e.preventDefault();
-      find.focus();
+      finder.focus();
     }
   });
-  c.patron_id.addEventListener('input', () => who.replaceChildren());
   const err = formError();
   const save = h('button', { type: 'submit', class: 'btn primary' }, bi('借出', 'Lend'));
   const form = h(
@@ -202,7 +173,7 @@ function lendForm(onLent) {
     field({ name: 'by', label: ['按', 'By'], control: c.by }),
     field({ name: c.by.value, label: ['档号或记录编号', 'Reference code or record id'], control: c.code, required: true }),
     field({ name: 'patron_id', label: ['用户编号', 'Patron id'], control: c.patron_id, required: true }),
-    h('div', { class: 'field span2 patron-finder' }, h('div', { class: 'toolbar' }, find, findBtn), who, hits),
+    finder.el,
     field({ name: 'due_at', label: ['应还日期', 'Due'], control: c.due, hint: '留空按默认借期。Blank: the default loan period.' }),
     field({ name: 'note', label: ['备注', 'Note'], control: c.note, hint: '控制或涉密档案：写明审批依据。Controlled or secret: the approval.' }),
     h('div', { class: 'form-actions' }, save),

@@ -6,7 +6,7 @@ import { fmtDay, isMaskedText } from '../format.js';
 import { PATRON_STATUS, PATRON_TYPES, zh } from '../labels.js';
 import { navigate, setQuery } from '../router.js';
 import { can } from '../session.js';
-import { input, pageHeader, pager, select } from '../ui.js';
+import { busy, input, pageHeader, pager, select } from '../ui.js';
 
 const SORTS = {
   id: ['编号', 'ID'],
@@ -18,6 +18,48 @@ const SORTS = {
 export function patronName(p) {
   if (p.name) return p.name;
   return p.type === 'person' ? '（已去标识 de-identified）' : '—';
+}
+
+// Finding a patron by name, phone or ID number for a form's patron-number field `idInput`:
+// a search box, the hits as buttons, and who was chosen (cleared when the number is typed).
+// `phone`: show each hit's first phone. Returns the block and focus() for the search box.
+export function patronFinder(idInput, { onPick, phone = false } = {}) {
+  const who = h('div', { class: 'picked-patron muted', 'aria-live': 'polite' });
+  const find = input({ type: 'search', placeholder: '姓名、电话、证件号 Name, phone, ID', 'aria-label': '查找用户 Find a patron' });
+  const findBtn = h('button', { type: 'button', class: 'btn' }, bi('查找', 'Find'));
+  const hits = h('ul', { class: 'patron-hits', 'aria-label': '查找结果 Patrons found' });
+  const pick = (p) => {
+    idInput.value = String(p.id);
+    mount(who, `已选 Chosen: ${patronName(p)} (#${p.id})`);
+    hits.replaceChildren();
+    onPick?.(p);
+  };
+  const search = () =>
+    busy(findBtn, async () => {
+      const text = find.value.trim();
+      if (!text) return;
+      const page = await get('/api/v1/patrons', { q: text, limit: 8 });
+      mount(
+        hits,
+        (page.items || []).length
+          ? page.items.map((p) =>
+              h('li', null, h('button', { type: 'button', class: 'btn small ghost', dataset: { patron: p.id }, onclick: () => pick(p) }, `${patronName(p)} #${p.id}`, phone && p.phones?.[0] ? h('span', { class: 'muted' }, ` · ${p.phones[0]}`) : null)),
+            )
+          : h('li', { class: 'muted' }, '没有找到。Nothing found.'),
+      );
+    });
+  findBtn.addEventListener('click', search);
+  find.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      search();
+    }
+  });
+  idInput.addEventListener('input', () => who.replaceChildren());
+  return {
+    el: h('div', { class: 'field span2 patron-finder' }, h('div', { class: 'toolbar' }, find, findBtn), who, hits),
+    focus: () => find.focus(),
+  };
 }
 
 function maskedCell(values) {

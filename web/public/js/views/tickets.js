@@ -7,7 +7,7 @@ import { bi, h, mount } from '../dom.js';
 import { navigate, setQuery } from '../router.js';
 import { can, session } from '../session.js';
 import { busy, field, formError, input, pageHeader, pager, section, select, showError, textarea, toast } from '../ui.js';
-import { patronName } from './patrons.js';
+import { patronFinder } from './patrons.js';
 import { PRIORITIES, TICKET_CHANNELS, TICKET_KINDS, TICKET_STATUS, dueCell, priorityBadge, statusBadge, ticketHref } from '../service.js';
 import { zh } from '../labels.js';
 import { staffSpan } from '../staff.js';
@@ -160,37 +160,7 @@ function newTicketForm() {
     body: textarea({ rows: 4 }),
     patron_id: input({ type: 'number', min: 1, step: 1, inputmode: 'numeric' }),
   };
-  const who = h('div', { class: 'picked-patron muted', 'aria-live': 'polite' });
-  const find = input({ type: 'search', placeholder: '姓名、电话、证件号 Name, phone, ID', 'aria-label': '查找用户 Find a patron' });
-  const findBtn = h('button', { type: 'button', class: 'btn' }, bi('查找', 'Find'));
-  const hits = h('ul', { class: 'patron-hits', 'aria-label': '查找结果 Patrons found' });
-  const pick = (p) => {
-    c.patron_id.value = String(p.id);
-    mount(who, `已选 Chosen: ${patronName(p)} (#${p.id})`);
-    hits.replaceChildren();
-  };
-  const search = () =>
-    busy(findBtn, async () => {
-      const text = find.value.trim();
-      if (!text) return;
-      const page = await get('/api/v1/patrons', { q: text, limit: 8 });
-      mount(
-        hits,
-        (page.items || []).length
-          ? page.items.map((p) =>
-              h('li', null, h('button', { type: 'button', class: 'btn small ghost', dataset: { patron: p.id }, onclick: () => pick(p) }, `${patronName(p)} #${p.id}`, p.phones?.[0] ? h('span', { class: 'muted' }, ` · ${p.phones[0]}`) : null)),
-            )
-          : h('li', { class: 'muted' }, '没有找到。Nothing found.'),
-      );
-    });
-  findBtn.addEventListener('click', search);
-  find.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter') {
-      e.preventDefault();
-      search();
-    }
-  });
-  c.patron_id.addEventListener('input', () => who.replaceChildren());
+  const finder = patronFinder(c.patron_id, { phone: true });
 
   const err = formError();
   const save = h('button', { type: 'submit', class: 'btn primary' }, bi('创建工单', 'Open ticket'));
@@ -202,7 +172,7 @@ function newTicketForm() {
     field({ name: 'channel', label: ['渠道', 'Channel'], control: c.channel, required: true }),
     field({ name: 'priority', label: ['优先级', 'Priority'], control: c.priority }),
     field({ name: 'patron_id', label: ['用户编号', 'Patron id'], control: c.patron_id, hint: '可留空（匿名来电）。Blank for an anonymous caller.' }),
-    h('div', { class: 'field span2 patron-finder' }, h('div', { class: 'toolbar' }, find, findBtn), who, hits),
+    finder.el,
     field({ name: 'subject', label: ['主题', 'Subject'], control: c.subject, wide: true, required: true }),
     field({ name: 'body', label: ['内容', 'What the patron said'], control: c.body, wide: true, required: true }),
     h('div', { class: 'form-actions' }, save),
