@@ -5,6 +5,7 @@
 #include "auth/auth.h"
 #include "auth/testing.h"
 #include "catalogue/catalogue.h"
+#include "core/testing.h"
 #include "patrons/patrons.h"
 #include "service/tickets.h"
 #include "store/test_databases.h"
@@ -15,25 +16,8 @@ using json = nlohmann::json;
 
 namespace {
 
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(TimePoint t) : now_(t) {}
-  TimePoint now() const override { return now_; }
-  void advance(std::chrono::hours h) { now_ += h; }
-
- private:
-  TimePoint now_;
-};
-
-void must(Status s) {
-  if (!s) FAIL(s.error().message, " (field ", s.error().field, ")");
-}
-
-template <typename T>
-T must(Result<T> r) {
-  if (!r) FAIL(r.error().message, " (field ", r.error().field, ")");
-  return std::move(*r);
-}
+using testing::ManualClock;
+using testing::must;
 
 struct Fixture {
   testing::TestDatabase tdb;

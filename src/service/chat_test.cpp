@@ -5,6 +5,7 @@
 
 #include "auth/auth.h"
 #include "auth/testing.h"
+#include "core/testing.h"
 #include "patrons/patrons.h"
 #include "service/routing.h"
 #include "store/test_databases.h"
@@ -15,25 +16,10 @@ using json = nlohmann::json;
 
 namespace {
 
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(TimePoint t) : now_(t) {}
-  TimePoint now() const override { return now_; }
-
- private:
-  TimePoint now_;
-};
+using testing::ManualClock;
+using testing::must;
 
 TimePoint at(const char* iso) { return *parse_time(iso); }
-
-template <typename T>
-T must(Result<T> r) {
-  if (!r) FAIL(r.error().message, " (field ", r.error().field, ")");
-  return std::move(*r);
-}
-void must(Status s) {
-  if (!s) FAIL(s.error().message, " (field ", s.error().field, ")");
-}
 
 struct ChatDesk {
   testing::TestDatabase tdb;

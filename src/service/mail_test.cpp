@@ -11,6 +11,7 @@
 #include "auth/testing.h"
 #include "catalogue/attachments.h"
 #include "catalogue/attachments_testing.h"
+#include "core/testing.h"
 #include "patrons/patrons.h"
 #include "patrons/timeline.h"
 #include "service/contacts.h"
@@ -25,22 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(TimePoint t) : now_(t) {}
-  TimePoint now() const override { return now_; }
-  void set(const char* iso) { now_ = *parse_time(iso); }
-  void advance(std::chrono::seconds s) { now_ += s; }
-
- private:
-  TimePoint now_;
-};
-
-template <typename T>
-T must(Result<T> r) {
-  if (!r) FAIL(r.error().message, " (field ", r.error().field, ")");
-  return std::move(*r);
-}
+using testing::ManualClock;
+using testing::must;
 
 struct TempDir {
   fs::path path = fs::temp_directory_path() / ("dangan-mail-" + testing::unique_suffix());

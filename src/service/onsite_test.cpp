@@ -6,6 +6,7 @@
 
 #include "auth/auth.h"
 #include "auth/testing.h"
+#include "core/testing.h"
 #include "patrons/patrons.h"
 #include "service/routing.h"
 #include "store/test_databases.h"
@@ -16,21 +17,8 @@ using json = nlohmann::json;
 
 namespace {
 
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(TimePoint t) : now_(t) {}
-  TimePoint now() const override { return now_; }
-  void set(const char* iso) { now_ = *parse_time(iso); }
-
- private:
-  TimePoint now_;
-};
-
-template <typename T>
-T must(Result<T> r) {
-  if (!r) FAIL(r.error().message, " (field ", r.error().field, ")");
-  return std::move(*r);
-}
+using testing::ManualClock;
+using testing::must;
 
 struct Fixture {
   testing::TestDatabase tdb;

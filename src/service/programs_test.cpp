@@ -4,6 +4,7 @@
 #include "auth/auth.h"
 #include "catalogue/catalogue.h"
 #include "core/config.h"
+#include "core/testing.h"
 #include "patrons/patrons.h"
 #include "service/knowledge.h"
 #include "service/traces.h"
@@ -15,21 +16,8 @@ using json = nlohmann::json;
 
 namespace {
 
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(TimePoint t) : now_(t) {}
-  TimePoint now() const override { return now_; }
-  void set(const char* iso) { now_ = *parse_time(iso); }
-
- private:
-  TimePoint now_;
-};
-
-template <typename T>
-T must(Result<T> r) {
-  if (!r) FAIL(r.error().message, " (field ", r.error().field, ")");
-  return std::move(*r);
-}
+using testing::ManualClock;
+using testing::must;
 
 struct Programs {
   testing::TestDatabase tdb;

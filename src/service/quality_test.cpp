@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "auth/auth.h"
+#include "core/testing.h"
 #include "patrons/patrons.h"
 #include "store/test_databases.h"
 
@@ -14,23 +15,10 @@ using json = nlohmann::json;
 
 namespace {
 
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(TimePoint t) : now_(t) {}
-  TimePoint now() const override { return now_; }
-  void set(const char* iso) { now_ = *parse_time(iso); }
-
- private:
-  TimePoint now_;
-};
+using testing::ManualClock;
+using testing::must;
 
 TimePoint at(const char* iso) { return *parse_time(iso); }
-
-template <typename T>
-T must(Result<T> r) {
-  if (!r) FAIL(r.error().message, " (field ", r.error().field, ")");
-  return std::move(*r);
-}
 
 template <typename T>
 Error refused(Result<T> r) {

@@ -4,6 +4,7 @@
 
 #include "auth/auth.h"
 #include "auth/testing.h"
+#include "core/testing.h"
 #include "patrons/patrons.h"
 #include "store/test_databases.h"
 
@@ -13,27 +14,10 @@ using json = nlohmann::json;
 
 namespace {
 
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(TimePoint t) : now_(t) {}
-  TimePoint now() const override { return now_; }
-  void set(const char* iso) { now_ = *parse_time(iso); }
-
- private:
-  TimePoint now_;
-};
+using testing::ManualClock;
+using testing::must;
 
 TimePoint at(const char* iso) { return *parse_time(iso); }
-
-void must(Status s) {
-  if (!s) FAIL(s.error().message, " (field ", s.error().field, ")");
-}
-
-template <typename T>
-T must(Result<T> r) {
-  if (!r) FAIL(r.error().message, " (field ", r.error().field, ")");
-  return std::move(*r);
-}
 
 struct Desk_ {
   testing::TestDatabase tdb;
