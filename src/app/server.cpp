@@ -16,6 +16,7 @@
 #include "catalogue/catalogue.h"
 #include "catalogue/catalogue_api.h"
 #include "catalogue/collection_api.h"
+#include "core/allocator.h"
 #include "core/embedded.h"
 #include "search/search_api.h"
 #include "service/channels_api.h"
@@ -396,8 +397,8 @@ int serve(const Config& config) {
                      s.error().message);
     return 1;
   }
-  spdlog::info("event=serving listen={}:{} database={}", listen->first, server.port(),
-               (*db)->describe());
+  spdlog::info("event=serving listen={}:{} database={} allocator=\"{}\"", listen->first,
+               server.port(), (*db)->describe(), core::allocator_name());
   server.run();
   reads.flush();
   spdlog::info("event=stopped");
