@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -259,6 +260,40 @@ TEST_CASE("store: commit ends the transaction at once, before the Tx is dropped"
     REQUIRE(read);
     CHECK((*read)->one("SELECT COUNT(*) FROM " + t.name, {}, "count")->i64(0) == 2);
   });
+}
+
+TEST_CASE("store: SQLite copies the WAL into the database file after big commits, and reuses it") {
+  TempDir dir;
+  const fs::path file = dir.path / "wal.db";
+  auto db = must_open("sqlite:" + file.string());
+  TestTable t(*db, "wal", "id BIGINT PRIMARY KEY, b BLOB");
+  const std::string blob(4000, 'x');
+  // ~8 MB a commit: 2,000 pages of 4 KB, past the 1,000 pages that start a checkpoint.
+  auto write_8mb = [&](std::int64_t from) {
+    auto tx = db->begin(TxMode::write);
+    REQUIRE(tx);
+    for (std::int64_t i = from; i < from + 2000; ++i)
+      REQUIRE((*tx)->exec("INSERT INTO " + t.name + " VALUES (?, ?)", {i, blob}));
+    REQUIRE((*tx)->commit());
+  };
+  // The checkpoint runs on a thread of its own after the commit: wait for the database
+  // file to hold the rows.
+  auto wait_for_file_size = [&](std::uintmax_t bytes) {
+    for (int i = 0; i < 200 && fs::file_size(file) < bytes; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return fs::file_size(file);
+  };
+  write_8mb(0);
+  CHECK(wait_for_file_size(8'000'000) >= 8'000'000);
+  const auto wal_after_one = fs::file_size(file.string() + "-wal");
+  // Once everything is copied, the next commits write the WAL from its start again
+  // instead of growing it.
+  write_8mb(2000);
+  CHECK(wait_for_file_size(16'000'000) >= 16'000'000);
+  write_8mb(4000);
+  CHECK(wait_for_file_size(24'000'000) >= 24'000'000);
+  CHECK(fs::file_size(file.string() + "-wal") <= wal_after_one + 1'000'000);
+  CHECK(count_rows(*db, t.name) == 6000);
 }
 
 TEST_CASE("store: read Tx sees committed data, as one snapshot") {
