@@ -3,8 +3,8 @@
 // Documents are gathered into batches; each full batch is prepared (analysis::prepare,
 // the expensive part) by a task on a worker thread, and the caller's thread writes
 // finished batches in the order they were added, so the Tx never leaves that thread.
-// At most a write chunk's worth of batches plus 2 × threads are in flight, which bounds
-// memory.
+// At most kAheadChunks write chunks of batches (plus 2 × threads) are in flight, and at
+// most kAheadBytes of document text, which bounds memory.
 //
 // The tasks run on a pool of threads that lives as long as the process: text preparation
 // keeps per-thread tools (ICU's break iterator and Han-Latin transliterator, OpenCC's
@@ -21,8 +21,8 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <memory>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -32,7 +32,22 @@ namespace dangan::search {
 
 namespace {
 constexpr std::size_t kBatch = 256;
+// A chunk is also the size of the index segment FTS5 writes (see the top): 4096 was
+// measured faster than 1024, 2048, 8192 and 16384 (bigger segments make FTS5's in-memory
+// hash table outgrow the CPU caches; smaller ones make more merging).
 constexpr std::size_t kWriteChunk = 4096;
+// Text prepared ahead of the writing thread, in chunks. FTS5 merges segments now and then
+// while a chunk is written, which holds the writing thread for a while; with only one
+// chunk ahead the preparing threads soon had nothing left to do and stopped, and after
+// the merge the writing thread waited for them (measured at 300k records: the writing
+// thread idle 6 µs a record; 1M records 17,600 → 19,800/s with 4 chunks ahead; 8 were
+// no faster).
+constexpr std::size_t kAheadChunks = 4;
+// …and never more than this much document text: attachment text can make a document
+// 256 KB (analysis::kMaxContentBytes), where 4 chunks of them would be 4 GB. A chunk is
+// written early when its text passes kChunkBytes.
+constexpr std::size_t kAheadBytes = std::size_t{64} << 20;
+constexpr std::size_t kChunkBytes = std::size_t{16} << 20;
 constexpr const char* kSetHashsize =
     "INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', ?)";
 constexpr std::int64_t kDefaultHashsize = 1 << 20;  // FTS5's
@@ -44,7 +59,17 @@ constexpr std::int64_t kBulkAutomerge = 16;
 struct Batch {
   std::vector<Document> docs;
   std::vector<PreparedDoc> prepared;
+  std::size_t bytes = 0;  // text of the documents (text_bytes)
 };
+
+// What a document costs in memory while it waits, roughly: its text (the prepared terms
+// are of the same order).
+std::size_t text_bytes(const Document& d) {
+  std::size_t n = d.reference_code.size() + d.title.size() + d.description.size() +
+                  d.creator.size() + d.content.size();
+  for (const auto& k : d.keywords) n += k.size();
+  return n;
+}
 
 // Threads that run tasks in the order given; grown on demand, never stopped (they sleep
 // when idle; the process ends them at exit).
@@ -106,12 +131,15 @@ struct Bulk::State {
   bool fresh;
   std::vector<Document> pending;
   std::deque<std::future<Batch>> in_flight;
+  std::size_t pending_bytes = 0;
+  std::size_t ahead_bytes = 0;  // text in flight and in `ready`
   std::int64_t written = 0;
   std::optional<Error> failed;
   std::vector<Batch> ready;                 // prepared, waiting for a full chunk
   std::optional<std::int64_t> saved_cache;  // SQLite page cache size to restore
   std::size_t ready_docs = 0;
-  bool fts_hashsize = false;  // FTS5's hashsize raised for the load (SQLite)
+  std::size_t ready_bytes = 0;
+  bool fts_hashsize = false;                    // FTS5's hashsize raised for the load (SQLite)
   std::optional<std::int64_t> saved_automerge;  // FTS5's automerge before the load (SQLite)
 
   Status write_ready() {
@@ -149,7 +177,9 @@ struct Bulk::State {
     }
     written += static_cast<std::int64_t>(items.size());
     ready.clear();
+    ahead_bytes -= ready_bytes;
     ready_docs = 0;
+    ready_bytes = 0;
     return {};
   }
 
@@ -158,20 +188,21 @@ struct Bulk::State {
     in_flight.pop_front();
     if (failed) return std::unexpected(*failed);
     ready_docs += b.docs.size();
+    ready_bytes += b.bytes;
     ready.push_back(std::move(b));
-    if (ready_docs >= kWriteChunk) return write_ready();
+    if (ready_docs >= kWriteChunk || ready_bytes >= kChunkBytes) return write_ready();
     return {};
   }
 
   // Batches queued for the workers or prepared and not yet taken. Writing a chunk keeps
   // this thread busy for a while (4096 documents, about a quarter of a second); the
-  // workers must have a chunk's worth of batches queued meanwhile, or they run dry after
-  // the few batches in flight and this thread then waits for a whole chunk to be prepared
-  // before it can write again: preparing and writing took turns instead of overlapping
-  // (measured at 1M on SQLite: 10,000 documents/s with the writing thread busy 68% of the
-  // time, when 2 × threads batches were the limit).
+  // workers must have batches queued meanwhile, or they run dry after the few batches in
+  // flight and this thread then waits for a whole chunk to be prepared before it can
+  // write again: preparing and writing took turns instead of overlapping (measured at 1M
+  // on SQLite: 10,000 documents/s with the writing thread busy 68% of the time, when
+  // 2 × threads batches were the limit). See kAheadChunks for how many.
   std::size_t max_in_flight() const {
-    return kWriteChunk / kBatch + 2 * static_cast<std::size_t>(threads);
+    return kAheadChunks * kWriteChunk / kBatch + 2 * static_cast<std::size_t>(threads);
   }
 
   Status submit() {
@@ -179,26 +210,30 @@ struct Bulk::State {
     std::vector<Document> docs;
     docs.swap(pending);
     pending.reserve(kBatch);
+    const std::size_t bytes = pending_bytes;
+    pending_bytes = 0;
     auto task = std::make_shared<std::packaged_task<Batch()>>(
-        [docs = std::move(docs), backend = tx.backend()]() mutable {
+        [docs = std::move(docs), bytes, backend = tx.backend()]() mutable {
           Batch b;
           b.prepared.reserve(docs.size());
           for (const auto& d : docs) b.prepared.push_back(prepare_doc(d, backend));
           b.docs = std::move(docs);
+          b.bytes = bytes;
           return b;
         });
     in_flight.push_back(task->get_future());
+    ahead_bytes += bytes;
     Pool::instance().post([task] { (*task)(); });
-    while (in_flight.size() > max_in_flight()) TRY_STATUS(write_oldest());
+    // `ready` holds less than kChunkBytes (write_oldest writes it out past that), so when
+    // there is more than kAheadBytes ahead, some of it is in flight.
+    while (!in_flight.empty() && (in_flight.size() > max_in_flight() || ahead_bytes > kAheadBytes))
+      TRY_STATUS(write_oldest());
     return {};
   }
 };
 
 Bulk::Bulk(store::Tx& tx, int threads, bool fresh)
-    : state_(std::make_unique<State>(
-          State{tx,
-                threads > 0 ? threads : default_threads(),
-                fresh})) {
+    : state_(std::make_unique<State>(State{tx, threads > 0 ? threads : default_threads(), fresh})) {
   state_->pending.reserve(kBatch);
   Pool::instance().ensure(state_->threads);
   // SQLite: a bigger page cache for the writer while the load lasts. With the default
@@ -236,6 +271,7 @@ Bulk::~Bulk() {
 
 Status Bulk::add(Document doc) {
   if (state_->failed) return std::unexpected(*state_->failed);
+  state_->pending_bytes += text_bytes(doc);
   state_->pending.push_back(std::move(doc));
   if (state_->pending.size() >= kBatch) return state_->submit();
   return {};
