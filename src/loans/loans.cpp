@@ -9,6 +9,7 @@
 #include "core/body.h"
 #include "core/cursor.h"
 #include "patrons/timeline.h"
+#include "patrons/writes.h"
 #include "store/keyset.h"
 
 namespace dangan::loans {
@@ -106,18 +107,13 @@ Status staff_may(const Actor& by, auth::Permission p) {
 
 // The patron as a unit-scoped member of staff may see it, active (not merged or erased).
 Status check_patron(store::Tx& tx, const Actor& by, std::int64_t patron_id) {
-  auto p = TRY(tx.maybe_one("SELECT status, merged_into, unit_id FROM patrons WHERE id = ?",
-                            {patron_id}));
-  if (!p || (by.unit_scoped && p->opt_i64(2) != by.unit_id))
-    return fail(ErrorCode::not_found, "no patron with id " + std::to_string(patron_id),
-                 "patron_id");
-  if (p->str(0) == "merged")
-    return fail(ErrorCode::conflict,
-                 "this patron was merged into patron " + p->str(1) + "; lend to that one",
-                 "patron_id");
-  if (p->str(0) != "active")
-    return fail(ErrorCode::conflict, "this patron's record was erased", "patron_id");
-  return {};
+  if (by.unit_scoped) {
+    auto p = TRY(tx.maybe_one("SELECT unit_id FROM patrons WHERE id = ?", {patron_id}));
+    if (p && p->opt_i64(0) != by.unit_id)
+      return fail(ErrorCode::not_found, "no patron with id " + std::to_string(patron_id),
+                  "patron_id");
+  }
+  return patrons::may_write_about(tx, patron_id, patrons::IfMissing::not_found);
 }
 
 // Staff may act on a loan only when they may see its patron; otherwise it does not exist.
@@ -228,6 +224,8 @@ Result<json> Desk::renew(const Actor& by, std::int64_t id, const json& body) {
   auto l = TRY(load(*tx, id));
   TRY_STATUS(check_visible(*tx, by, l));
   if (l.returned_at) return conflict("this loan was returned on " + *l.returned_at, "status");
+  // An erased patron's loan is only returned: renewing would go on lending to them.
+  TRY_STATUS(patrons::refuse_if_erased(*tx, l.patron_id));
   if (l.renewals >= settings_.max_renewals)
     return conflict("renewed " + std::to_string(l.renewals) + " times already, the most allowed",
                     "renewals");
@@ -262,6 +260,8 @@ Result<json> Desk::give_back(const Actor& by, std::int64_t id, const json& body)
   auto l = TRY(load(*tx, id));
   TRY_STATUS(check_visible(*tx, by, l));
   if (l.returned_at) return conflict("this loan was returned on " + *l.returned_at, "status");
+  // The record comes back from an erased patron too; a note about them may not.
+  if (!note.empty()) TRY_STATUS(patrons::refuse_if_erased(*tx, l.patron_id));
   std::int64_t late = days_overdue(l, now);
   std::string now_s = format_time(now);
   TRY(tx->exec(

@@ -6,6 +6,7 @@
 #include "auth/testing.h"
 #include "catalogue/catalogue.h"
 #include "core/testing.h"
+#include "loans/erasure.h"
 #include "patrons/patrons.h"
 #include "service/tickets.h"
 #include "store/test_databases.h"
@@ -182,6 +183,34 @@ TEST_CASE("loans: an overdue loan raises one alert per due date, after the grace
     f.clock.advance(std::chrono::hours(24 * 5));
     must(service_desk.sweep());
     CHECK(alerts() == 1);
+  });
+}
+
+TEST_CASE(
+    "loans: an erased patron borrows nothing more; what they hold comes back without a note") {
+  testing::each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    json loan = must(f.desk.lend(f.agent, {{"record_id", f.open_id}, {"patron_id", f.patron_id}}));
+    std::int64_t id = loan["id"];
+    patrons::Service registry(f.tdb.db(), f.reads);
+    declare_erasure(registry.erasure());
+    must(registry.erase(f.manager, f.patron_id, "the patron asked to be forgotten"));
+    auto is_erased = [&](const auto& r) {
+      REQUIRE_FALSE(r.has_value());
+      CHECK(r.error().code == ErrorCode::conflict);
+      CHECK(r.error().field == "patron_id");
+      CHECK(r.error().message.find("has been erased") != std::string::npos);
+    };
+    is_erased(f.desk.lend(
+        f.manager,
+        {{"record_id", f.controlled_id}, {"patron_id", f.patron_id}, {"note", "馆长批准"}}));
+    is_erased(f.desk.renew(f.agent, id, json::object()));
+    is_erased(f.desk.give_back(f.agent, id, {{"note", "李四归还时说另有一卷"}}));
+    CHECK(f.count("SELECT COUNT(*) FROM loans WHERE patron_id = ?", {f.patron_id}) == 1);
+    CHECK(f.count("SELECT renewals FROM loans WHERE id = ?", {id}) == 0);
+    json back = must(f.desk.give_back(f.agent, id, json::object()));
+    CHECK(back["status"] == "returned");
+    CHECK(f.count("SELECT COUNT(*) FROM loans WHERE id = ? AND return_note = ''", {id}) == 1);
   });
 }
 

@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 #include "loans/loans.h"
 #include "patrons/timeline.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 #include "service/tickets.h"
 
@@ -281,7 +282,14 @@ Result<json> Desk::act_on_alert(const Actor& by, std::int64_t id, const std::str
       p.emplace_back(by.user_id);
     }
   } else {
-    auto resolution = TRY(required_text(body, "resolution", 2000));
+    // An erased patron's alert is resolved without a text (none may be recorded about them).
+    std::string resolution;
+    if (TRY(patrons::is_erased(*tx, row->opt_i64(4)))) {
+      if (!TRY(optional_text(body, "resolution", 2000)).value_or("").empty())
+        return patrons::erased_conflict(*row->opt_i64(4));
+    } else {
+      resolution = TRY(required_text(body, "resolution", 2000));
+    }
     sets += ", status = 'resolved', resolved_at = ?, resolution = ?";
     p.emplace_back(now);
     p.emplace_back(resolution);

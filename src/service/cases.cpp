@@ -4,6 +4,7 @@
 #include <set>
 
 #include "patrons/timeline.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 #include "service/periods.h"
 #include "service/quality.h"
@@ -198,8 +199,7 @@ Result<json> Quality::create_case(const Actor& by, const json& body) {
   std::int64_t id = 0;
   {
     auto tx = TRY(db_.begin(store::TxMode::write));
-    if (patron && !TRY(tx->maybe_one("SELECT 1 FROM patrons WHERE id = ?", {*patron})))
-      return invalid("patron_id", "no such patron");
+    if (patron) TRY_STATUS(patrons::may_write_about(*tx, *patron));
     if (owner) TRY_STATUS(check_user(*tx, *owner, "owner_id"));
     std::string now = format_time(clock_.now());
     auto row = TRY(tx->one(
@@ -222,6 +222,8 @@ Result<json> Quality::create_case(const Actor& by, const json& body) {
           "(?,?,?,?,?) ON CONFLICT (case_id, item_kind, item_id) DO NOTHING",
           {id, l.kind, l.id, store::opt(author_of(by)), now}));
     }
+    // A case gathering an erased patron's items would be a new file about them.
+    TRY_STATUS(patrons::refuse_if_erased(*tx, patron));
     if (patron) TRY(tx->exec("UPDATE service_cases SET patron_id = ? WHERE id = ?", {*patron, id}));
     TRY_STATUS(audit::append(*tx, by,
                              {"case.create", "case", std::to_string(id), patron, "",
@@ -333,6 +335,7 @@ Result<json> Quality::update_case(const Actor& by, std::int64_t id, const json& 
     auto cur = TRY(tx->maybe_one("SELECT status, patron_id, title FROM service_cases WHERE id = ?",
                                  {id}));
     if (!cur) return not_found("no such case");
+    if (title) TRY_STATUS(patrons::refuse_if_erased(*tx, cur->opt_i64(1)));
     std::string now = format_time(clock_.now());
     if (title) TRY(tx->exec("UPDATE service_cases SET title = ? WHERE id = ?", {*title, id}));
     if (body.contains("owner_id")) {
@@ -438,6 +441,7 @@ Result<json> Quality::add_case_step(const Actor& by, std::int64_t id, const json
     auto cur = TRY(tx->maybe_one("SELECT patron_id, status FROM service_cases WHERE id = ?", {id}));
     if (!cur) return not_found("no such case");
     if (cur->str(1) == "closed") return conflict("the case is closed", "status");
+    TRY_STATUS(patrons::refuse_if_erased(*tx, cur->opt_i64(0)));
     if (unit && !TRY(tx->maybe_one("SELECT 1 FROM units WHERE id = ?", {*unit})))
       return invalid("unit_id", "no such unit");
     auto row = TRY(tx->one(

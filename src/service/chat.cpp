@@ -1,6 +1,7 @@
 #include "service/chat.h"
 
 #include "patrons/timeline.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 #include "service/routing.h"
 
@@ -132,6 +133,8 @@ Result<json> Chats::accept(const Actor& by, std::int64_t ticket_id) {
   auto t = TRY(load(*tx, ticket_id));
   TRY_STATUS(may_see(by, t));
   if (t.channel != "chat") return invalid("id", "ticket " + t.number + " is not a chat");
+  // Nobody is left to chat with: an erased patron's chat is only resolved and closed.
+  TRY_STATUS(patrons::refuse_if_erased(*tx, t.patron_id));
   std::string now = format_time(clock_.now());
   auto n = TRY(tx->exec(std::string("UPDATE tickets SET assignee_id = ?, status = 'open', "
                                     "chat_accepted_at = ?, updated_at = ? WHERE id = ? AND "

@@ -4,6 +4,7 @@
 
 #include "patrons/timeline.h"
 #include "patrons/validation.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 #include "text/text.h"
 
@@ -209,9 +210,7 @@ Result<json> Contacts::record(const Actor& by, const json& body) {
   }
   auto tx = TRY(db_.begin(store::TxMode::write));
   if (patron_id) {
-    auto p = TRY(tx->maybe_one("SELECT status FROM patrons WHERE id = ?", {*patron_id}));
-    if (!p) return invalid("patron_id", "no such patron");
-    if (p->str(0) != "active") return invalid("patron_id", "the patron is " + p->str(0));
+    TRY_STATUS(patrons::may_write_about(*tx, *patron_id));
   } else if (prospect_id) {
     auto p = TRY(tx->maybe_one("SELECT status FROM prospects WHERE id = ?", {*prospect_id}));
     if (!p) return invalid("prospect_id", "no such prospect");
@@ -226,6 +225,8 @@ Result<json> Contacts::record(const Actor& by, const json& body) {
     auto t = load(*tx, *ticket_id);
     if (!t) return invalid("ticket_id", "no such ticket");
     if (auto s = may_see(by, *t); !s) return invalid("ticket_id", "no such ticket");
+    // A contact filed under an erased patron's ticket would be about them.
+    TRY_STATUS(patrons::refuse_if_erased(*tx, t->patron_id));
   }
   auto row = TRY(tx->one(
       "INSERT INTO interactions (channel, direction, patron_id, prospect_id, address, subject, "
@@ -513,9 +514,8 @@ Result<json> Contacts::merge_prospect(const Actor& by, std::int64_t id, const js
   if (!row) return not_found("no such prospect");
   if (row->str(6) != "open")
     return conflict("the prospect was already merged into patron " + row->str(7), "status");
-  auto p = TRY(tx->maybe_one("SELECT status FROM patrons WHERE id = ?", {*patron_id}));
-  if (!p) return invalid("patron_id", "no such patron");
-  if (p->str(0) != "active") return invalid("patron_id", "the patron is " + p->str(0));
+  // A stranger's contacts and data become the patron's: not an erased or merged one's.
+  TRY_STATUS(patrons::may_write_about(*tx, *patron_id));
   std::string now = format_time(clock_.now());
   auto n_inter = TRY(
       tx->exec("UPDATE interactions SET patron_id = ?, prospect_id = NULL WHERE prospect_id = ?",

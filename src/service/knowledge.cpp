@@ -5,6 +5,7 @@
 #include <set>
 
 #include "patrons/timeline.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 
 namespace dangan::service {
@@ -73,13 +74,16 @@ Result<std::pair<std::string, std::string>> milestone_fields(const json& m) {
 }
 
 // The service row for a change: exists, and still active.
-Result<store::Row> active_row(store::Tx& tx, std::int64_t id) {
+// An active service; `adds_data`: the change records something new about the patron,
+// refused when they were erased (such a service is only cancelled, without a comment).
+Result<store::Row> active_row(store::Tx& tx, std::int64_t id, bool adds_data = true) {
   auto row = TRY(tx.maybe_one(
       "SELECT patron_id, status, topic, delivery_interval_days FROM knowledge_services WHERE id "
       "= ?",
       {id}));
   if (!row) return not_found("no such knowledge service");
   if (row->str(1) != "active") return conflict("the knowledge service is closed", "status");
+  if (adds_data) TRY_STATUS(patrons::refuse_if_erased(tx, row->i64(0)));
   return *row;
 }
 
@@ -154,9 +158,7 @@ Result<json> KnowledgeServices::start(const Actor& by, const json& body) {
     }
   }
   auto tx = TRY(db_.begin(store::TxMode::write));
-  auto p = TRY(tx->maybe_one("SELECT status FROM patrons WHERE id = ?", {*patron_id}));
-  if (!p) return invalid("patron_id", "no such patron");
-  if (p->str(0) != "active") return invalid("patron_id", "the patron is " + p->str(0));
+  TRY_STATUS(patrons::may_write_about(*tx, *patron_id));
   if (specialist) TRY_STATUS(check_user(*tx, *specialist, "specialist_id"));
   std::string now = format_time(clock_.now());
   auto row = TRY(tx->one(
@@ -343,7 +345,7 @@ Result<json> KnowledgeServices::complete_milestone(const Actor& by, std::int64_t
                                                    std::int64_t milestone_id) {
   TRY_STATUS(staff_may(by, auth::Permission::ticket_write));
   auto tx = TRY(db_.begin(store::TxMode::write));
-  auto cur = TRY(active_row(*tx, id));
+  auto cur = TRY(active_row(*tx, id, false));  // no new text: a milestone that exists
   std::string now = format_time(clock_.now());
   auto m = TRY(tx->maybe_one(
       "SELECT title, done_at FROM knowledge_milestones WHERE id = ? AND service_id = ?",
@@ -464,7 +466,7 @@ Result<json> KnowledgeServices::close(const Actor& by, std::int64_t id, const js
     return invalid("satisfaction", "a completed service records the patron's satisfaction (1–5)");
   auto comment = TRY(optional_text(body, "comment", 2000)).value_or("");
   auto tx = TRY(db_.begin(store::TxMode::write));
-  auto cur = TRY(active_row(*tx, id));
+  auto cur = TRY(active_row(*tx, id, outcome != "cancelled" || !comment.empty()));
   std::string now = format_time(clock_.now());
   // Conditional on still active: two closes at once close it once.
   auto n = TRY(tx->exec(

@@ -8,6 +8,7 @@
 
 #include "patrons/timeline.h"
 #include "patrons/validation.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 #include "service/routing.h"
 
@@ -270,19 +271,6 @@ Status replace_staff(store::Tx& tx, std::int64_t visit_id, const std::vector<std
   return {};
 }
 
-// An active patron (merged or erased ones cannot be visited).
-Status check_patron(store::Tx& tx, std::int64_t patron_id) {
-  auto p = TRY(tx.maybe_one("SELECT status, merged_into FROM patrons WHERE id = ?", {patron_id}));
-  if (!p)
-    return fail(ErrorCode::not_found, "no patron with id " + std::to_string(patron_id),
-                "patron_id");
-  if (p->str(0) == "merged")
-    return conflict("this patron was merged into patron " + p->str(1) + "; book for that one",
-                    "patron_id");
-  if (p->str(0) != "active") return conflict("this patron's record was erased", "patron_id");
-  return {};
-}
-
 // The visit as `by` may know it: a patron only their own (others do not exist).
 Status check_visible(const Actor& by, const Visit& v) {
   if (is_patron(by) && by.patron_id != v.patron_id)
@@ -352,7 +340,8 @@ Result<json> OnSite::book(const Actor& by, const json& body) {
   auto tx = TRY(db_.begin(store::TxMode::write));
   if (patron && !TRY(tier_of(*tx, patron_id)).on_site)
     return forbidden("your service tier does not include on-site visits; please ask the desk");
-  TRY_STATUS(check_patron(*tx, *patron_id));
+  // An active patron (merged or erased ones cannot be visited).
+  TRY_STATUS(patrons::may_write_about(*tx, *patron_id, patrons::IfMissing::not_found));
   if (ticket_id) {
     auto t = TRY(load(*tx, *ticket_id));
     TRY_STATUS(may_see(by, t));
@@ -484,6 +473,8 @@ Result<json> OnSite::update(const Actor& by, std::int64_t id, const json& body) 
   auto v = TRY(load_visit(*tx, id));
   if (v.status != "requested" && v.status != "booked")
     return conflict("the visit is " + v.status + " and cannot change", "status");
+  // An erased patron's visit is only cancelled (without a reason).
+  TRY_STATUS(patrons::refuse_if_erased(*tx, v.patron_id));
   TimePoint now = clock_.now();
   std::vector<std::string> changed;
   Visit n = v;
@@ -617,6 +608,7 @@ Result<json> OnSite::done(const Actor& by, std::int64_t id, const json& body) {
   if (v.status == "requested")
     return conflict("the visit is only requested; book it with staff first", "status");
   if (v.status != "booked") return conflict("the visit is " + v.status + " already", "status");
+  TRY_STATUS(patrons::refuse_if_erased(*tx, v.patron_id));
   TimePoint now = clock_.now();
   if (now < parse_time(v.starts_at).value_or(now))
     return conflict("the visit has not begun yet (it starts " + v.starts_at + ")", "status");
@@ -666,6 +658,7 @@ Result<json> OnSite::cancel(const Actor& by, std::int64_t id, const json& body) 
   TRY_STATUS(check_visible(by, v));
   if (v.status != "requested" && v.status != "booked")
     return conflict("the visit is " + v.status + " already", "status");
+  if (!reason.empty()) TRY_STATUS(patrons::refuse_if_erased(*tx, v.patron_id));
   TimePoint now = clock_.now();
   if (patron && now >= parse_time(v.starts_at).value_or(now))
     return conflict("the visit has begun; please call the desk", "status");

@@ -10,11 +10,12 @@
 
 #include "catalogue/content.h"
 #include "patrons/timeline.h"
+#include "patrons/writes.h"
 #include "service/erasure.h"
 #include "service/internal.h"
-#include "text/text.h"
 #include "service/periods.h"
 #include "service/quality.h"
+#include "text/text.h"
 
 namespace dangan::service {
 
@@ -134,6 +135,7 @@ Result<json> Quality::add_recording(const Actor& by, std::int64_t ticket_id,
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto t = TRY(load(*tx, ticket_id));
   TRY_STATUS(may_see(by, t));
+  TRY_STATUS(patrons::refuse_if_erased(*tx, t.patron_id));
   // The file is in place before its row commits (a crash leaves at most an unused file),
   // and no erasure removes it meanwhile (erasure.h).
   TRY_STATUS(lock_blob(*tx, sha));
@@ -214,6 +216,7 @@ Result<json> Quality::put_transcript(const Actor& by, std::int64_t id, const jso
   if (!r) return not_found("no such recording");
   auto t = load(*tx, r->i64(0));
   if (!t || !may_see(by, *t)) return not_found("no such recording");
+  TRY_STATUS(patrons::refuse_if_erased(*tx, t->patron_id));
   std::string now = format_time(clock_.now());
   TRY(tx->exec(
       "UPDATE recordings SET transcript = ?, transcript_by = ?, transcript_at = ? WHERE id = ?",

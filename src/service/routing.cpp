@@ -5,6 +5,7 @@
 
 #include "audit/audit.h"
 #include "patrons/timeline.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 #include "text/text.h"
 
@@ -218,6 +219,8 @@ std::string state_notice(const std::string& number, const std::string& status) {
 Status notify_patron(store::Tx& tx, std::optional<std::int64_t> patron_id, std::int64_t ticket_id,
                      const std::string& text, const std::string& now) {
   if (!patron_id) return {};
+  // The portal of an erased patron is closed, and what it told them was deleted.
+  if (TRY(patrons::is_erased(tx, patron_id))) return {};
   auto terms = TRY(tier_of(tx, patron_id));
   if (!terms.notify) return {};
   TRY(tx.exec(

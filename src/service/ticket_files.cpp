@@ -5,6 +5,7 @@
 #include "catalogue/attachments.h"
 #include "catalogue/content.h"
 #include "catalogue/watermark.h"
+#include "patrons/writes.h"
 #include "service/erasure.h"
 #include "service/internal.h"
 #include "text/text.h"
@@ -182,6 +183,7 @@ Result<json> TicketFiles::upload(const Actor& by, std::int64_t ticket_id,
     auto t = TRY(load(tx, ticket_id));
     TRY_STATUS(may_see(by, t));
     if (t.status == "closed") return conflict("the ticket is closed", "status");
+    TRY_STATUS(patrons::refuse_if_erased(tx, t.patron_id));
     Target target{t.patron_id, false};
     if (message_id) {
       auto m = TRY(tx.maybe_one("SELECT kind FROM ticket_messages WHERE id = ? AND ticket_id = ?",

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "patrons/timeline.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 #include "service/routing.h"
 #include "text/text.h"
@@ -248,11 +249,9 @@ Result<json> Desk::open(const Actor& by, const json& body, store::Tx& outer,
   auto assignee_id = patron ? std::nullopt : TRY(optional_id(body, "assignee_id"));
 
   store::Tx* tx = &outer;
-  if (patron_id && !patron) {
-    auto p = TRY(tx->maybe_one("SELECT status FROM patrons WHERE id = ?", {*patron_id}));
-    if (!p) return invalid("patron_id", "no such patron");
-    if (p->str(0) != "active") return invalid("patron_id", "the patron is " + p->str(0));
-  }
+  // No new ticket about an erased (or merged) patron; a portal account's patron is active
+  // (erasure closes the accounts).
+  if (patron_id && !patron) TRY_STATUS(patrons::may_write_about(*tx, *patron_id));
   if (team_id && !TRY(tx->maybe_one("SELECT 1 FROM service_teams WHERE id = ?", {*team_id})))
     return invalid("team_id", "no such team");
   if (assignee_id) TRY_STATUS(check_user(*tx, *assignee_id, "assignee_id"));
@@ -484,6 +483,8 @@ Result<json> Desk::post(const Actor& by, std::int64_t id, const json& body) {
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto t = TRY(load(*tx, id));
   TRY_STATUS(may_see(by, t));
+  // No reply, note or message on an erased patron's thread: it was erased with them.
+  TRY_STATUS(patrons::refuse_if_erased(*tx, t.patron_id));
   // A patron writes in a chat on the chat channel, elsewhere through the portal's form.
   auto channel = patron ? std::string(t.channel == "chat" ? "chat" : "web_form")
                         : TRY(one_of(body, "channel", kChannels, t.channel.c_str()));
@@ -547,7 +548,11 @@ Result<json> Desk::update(const Actor& by, std::int64_t id, const json& body) {
   std::string kind = TRY(one_of(body, "kind", kKinds, t.kind.c_str()));
   std::string priority = TRY(one_of(body, "priority", kPriorities, t.priority.c_str()));
   std::string subject = t.subject;
-  if (body.contains("subject")) subject = TRY(required_text(body, "subject", 200));
+  if (body.contains("subject")) {
+    subject = TRY(required_text(body, "subject", 200));
+    // Routing fields may still change (so the ticket can be closed); its text may not.
+    TRY_STATUS(patrons::refuse_if_erased(*tx, t.patron_id));
+  }
   auto team_id = t.team_id;
   if (body.contains("team_id")) {
     team_id = TRY(optional_id(body, "team_id"));
@@ -591,11 +596,18 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
     return not_found("no such action; use wait, resume, resolve, close or reopen");
   TRY_STATUS(only_fields(body, {"resolution", "reason"}));
   std::optional<std::string> resolution, reason;
-  if (action == "resolve") resolution = TRY(required_text(body, "resolution", 5000));
-  if (action == "reopen") reason = TRY(required_text(body, "reason", 1000));
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto t = TRY(load(*tx, id));
   TRY_STATUS(may_see(by, t));
+  // An erased patron's ticket may still be settled, so it leaves the queues and its SLA
+  // counts: resolved without a text (none may be recorded about them; no remedy can be
+  // offered), and closed. Reopening would start new work about them: refused.
+  bool erased = TRY(patrons::is_erased(*tx, t.patron_id));
+  if (erased &&
+      (action == "reopen" || TRY(optional_text(body, "resolution", 5000)).value_or("") != ""))
+    return patrons::erased_conflict(*t.patron_id);
+  if (action == "resolve" && !erased) resolution = TRY(required_text(body, "resolution", 5000));
+  if (action == "reopen") reason = TRY(required_text(body, "reason", 1000));
   TimePoint now_tp = clock_.now();
   std::string now = format_time(now_tp);
   auto cal = TRY(calendar(*tx));
@@ -620,7 +632,7 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
     summary = "resumed";
   } else if (action == "resolve") {
     if (!active(t.status)) return refuse("new, open, waiting_on_patron or reopened");
-    if (t.kind == "complaint" &&
+    if (t.kind == "complaint" && !erased &&
         !TRY(tx->maybe_one("SELECT 1 FROM ticket_recoveries WHERE ticket_id = ?", {id})))
       return conflict("offer a service recovery (cause and remedy) before resolving a complaint",
                       "recovery");
@@ -628,8 +640,8 @@ Result<json> Desk::act(const Actor& by, std::int64_t id, const std::string& acti
     end_wait(t, cal, b, now_tp, sets, p);
     sets += ", resolved_at = ?, resolution = ?";
     p.emplace_back(now);
-    p.emplace_back(*resolution);
-    summary = "resolved: " + *resolution;
+    p.emplace_back(resolution.value_or(""));
+    summary = resolution ? "resolved: " + *resolution : "resolved";
   } else if (action == "close") {
     if (t.status != "resolved") return refuse("resolved");
     status = "closed";
@@ -776,6 +788,7 @@ Result<std::int64_t> Desk::inbound_message(store::Tx& tx, std::int64_t ticket_id
                                            const std::string& channel, const std::string& body) {
   const Actor sys = system_actor();
   auto t = TRY(load(tx, ticket_id));
+  TRY_STATUS(patrons::refuse_if_erased(tx, t.patron_id));  // the caller threads elsewhere
   TimePoint now_tp = clock_.now();
   std::string now = format_time(now_tp);
   auto cal = TRY(calendar(tx));

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "patrons/timeline.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 #include "service/quality.h"
 #include "service/tickets.h"
@@ -59,6 +60,8 @@ Status Desk::plan_visit_after_close(store::Tx& tx, std::int64_t ticket_id, const
                                     std::optional<std::int64_t> patron_id,
                                     const BusinessCalendar& cal) {
   if (!patron_id) return {};
+  // Nobody calls an erased patron back.
+  if (TRY(patrons::is_erased(tx, patron_id))) return {};
   std::string reason;
   if (kind == "complaint") {
     reason = "complaint";
@@ -93,6 +96,7 @@ Result<json> Desk::offer_recovery(const Actor& by, std::int64_t id, const json& 
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto t = TRY(load(*tx, id));
   TRY_STATUS(may_see(by, t));
+  TRY_STATUS(patrons::refuse_if_erased(*tx, t.patron_id));
   if (t.kind != "complaint") return invalid("kind", "service recovery is for complaints");
   if (t.status == "closed") return conflict("the complaint is closed; reopen it first", "status");
   auto existing =
@@ -132,6 +136,7 @@ Result<json> Desk::answer_recovery(const Actor& by, std::int64_t id, const json&
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto t = TRY(load(*tx, id));
   TRY_STATUS(may_see(by, t));  // a patron answers only on their own complaint
+  TRY_STATUS(patrons::refuse_if_erased(*tx, t.patron_id));
   auto rec = TRY(tx->maybe_one("SELECT accepted FROM ticket_recoveries WHERE ticket_id = ?", {id}));
   if (!rec) return conflict("no remedy has been offered on this ticket", "recovery");
   if (!rec->is_null(0)) return conflict("the remedy was answered already", "recovery");
@@ -215,9 +220,7 @@ Result<json> Desk::schedule_visit(const Actor& by, const json& body) {
     ticket = TRY(load(*tx, *ticket_id));
     TRY_STATUS(may_see(by, *ticket));
   }
-  auto p = TRY(tx->maybe_one("SELECT status FROM patrons WHERE id = ?", {*patron_id}));
-  if (!p) return invalid("patron_id", "no such patron");
-  if (p->str(0) != "active") return invalid("patron_id", "the patron is " + p->str(0));
+  TRY_STATUS(patrons::may_write_about(*tx, *patron_id));
   if (ticket && ticket->patron_id != patron_id)
     return invalid("ticket_id", "the ticket is not this patron's");
   TimePoint now = clock_.now();
@@ -262,6 +265,9 @@ Result<json> Desk::record_visit(const Actor& by, std::int64_t id, const json& bo
       std::string("SELECT ") + kVisitCols + " FROM follow_up_visits WHERE id = ?", {id}));
   if (!v) return not_found("no such follow-up visit");
   if (v->str(4) != "scheduled") return conflict("the visit was recorded already", "status");
+  // An erased patron's scheduled visit can only be cancelled, without a comment.
+  if ((outcome != "cancelled" || !comments.empty()) && TRY(patrons::is_erased(*tx, v->i64(2))))
+    return patrons::erased_conflict(v->i64(2));
   std::string now = format_time(clock_.now());
   auto row = TRY(tx->one(
       "UPDATE follow_up_visits SET status = ?, satisfaction = ?, comments = ?, channel = ?, "
