@@ -223,4 +223,63 @@ TEST_CASE("service: an active patron is written about as before; merged and unkn
   });
 }
 
+TEST_CASE("service: an e-mail answering an erased patron's thread opens a stranger's ticket") {
+  testing::each_backend([](const std::string& backend) {
+    World w(backend);
+    fs::path maildir = w.dir.path / "Maildir";
+    auto deliver = [&](const std::string& name, const std::string& raw) {
+      std::ofstream(maildir / "new" / name) << raw;
+      CHECK(must(w.mail.sweep()).received == 1);
+    };
+    auto mail = [](const std::string& subject, const std::string& id, const std::string& headers,
+                   const std::string& body) {
+      return "From: Li Si <li.si@example.cn>\r\nTo: desk@archives.example.cn\r\nSubject: " +
+             subject + "\r\nMessage-ID: <" + id + ">\r\nDate: Mon, 23 Nov 2026 10:00:00 +0800\r\n" +
+             headers + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+             body + "\r\n";
+    };
+    // The patron writes; staff answer by e-mail.
+    deliver("1700000000.1.host", mail("Enquiry", "p1@example.cn", "", "where is my file?"));
+    REQUIRE(w.count("SELECT COUNT(*) FROM tickets WHERE patron_id = ?", {w.patron_id}) == 1);
+    std::int64_t ticket = w.count("SELECT id FROM tickets WHERE patron_id = ?", {w.patron_id});
+    std::string number = w.text("SELECT number FROM tickets WHERE id = ?", {ticket});
+    must(w.desk.post(w.agent, ticket, {{"kind", "reply"}, {"body", "we found it"}}));
+    std::string ours = w.text("SELECT message_id FROM mail_outbox WHERE ticket_id = ?", {ticket});
+
+    w.erase();
+    const std::int64_t on_ticket =
+        w.count("SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = ?", {ticket});
+    // They answer the old thread: by its headers and by the number in the subject.
+    deliver("1700000100.1.host",
+            mail("Re: Enquiry [" + number + "]", "p2@example.cn",
+                 "In-Reply-To: <" + ours + ">\r\nReferences: <p1@example.cn> <" + ours + ">\r\n",
+                 "thanks, I will come on Monday"));
+    // Nothing lands on the erased patron's ticket.
+    CHECK(w.count("SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = ?", {ticket}) ==
+          on_ticket);
+    CHECK(w.text("SELECT status FROM tickets WHERE id = ?", {ticket}) != "reopened");
+    CHECK(w.count("SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = ? AND body LIKE ?",
+                  {ticket, std::string("%Monday%")}) == 0);
+    // A new ticket from a stranger (a prospect), not linked to the erased patron, with
+    // nothing leading back to the old thread.
+    REQUIRE(w.count("SELECT COUNT(*) FROM tickets WHERE id <> ?", {ticket}) == 1);
+    std::int64_t fresh = w.count("SELECT id FROM tickets WHERE id <> ?", {ticket});
+    CHECK(w.text("SELECT COALESCE(CAST(patron_id AS TEXT), 'none') FROM tickets WHERE id = ?",
+                 {fresh}) == "none");
+    CHECK(w.count("SELECT COUNT(*) FROM tickets WHERE id = ? AND prospect_id IS NOT NULL",
+                  {fresh}) == 1);
+    CHECK(w.text("SELECT subject FROM tickets WHERE id = ?", {fresh}) == "Re: Enquiry");
+    CHECK(w.count("SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = ? AND body LIKE ?",
+                  {fresh, std::string("%Monday%")}) == 1);
+    CHECK(w.count("SELECT COUNT(*) FROM mail_inbound WHERE message_id = 'p2@example.cn' AND "
+                  "ticket_id = ? AND in_reply_to IS NULL AND refs = '' AND subject = 'Re: Enquiry'",
+                  {fresh}) == 1);
+    // The new mail is the stranger's contact; the patron's only one is the redacted first.
+    CHECK(w.count("SELECT COUNT(*) FROM interactions WHERE patron_id = ? AND body <> '(erased)'",
+                  {w.patron_id}) == 0);
+    CHECK(w.count("SELECT COUNT(*) FROM interactions WHERE prospect_id IS NOT NULL AND body LIKE ?",
+                  {std::string("%Monday%")}) == 1);
+  });
+}
+
 }  // namespace dangan::service

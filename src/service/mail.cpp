@@ -14,6 +14,7 @@
 #include "catalogue/blob_store.h"
 #include "catalogue/content.h"
 #include "patrons/validation.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 #include "service/mime.h"
 
@@ -446,6 +447,23 @@ Result<std::string> Mail::take_in(const std::string& raw) {
     }
   }
   std::string subject = catalogue::truncate_utf8(parsed.subject, 200);
+  // A reply on an erased patron's thread does not land there: nothing new attaches to
+  // them (docs/privacy.md, "After erasure"). It becomes a new contact from whoever sent
+  // it — a stranger now, since the patron's addresses were erased — and neither the new
+  // ticket nor this mail's record keeps what leads back to the erased thread (the ticket
+  // number in the subject, the In-Reply-To and References headers).
+  if (ticket_id) {
+    auto t = TRY(tx->one("SELECT patron_id FROM tickets WHERE id = ?", {*ticket_id}, "ticket"));
+    if (TRY(patrons::is_erased(*tx, t.opt_i64(0)))) {
+      ticket_id.reset();
+      static const std::regex tag(R"(\s*\[T\d{4}-\d{6,}\])");
+      subject = std::regex_replace(subject, tag, "");
+      TRY(tx->exec(
+          "UPDATE mail_inbound SET in_reply_to = NULL, refs = '', subject = ? WHERE id = ?",
+          {subject, inbound_id}));
+      spdlog::info("event=mail_unthreaded reason=patron_erased mail_inbound_id={}", inbound_id);
+    }
+  }
   if (subject.find_first_not_of(" \t") == std::string::npos) subject = "(no subject)";
   std::string body = parsed.body;
   bool cut = body.size() > kBodyKept;
