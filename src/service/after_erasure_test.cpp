@@ -12,6 +12,7 @@
 #include "catalogue/attachments_testing.h"
 #include "core/testing.h"
 #include "patrons/patrons.h"
+#include "service/board.h"
 #include "service/contacts.h"
 #include "service/erasure.h"
 #include "service/mail.h"
@@ -48,6 +49,7 @@ struct World {
   catalogue::VirusScanner scanner;
   TicketFiles files;
   Mail mail;
+  Board board;
   patrons::Service registry;
   Actor agent, manager;
   std::int64_t patron_id = 0;
@@ -78,6 +80,7 @@ struct World {
         scanner(signatures(dir.path), 1 << 20),
         files(tdb.db(), reads, blobs(dir.path), 1 << 20, scanner, "refuse", clock),
         mail(tdb.db(), desk, contacts, files, settings(dir.path), clock),
+        board(tdb.db(), reads, desk, clock),
         registry(tdb.db(), reads) {
     desk.on_reply([this](store::Tx& tx, const Actor& by, std::int64_t t, std::int64_t m,
                          const std::string& channel, const std::string& body) {
@@ -279,6 +282,41 @@ TEST_CASE("service: an e-mail answering an erased patron's thread opens a strang
                   {w.patron_id}) == 0);
     CHECK(w.count("SELECT COUNT(*) FROM interactions WHERE prospect_id IS NOT NULL AND body LIKE ?",
                   {std::string("%Monday%")}) == 1);
+  });
+}
+
+TEST_CASE("service: an erased patron's pending board posts are rejected without a reason") {
+  testing::each_backend([](const std::string& backend) {
+    World w(backend);
+    Actor poster = testing::make_user(w.tdb.db(), "lisi", Role::patron, w.patron_id);
+    std::int64_t pending = must(
+        w.board.post(poster, {{"title", "查询李四的档案"}, {"body", "电话13812345678"}}))["id"];
+    std::int64_t later =
+        must(w.board.post(poster, {{"title", "另一个问题"}, {"body", "我是李四"}}))["id"];
+    w.erase();
+    refused_as_erased(w.board.publish(w.manager, pending, json::object()), w.patron_id);
+    refused_as_erased(w.board.publish(w.manager, pending, {{"public_title", "档案查询"}}),
+                      w.patron_id);
+    refused_as_erased(w.board.answer(w.manager, pending, {{"answer", "请来馆查询"}}), w.patron_id);
+    refused_as_erased(w.board.reject(w.manager, pending, {{"reason", "含李四的电话"}}),
+                      w.patron_id);
+    CHECK(w.count("SELECT COUNT(*) FROM board_posts WHERE status = 'pending'") == 2);
+    json rejected = must(w.board.reject(w.manager, pending, json::object()));
+    CHECK(rejected["status"] == "rejected");
+    CHECK(w.text("SELECT reject_reason FROM board_posts WHERE id = ?", {pending}) == "");
+    CHECK(w.count("SELECT COUNT(*) FROM board_posts WHERE id = ? AND status = 'pending'",
+                  {later}) == 1);
+  });
+}
+
+TEST_CASE("service: erasing a patron redacts why their post was not published") {
+  testing::each_backend([](const std::string& backend) {
+    World w(backend);
+    Actor poster = testing::make_user(w.tdb.db(), "lisi", Role::patron, w.patron_id);
+    std::int64_t id = must(w.board.post(poster, {{"title", "求助"}, {"body", "档案"}}))["id"];
+    must(w.board.reject(w.manager, id, {{"reason", "李四已来电，改为工单"}}));
+    w.erase();
+    CHECK(w.text("SELECT reject_reason FROM board_posts WHERE id = ?", {id}) == "(erased)");
   });
 }
 

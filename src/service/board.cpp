@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "patrons/timeline.h"
+#include "patrons/writes.h"
 #include "service/internal.h"
 #include "service/redact.h"
 #include "text/text.h"
@@ -241,6 +242,8 @@ Result<json> Board::publish(const Actor& by, std::int64_t id, const json& body) 
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto cur = TRY(load_post(*tx, id));
   if (cur.str(7) != "pending") return conflict("the post is " + cur.str(7) + ", not pending");
+  // An erased patron's pending post lost its text: nothing of theirs is published now.
+  TRY_STATUS(patrons::refuse_if_erased(*tx, cur.opt_i64(1)));
   auto name = name_of(cur.i64(1));
   std::vector<Literal> literals;
   if (name && text::utf8_length(*name) >= 2) literals.push_back({*name, cur.str(2)});
@@ -267,10 +270,18 @@ Result<json> Board::publish(const Actor& by, std::int64_t id, const json& body) 
 Result<json> Board::reject(const Actor& by, std::int64_t id, const json& body) {
   TRY_STATUS(may_moderate(by));
   TRY_STATUS(only_fields(body, {"reason"}));
-  auto reason = TRY(required_text(body, "reason", 500));
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto cur = TRY(load_post(*tx, id));
   if (cur.str(7) != "pending") return conflict("the post is " + cur.str(7) + ", not pending");
+  // An erased patron's pending post is rejected without a reason (none may be recorded
+  // about them), so it leaves the moderation queue.
+  std::string reason;
+  if (TRY(patrons::is_erased(*tx, cur.opt_i64(1)))) {
+    if (!TRY(optional_text(body, "reason", 500)).value_or("").empty())
+      return patrons::erased_conflict(cur.i64(1));
+  } else {
+    reason = TRY(required_text(body, "reason", 500));
+  }
   auto now = format_time(clock_.now());
   TRY(tx->exec(
       "UPDATE board_posts SET status = 'rejected', reject_reason = ?, moderated_by = ?, "
@@ -282,8 +293,9 @@ Result<json> Board::reject(const Actor& by, std::int64_t id, const json& body) {
                             {}},
                            clock_));
   TRY_STATUS(post_event(*tx, by, post, "board.rejected",
-                        "Message board post not published: " + reason, clock_,
-                        {{"reason", reason}}));
+                        reason.empty() ? std::string("Message board post not published")
+                                       : "Message board post not published: " + reason,
+                        clock_, {{"reason", reason}}));
   TRY_STATUS(tx->commit());
   return full_json(post, true, true);
 }
@@ -295,6 +307,9 @@ Result<json> Board::answer(const Actor& by, std::int64_t id, const json& body) {
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto cur = TRY(load_post(*tx, id));
   if (cur.str(7) == "rejected") return conflict("the post was rejected; it is not answered on the board");
+  // A published post's public text (masked when published) stays after erasure and its
+  // answer serves every reader; an unpublished one of an erased patron is not answered.
+  if (cur.str(7) != "published") TRY_STATUS(patrons::refuse_if_erased(*tx, cur.opt_i64(1)));
   auto name = name_of(cur.i64(1));
   std::vector<Literal> literals;
   if (name && text::utf8_length(*name) >= 2) literals.push_back({*name, cur.str(2)});

@@ -119,13 +119,14 @@ void declare_erasure(Erasure& e, store::Database& db, ErasureFiles files) {
   // unpublished one's goes too.
   e.add(Erasure::redact_rows(
       "board_posts", "patron_id = ?",
-      "poster = '" + std::string(patrons::kErased) + "', " + redact({"title", "body"}) +
+      "poster = '" + std::string(patrons::kErased) + "', " +
+          redact({"title", "body", "reject_reason"}) +
           ", public_title = CASE WHEN status = 'published' THEN public_title ELSE '" +
           patrons::kErased + "' END, public_body = CASE WHEN status = 'published' THEN " +
           "public_body ELSE '" + patrons::kErased +
           "' END, search_text = CASE WHEN status = " + "'published' THEN search_text ELSE '' END",
-      "original title and body, the poster's masked name; an unpublished post's public "
-      "text"));
+      "original title and body, the poster's masked name, why it was not published; an "
+      "unpublished post's public text"));
   e.add(Erasure::redact_rows(
       "onsite_visits", "patron_id = ?",
       redact({"address", "contact_phone", "notes", "patron_note", "outcome", "cancel_reason"}) +
