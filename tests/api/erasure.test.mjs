@@ -4,13 +4,17 @@
 // board posts, on-site visits, recordings and ticket files (the blob files too), the
 // portal searches — while what counts in reports stays (the tickets still count per
 // channel). The erase's audit entry lists, per table, what was done to how many rows.
+// Afterwards nothing new attaches to them: no ticket, message, note, contact, loan or
+// visit (409 on patron_id, nothing written), and an e-mail answering their old thread
+// becomes a stranger's new ticket instead of landing on theirs.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { auditEntries, blobDir, createPatron, startServer, uniq, wavFile } from './harness.mjs';
+import { assertError, auditEntries, blobDir, createPatron, startServer, uniq, wavFile } from './harness.mjs';
 
 let srv;
 let patron;
@@ -22,13 +26,18 @@ const WORD = uniq('柳氏宗谱');
 // What must not be readable anywhere once the patron is erased.
 const PERSONAL = [NAME, PHONE, '1234-5678', EMAIL, '北山街', WORD];
 
+// dangan's inbound Maildir (e-mail to the desk; no SMTP: nothing is sent here).
+const maildir = fs.mkdtempSync(path.join(os.tmpdir(), 'dangan-erasure-mail-'));
+for (const d of ['new', 'cur', 'tmp']) fs.mkdirSync(path.join(maildir, d));
+
 before(async () => {
-  srv = await startServer();
+  srv = await startServer({ env: { DANGAN_MAILDIR: maildir } });
   patron = await createPatron(srv, { type: 'person', name: NAME, phones: [PHONE], emails: [EMAIL], address: ADDRESS });
   await srv.addUser('erasee', 'patron', { patron: patron.id });
 });
 after(async () => {
   await srv?.stop();
+  fs.rmSync(maildir, { recursive: true, force: true });
 });
 
 const as = (who, method, p, body, headers) => srv.api(method, p, { as: who, body, headers });
@@ -182,5 +191,105 @@ describe('erasing a patron', () => {
     // The portal account is closed.
     const login = await srv.api('POST', '/api/v1/auth/login', { body: { username: 'erasee', password: 'erasee-Pass-2024!' } });
     assert.notEqual(login.status, 200);
+  });
+});
+
+describe('after erasure nothing new attaches to the patron', () => {
+  const MAIL = `${uniq('chen')}@example.cn`;
+  const SECRET = uniq('陈氏家谱');
+  const firstId = `${uniq('m')}@mail.example.cn`;
+  let gone, ticket, record, thread;
+
+  let seq = 0;
+  function drop(raw) {
+    const name = `${Date.now()}.${process.pid}_${seq++}.erasure`;
+    fs.writeFileSync(path.join(maildir, 'tmp', name), raw);
+    fs.renameSync(path.join(maildir, 'tmp', name), path.join(maildir, 'new', name));
+  }
+  const mail = ({ subject, id, headers = '', body }) =>
+    `From: Chen <${MAIL}>\r\nTo: desk@archives.example.cn\r\nSubject: ${subject}\r\nMessage-ID: <${id}>\r\n` +
+    `Date: ${new Date().toUTCString()}\r\n${headers}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Transfer-Encoding: 8bit\r\n\r\n${body}\r\n`;
+  const sweep = () => ok('manager', 'POST', '/api/v1/mail/sweep');
+  const messagesOf = async (id) => (await ok('manager', 'GET', `/api/v1/tickets/${id}`)).messages;
+  function refused(r) {
+    assertError(assert, r, 409, 'patron_id', 'conflict');
+    assert.match(r.json.error.message, new RegExp(`patron ${gone.id} has been erased`));
+  }
+
+  before(async () => {
+    gone = await createPatron(srv, { type: 'person', name: '陈默', emails: [MAIL] });
+    // The patron writes to the desk by e-mail: a ticket of theirs, answered by staff.
+    drop(mail({ subject: 'Enquiry', id: firstId, body: 'Where is my family tree?' }));
+    await sweep();
+    const mine = (await ok('manager', 'GET', `/api/v1/tickets?patron_id=${gone.id}`)).items;
+    assert.equal(mine.length, 1, JSON.stringify(mine));
+    ticket = mine[0];
+    await ok('agent', 'POST', `/api/v1/tickets/${ticket.id}/messages`, { kind: 'reply', body: 'We found it.', channel: 'email' });
+    record = await ok('archivist', 'POST', '/api/v1/records', { title: uniq('族谱档案'), description: '案卷', access_level: 'open' });
+    await ok('manager', 'POST', `/api/v1/patrons/${gone.id}/erase`, { reason: 'the patron asked to be forgotten' });
+    thread = await messagesOf(ticket.id);
+    assert.ok(thread.every((m) => m.body === '(erased)'), JSON.stringify(thread));
+  });
+
+  test('staff cannot add a reply, a note, a ticket, a contact, a loan or a visit: 409, nothing written', async () => {
+    refused(await as('agent', 'POST', `/api/v1/tickets/${ticket.id}/messages`, { kind: 'reply', body: `${SECRET} 已找到` }));
+    refused(await as('agent', 'POST', `/api/v1/tickets/${ticket.id}/messages`, { kind: 'note', body: `回电讲了${SECRET}` }));
+    refused(await as('agent', 'PATCH', `/api/v1/tickets/${ticket.id}`, { subject: `${SECRET}的查询` }));
+    refused(await as('agent', 'POST', '/api/v1/tickets', { kind: 'consultation', channel: 'phone', subject: SECRET, body: SECRET, patron_id: gone.id }));
+    refused(await as('agent', 'POST', '/api/v1/interactions', { channel: 'phone', direction: 'in', patron_id: gone.id, body: SECRET }));
+    refused(await as('agent', 'POST', '/api/v1/interactions', { channel: 'phone', direction: 'out', ticket_id: ticket.id, body: SECRET }));
+    refused(await as('agent', 'POST', '/api/v1/loans', { record_id: record.id, patron_id: gone.id }));
+    const day = workday(4);
+    refused(
+      await as('agent', 'POST', '/api/v1/onsite-visits', {
+        patron_id: gone.id,
+        purpose: 'collection',
+        address: SECRET,
+        starts_at: `${day}T09:00:00+08:00`,
+        ends_at: `${day}T10:00:00+08:00`,
+      }),
+    );
+    refused(await as('agent', 'POST', '/api/v1/follow-up-visits', { patron_id: gone.id }));
+    refused(await as('agent', 'POST', `/api/v1/tickets/${ticket.id}/attachments?filename=note.txt`, Buffer.from(`${SECRET}\n`), { 'content-type': 'text/plain' }));
+
+    // Nothing was written; reads keep working and show the redacted data.
+    assert.deepEqual(await messagesOf(ticket.id), thread);
+    assert.equal((await ok('manager', 'GET', `/api/v1/tickets?patron_id=${gone.id}`)).items.length, 1);
+    assert.deepEqual((await ok('manager', 'GET', `/api/v1/interactions?patron_id=${gone.id}`)).items.filter((i) => i.body !== '(erased)'), []);
+    assert.deepEqual((await ok('manager', 'GET', `/api/v1/loans?record_id=${record.id}`)).items, []);
+    assert.deepEqual((await ok('manager', 'GET', `/api/v1/onsite-visits?patron_id=${gone.id}`)).items, []);
+    assert.deepEqual((await ok('manager', 'GET', `/api/v1/follow-up-visits?patron_id=${gone.id}`)).items, []);
+    assert.deepEqual((await ok('manager', 'GET', `/api/v1/tickets/${ticket.id}/attachments`)).items, []);
+    const tl = await ok('manager', 'GET', `/api/v1/patrons/${gone.id}/timeline?limit=200`);
+    assert.ok(!JSON.stringify(tl).includes(SECRET));
+  });
+
+  test('an e-mail answering the erased thread opens a stranger\'s ticket instead of landing on theirs', async () => {
+    const answer = uniq('I will come on Monday ');
+    drop(mail({ subject: `Re: Enquiry [${ticket.number}]`, id: `${uniq('m')}@mail.example.cn`, headers: `In-Reply-To: <${firstId}>\r\nReferences: <${firstId}>\r\n`, body: answer }));
+    await sweep();
+    assert.deepEqual(await messagesOf(ticket.id), thread, 'nothing new on the erased ticket');
+    assert.notEqual((await ok('manager', 'GET', `/api/v1/tickets/${ticket.id}`)).status, 'reopened');
+    const fresh = (await ok('manager', 'GET', '/api/v1/tickets?channel=email&limit=100')).items.filter((t) => t.id > ticket.id && t.subject === 'Re: Enquiry');
+    assert.equal(fresh.length, 1, 'a new ticket, its subject without the old ticket number');
+    assert.equal(fresh[0].patron_id, null, 'not linked to the erased patron');
+    const t = await ok('manager', 'GET', `/api/v1/tickets/${fresh[0].id}`);
+    assert.ok(t.messages.some((m) => m.body === answer), JSON.stringify(t.messages));
+    const m = await ok('manager', 'GET', `/api/v1/tickets/${fresh[0].id}/mail`);
+    assert.equal(m.prospect?.email, MAIL.toLowerCase(), 'the sender is a stranger (prospect) now');
+    assert.ok(!JSON.stringify(m.inbound).includes(firstId), 'no header leads back to the erased thread');
+  });
+
+  test('the ticket can still be settled without a text; a text or reopening is refused', async () => {
+    refused(await as('agent', 'POST', `/api/v1/tickets/${ticket.id}/resolve`, { resolution: `告知了${SECRET}` }));
+    const resolved = await ok('agent', 'POST', `/api/v1/tickets/${ticket.id}/resolve`, {});
+    assert.equal(resolved.status, 'resolved');
+    assert.equal((await ok('agent', 'POST', `/api/v1/tickets/${ticket.id}/close`, {})).status, 'closed');
+    refused(await as('agent', 'POST', `/api/v1/tickets/${ticket.id}/reopen`, { reason: SECRET }));
+    const after = await messagesOf(ticket.id);
+    assert.deepEqual(after.slice(0, thread.length), thread);
+    assert.deepEqual(after.slice(thread.length).map((x) => x.body), ['resolved', 'closed']);
+    assert.deepEqual((await ok('manager', 'GET', `/api/v1/follow-up-visits?patron_id=${gone.id}`)).items, [], 'nobody calls them back');
   });
 });
