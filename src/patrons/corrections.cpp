@@ -63,6 +63,7 @@ Result<json> Service::key_changes(const Actor& by, std::optional<std::int64_t> p
   json items = json::array();
   // Values are personal data: shown in full only to roles with the full view.
   for (auto& r : rows) items.push_back(change_json(r, view_for(by, 0)));
+  TRY_STATUS(add_patron_names(*tx, by, &reads_, items, "key_changes"));
   return json{{"items", items}, {"next_cursor", nullptr}};
 }
 

@@ -26,16 +26,18 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/audit.h"
-#include "patrons/erasure.h"
 #include "core/actor.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "patrons/erasure.h"
 #include "store/db.h"
 
 namespace dangan::patrons {
@@ -71,6 +73,22 @@ struct CreateResult {
   nlohmann::json patron;
   nlohmann::json duplicate_candidates = nlohmann::json::array();
 };
+
+// The patrons' names in a staff list of other things (loans, visits, alerts …), exactly as
+// the patron list shows them to `by`: view_for/apply_view (whole to the masked and full
+// views, a person's name hidden from analysts), nothing without patron_read or outside a
+// unit-scoped viewer's unit, an erased patron's redacted name; null for a merged or unknown
+// id. Each name disclosed is recorded on `reads` as the patron list records its rows
+// (patron.list_read, once per patron, detail {"list": list}); pass no recorder only when
+// the caller records a read of each listed patron itself.
+Result<std::map<std::int64_t, nlohmann::json>> names_in_list(store::Tx& tx, const Actor& by,
+                                                             audit::ReadRecorder* reads,
+                                                             const std::vector<std::int64_t>& ids,
+                                                             std::string_view list);
+// Sets "patron_name" on every item of `items` (a JSON array) from its "patron_id" through
+// names_in_list; null where the item has no patron.
+Status add_patron_names(store::Tx& tx, const Actor& by, audit::ReadRecorder* reads,
+                        nlohmann::json& items, std::string_view list);
 
 class Service {
  public:

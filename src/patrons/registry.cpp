@@ -175,6 +175,49 @@ Result<json> Service::list(const Actor& by, const ListQuery& q) {
   return out;
 }
 
+Result<std::map<std::int64_t, json>> names_in_list(store::Tx& tx, const Actor& by,
+                                                   audit::ReadRecorder* reads,
+                                                   const std::vector<std::int64_t>& ids,
+                                                   std::string_view list) {
+  std::map<std::int64_t, json> out;
+  for (auto id : ids) out[id] = nullptr;
+  // Whoever may not read the patron list sees no names here either (auditors, portal
+  // accounts, staff without patron_read).
+  if (ids.empty() || !staff_may(by, auth::Permission::patron_read)) return out;
+  std::vector<std::int64_t> unique;
+  for (auto& [id, name] : out) unique.push_back(id);
+  for (json& full : TRY(load_many(tx, unique))) {
+    std::int64_t id = full["id"];
+    if (full["status"] == "merged" || !in_scope(by, full)) continue;
+    View v = view_for(by, id);
+    out[id] = apply_view(full, v)["name"];
+    auto shown = disclosed(full, v);
+    if (reads && std::find(shown.begin(), shown.end(), "name") != shown.end())
+      reads->record(by, {"patron.list_read",
+                         "patron",
+                         std::to_string(id),
+                         id,
+                         "",
+                         {{"list", std::string(list)}}});
+  }
+  return out;
+}
+
+Status add_patron_names(store::Tx& tx, const Actor& by, audit::ReadRecorder* reads, json& items,
+                        std::string_view list) {
+  std::vector<std::int64_t> ids;
+  for (auto& item : items)
+    if (item.contains("patron_id") && item["patron_id"].is_number_integer())
+      ids.push_back(item["patron_id"].get<std::int64_t>());
+  auto names = TRY(names_in_list(tx, by, reads, ids, list));
+  for (auto& item : items) {
+    auto pid = item.find("patron_id");
+    item["patron_name"] =
+        pid != item.end() && pid->is_number_integer() ? names[pid->get<std::int64_t>()] : json();
+  }
+  return {};
+}
+
 Result<json> Service::duplicates(const Actor& by, const json& probe) {
   TRY_STATUS(staff_may(by, auth::Permission::patron_write));
   auto tx = TRY(db_.begin(store::TxMode::read));

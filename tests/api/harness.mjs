@@ -497,3 +497,51 @@ export function wavFile(seconds = 1, mark = '') {
   if (mark) b.write(mark, 44);
   return b;
 }
+
+// ---------------------------------------------------------------- patron names in staff lists
+
+// A unit-scoped agent of a new unit (D6): patrons outside that unit are out of their view.
+// Returns the username (password: passwordFor).
+export async function unitScopedAgent(srv) {
+  const u = await srv.api('POST', '/api/v1/units', { as: 'administrator', body: { code: uniq('U'), name: uniq('分馆') } });
+  if (u.status !== 201) throw new Error(`create unit failed: ${u.status} ${u.text}`);
+  const username = uniq('scoped-agent-');
+  const r = await srv.api('POST', '/api/v1/users', {
+    as: 'administrator',
+    body: { username, password: passwordFor(username), role: 'agent', unit_id: u.json.id, unit_scoped: true },
+  });
+  if (r.status !== 201) throw new Error(`create user failed: ${r.status} ${r.text}`);
+  return username;
+}
+
+// A staff list's `patron_name` (docs/api.md): `staff` sees `patron`'s name as the patron
+// list shows it, and that read is audited (`readAction`, detail.list = `list` unless null);
+// the analyst (who sees persons de-identified) is refused the list; a unit-scoped agent
+// of another unit gets no name (or no row). `pick(items)` finds the row of `patron`.
+export async function assertPatronNames(assert, srv, { path, pick, patron, list, readAction = 'patron.list_read', staff = 'agent' }) {
+  const mine = await srv.api('GET', path, { as: staff });
+  assert.equal(mine.status, 200, mine.text);
+  const row = pick(mine.json.items);
+  assert.ok(row, `${path}: the patron's row is listed`);
+  assert.equal(row.patron_id, patron.id);
+  assert.equal(row.patron_name, patron.name, `${path}: ${staff} sees the name`);
+  assert.ok(mine.json.items.every((i) => 'patron_name' in i), `${path}: every row has patron_name`);
+
+  const analyst = await srv.api('GET', path, { as: 'analyst' });
+  assert.equal(analyst.status, 403, `${path}: analysts are refused`);
+  assert.ok(!analyst.text.includes(patron.name));
+
+  const scoped = await unitScopedAgent(srv);
+  const theirs = await srv.api('GET', path, { as: scoped });
+  assert.equal(theirs.status, 200, theirs.text);
+  assert.ok(!theirs.text.includes(patron.name), `${path}: no name outside the viewer's unit`);
+  const seen = pick(theirs.json.items);
+  if (seen) assert.equal(seen.patron_name, null);
+
+  const read = await poll(async () => {
+    const es = await auditEntries(srv, { patron_id: String(patron.id), actor: staff, action: readAction });
+    return es.find((e) => e.action === readAction && (list === null || e.detail?.list === list)) ?? null;
+  }, 3000);
+  assert.ok(read, `${path}: the name read is audited as ${readAction}`);
+  return row;
+}

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 
 import {
   assertError,
+  assertPatronNames,
   auditEntries,
   countPatrons,
   createPatron,
@@ -358,6 +359,22 @@ describe('updates', () => {
     const kinds = (await timeline(p.id)).items.map((e) => e.kind);
     assert.ok(kinds.includes('patron.key_change_requested'));
     assert.ok(kinds.includes('patron.key_change_approved'));
+  });
+
+  test('the corrections list names the patron as the patron list does; erased: the redacted name', async () => {
+    const p = await createPatron(srv, person({ name: uniq('更正用户'), id_document: { type: 'resident_id', number: residentId() } }));
+    const r = await patch(p.id, { id_document: { type: 'resident_id', number: residentId() }, reason: 'digits swapped' }, 'archivist');
+    assert.equal(r.status, 200, r.text);
+    const id = r.json.pending_key_changes[0].id;
+    await assertPatronNames(assert, srv, {
+      path: `/api/v1/key-changes?patron_id=${p.id}`,
+      pick: (items) => items.find((c) => c.id === id),
+      patron: p,
+      list: 'key_changes',
+    });
+    assert.equal((await srv.api('POST', `/api/v1/patrons/${p.id}/erase`, { as: 'manager', body: { reason: '本人要求删除个人信息' } })).status, 200);
+    const after = (await srv.api('GET', `/api/v1/key-changes?patron_id=${p.id}`, { as: 'archivist' })).json.items;
+    assert.equal(after.find((c) => c.id === id).patron_name, `(erased ${p.id})`);
   });
 
   test('a rejected correction changes nothing', async () => {
