@@ -275,7 +275,7 @@ int serve(const Config& config) {
   service::register_chat_routes(api, chats, routing);
   service::StaffDirectory staff_directory(**db);
   service::register_staff_routes(api, staff_directory);
-  loans::Desk loans_desk(**db, {config.loan_days, config.loan_max_renewals});
+  loans::Desk loans_desk(**db, reads, {config.loan_days, config.loan_max_renewals});
   loans_desk.on_lent(hooks.count_use);
   loans::register_routes(api, loans_desk);
   service::Quality quality(**db, desk);

@@ -8,6 +8,7 @@
 #include "auth/auth.h"
 #include "core/body.h"
 #include "core/cursor.h"
+#include "patrons/patrons.h"
 #include "patrons/timeline.h"
 #include "patrons/writes.h"
 #include "store/keyset.h"
@@ -148,8 +149,8 @@ std::string record_label(const Loan& l) {
 
 }  // namespace
 
-Desk::Desk(store::Database& db, Settings settings, const Clock& clock)
-    : db_(db), settings_(settings), clock_(clock) {}
+Desk::Desk(store::Database& db, audit::ReadRecorder& reads, Settings settings, const Clock& clock)
+    : db_(db), reads_(reads), settings_(settings), clock_(clock) {}
 
 Result<json> Desk::lend(const Actor& by, const json& body) {
   TRY_STATUS(staff_may(by, auth::Permission::loan_write));
@@ -358,6 +359,7 @@ Result<json> Desk::list(const Actor& by, const LoanQuery& q) {
     last = from_row(rows[i]);
     items.push_back(view(by, *last, now));
   }
+  if (!patron) TRY_STATUS(patrons::add_patron_names(*tx, by, &reads_, items, "loans"));
   json out = {{"items", items}, {"next_cursor", nullptr}};
   if (rows.size() > static_cast<std::size_t>(limit) && last)
     out["next_cursor"] =

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit.h"
 #include "core/actor.h"
 #include "core/clock.h"
 #include "core/result.h"
@@ -55,7 +56,9 @@ struct Overdue {
 
 class Desk {
  public:
-  Desk(store::Database& db, Settings settings = {}, const Clock& clock = system_clock());
+  // `reads` records the patrons' names a staff list shows (patrons::names_in_list).
+  Desk(store::Database& db, audit::ReadRecorder& reads, Settings settings = {},
+       const Clock& clock = system_clock());
   // Called after a loan committed, with the record's id (the catalogue counts a use,
   // an importance signal for search ranking).
   void on_lent(std::function<void(std::int64_t record_id)> f) { on_lent_ = std::move(f); }
@@ -67,7 +70,8 @@ class Desk {
   // body: optional note (condition on return).
   Result<nlohmann::json> give_back(const Actor& by, std::int64_t id, const nlohmann::json& body);
   Result<nlohmann::json> get(const Actor& by, std::int64_t id);
-  // {"items": [...], "next_cursor"}; items carry "overdue" and "days_overdue".
+  // {"items": [...], "next_cursor"}; items carry "overdue" and "days_overdue", and for
+  // staff "patron_name" (as the patron list shows the patron to them; a read of it).
   Result<nlohmann::json> list(const Actor& by, const LoanQuery& q);
 
   // Open loans due more than `grace_days` days before `as_of`, oldest due first.
@@ -76,6 +80,7 @@ class Desk {
 
  private:
   store::Database& db_;
+  audit::ReadRecorder& reads_;
   Settings settings_;
   const Clock& clock_;
   std::function<void(std::int64_t)> on_lent_;

@@ -31,7 +31,7 @@ struct Fixture {
   std::string open_code;
 
   explicit Fixture(const std::string& backend)
-      : tdb(backend), reads(tdb.db()), desk(tdb.db(), Settings{14, 1, 365}, clock) {
+      : tdb(backend), reads(tdb.db()), desk(tdb.db(), reads, Settings{14, 1, 365}, clock) {
     agent = user("agent1", Role::agent);
     manager = user("manager1", Role::manager);
     archivist = user("archivist1", Role::archivist);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertError, createPatron, person, poll, startServer, uniq } from './harness.mjs';
+import { assertError, assertPatronNames, createPatron, person, poll, startServer, uniq } from './harness.mjs';
 
 let srv;
 let patron;
@@ -88,6 +88,18 @@ describe('loans', () => {
     assertError(assert, await as('portal2', 'GET', `/api/v1/loans/${loan.id}`), 404);
     assert.equal((await as('portal2', 'GET', '/api/v1/loans')).json.items.some((l) => l.id === loan.id), false);
     assertError(assert, await as('portal', 'POST', `/api/v1/loans/${loan.id}/renew`), 403);
+  });
+
+  test('the list names the patron as the patron list does; an erased one by the redacted name', async () => {
+    const p = await createPatron(srv, person({ name: uniq('借阅人') }));
+    const loan = (await as('agent', 'POST', '/api/v1/loans', { record_id: (await record()).id, patron_id: p.id })).json;
+    await assertPatronNames(assert, srv, { path: `/api/v1/loans?patron_id=${p.id}`, pick: (items) => items.find((l) => l.id === loan.id), patron: p, list: 'loans' });
+    const mine = (await as('portal', 'GET', '/api/v1/loans')).json.items;
+    assert.ok(mine.length > 0 && mine.every((l) => !('patron_name' in l)), 'the portal list is unchanged');
+
+    assert.equal((await as('manager', 'POST', `/api/v1/patrons/${p.id}/erase`, { reason: '本人要求删除个人信息' })).status, 200);
+    const after = (await as('agent', 'GET', `/api/v1/loans?patron_id=${p.id}`)).json.items.find((l) => l.id === loan.id);
+    assert.equal(after.patron_name, `(erased ${p.id})`);
   });
 
   test('bad input names its field and changes nothing', async () => {
