@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <set>
 
+#include "patrons/patrons.h"
 #include "patrons/timeline.h"
 #include "patrons/validation.h"
 #include "patrons/writes.h"
@@ -462,6 +463,8 @@ Result<json> OnSite::list(const Actor& by, const OnSiteQuery& q) {
     if (!patron && read.insert(v.patron_id).second)
       reads_.record(by, {"onsite.list_read", "patron", std::to_string(v.patron_id), v.patron_id});
   }
+  // The names' reads are the onsite.list_read entries just recorded.
+  if (!patron) TRY_STATUS(patrons::add_patron_names(*tx, by, nullptr, items, "onsite_visits"));
   return key_page(std::move(items), rows, limit, 7);
 }
 

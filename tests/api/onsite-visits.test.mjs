@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertError, auditEntries, createPatron, mobile, person, startServer } from './harness.mjs';
+import { assertError, assertPatronNames, auditEntries, createPatron, mobile, person, startServer, uniq } from './harness.mjs';
 
 let srv;
 let patron;
@@ -177,6 +177,19 @@ describe('on-site visits', () => {
     assert.ok(tl.some((e) => e.kind === 'onsite.done' && e.summary.includes('95 min')));
     const audit = await auditEntries(srv, { action: 'onsite.done' });
     assert.ok(audit.some((e) => e.entity_id === String(id)));
+  });
+
+  test('the list names the patron as the patron list does (the read is the onsite.list_read)', async () => {
+    const p = await createPatron(srv, person({ name: uniq('上门用户') }));
+    const r = await as('agent', 'POST', '/api/v1/onsite-visits', { ...visit(workday(7), '14:00', '15:00'), patron_id: p.id });
+    assert.equal(r.status, 201, r.text);
+    await assertPatronNames(assert, srv, {
+      path: `/api/v1/onsite-visits?patron_id=${p.id}`,
+      pick: (items) => items.find((v) => v.id === r.json.id),
+      patron: p,
+      list: null,
+      readAction: 'onsite.list_read',
+    });
   });
 
   test('keyset paging, soonest window first', async () => {
