@@ -3,6 +3,7 @@
 
 #include "audit/audit.h"
 #include "loans/loans.h"
+#include "patrons/patrons.h"
 #include "patrons/timeline.h"
 #include "patrons/writes.h"
 #include "service/internal.h"
@@ -247,6 +248,7 @@ Result<json> Desk::list_alerts(const Actor& by, const std::optional<std::string>
   json items = json::array();
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
     items.push_back(alert_json(rows[i]));
+  TRY_STATUS(patrons::add_patron_names(*tx, by, &reads_, items, "alerts"));
   return id_page(std::move(items), rows, limit);
 }
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertError, auditEntries, createPatron, person, poll, startServer, uniq } from './harness.mjs';
+import { assertError, assertPatronNames, auditEntries, createPatron, person, poll, startServer, uniq } from './harness.mjs';
 
 let srv;
 let patron;
@@ -191,6 +191,20 @@ describe('alerts', () => {
     assertError(assert, await as('manager', 'POST', `/api/v1/alerts/${list[0].id}/resolve`, { resolution: 'x' }), 409);
     assertError(assert, await as('manager', 'PUT', '/api/v1/alert-rules/repeat_contact', { params: { count: 1 } }), 400, 'params.count');
     assertError(assert, await as('manager', 'PUT', '/api/v1/alert-rules/weather', { enabled: false }), 404);
+  });
+
+  test('the list names the patron as the patron list does', async () => {
+    const p = await createPatron(srv, person({ name: uniq('预警用户') }));
+    for (const subject of ['馆藏查不到', '复印收费不清'])
+      assert.equal((await as('agent', 'POST', '/api/v1/tickets', { kind: 'complaint', channel: 'phone', subject, body: '投诉', patron_id: p.id })).status, 201);
+    await assertPatronNames(assert, srv, {
+      path: `/api/v1/alerts?patron_id=${p.id}`,
+      pick: (items) => items.find((a) => a.kind === 'repeat_complaint' && a.patron_id === p.id),
+      patron: p,
+      list: 'alerts',
+    });
+    const all = (await as('manager', 'GET', '/api/v1/alerts?limit=200')).json.items;
+    assert.ok(all.filter((a) => a.patron_id === null).every((a) => a.patron_name === null), 'no patron, no name');
   });
 });
 
