@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "patrons/patrons.h"
 #include "patrons/timeline.h"
 #include "patrons/writes.h"
 #include "service/internal.h"
@@ -256,8 +257,11 @@ Result<json> KnowledgeServices::list(const Actor& by, const KnowledgeQuery& q) {
     j["next_milestone_due"] = opt(rows[i].opt_str(16));
     items.push_back(std::move(j));
   }
+  if (by.is_staff())
+    TRY_STATUS(patrons::add_patron_names(*tx, by, &reads_, items, "knowledge_services"));
+  bool any = !items.empty();  // read before items moves into the page
   json out = id_page(std::move(items), rows, limit);
-  if (by.is_staff() && patron_id && !items.empty())
+  if (by.is_staff() && patron_id && any)
     reads_.record(by, {"knowledge.list", "patron", std::to_string(*patron_id), patron_id});
   return out;
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertError, auditEntries, createPatron, person, startServer, uniq } from './harness.mjs';
+import { assertError, assertPatronNames, auditEntries, createPatron, person, startServer, uniq } from './harness.mjs';
 
 let srv;
 let patron; // consented to processing
@@ -73,6 +73,22 @@ describe('knowledge services', () => {
     for (const kind of ['knowledge.started', 'knowledge.delivered', 'knowledge.milestone_done', 'knowledge.closed']) assert.ok(kinds.includes(kind), kind);
     const audits = await auditEntries(srv, { action: 'knowledge.close' });
     assert.equal(audits.length, 1);
+  });
+
+  test('the list names the patron as the patron list does', async () => {
+    const p = await createPatron(srv, person({ name: uniq('课题用户'), consents: { processing: true } }));
+    const k = await ok('agent', 'POST', '/api/v1/knowledge-services', { patron_id: p.id, topic: '地方志编纂', delivery_interval_days: 14 }, 201);
+    await assertPatronNames(assert, srv, {
+      path: `/api/v1/knowledge-services?patron_id=${p.id}`,
+      pick: (items) => items.find((i) => i.id === k.id),
+      patron: p,
+      list: 'knowledge_services',
+    });
+    // The unfiltered list too; the portal's own list stays as it was.
+    const all = await ok('manager', 'GET', '/api/v1/knowledge-services?limit=200');
+    assert.equal(all.items.find((i) => i.id === k.id).patron_name, p.name);
+    const mine = await ok('portal', 'GET', '/api/v1/knowledge-services');
+    assert.ok(mine.items.every((i) => !('patron_name' in i)));
   });
 
   test('bad input names its field', async () => {
