@@ -184,7 +184,7 @@ int serve(const Config& config) {
 
   http::Router router;
   http::Api api(router, sessions, config.trust_proxy);
-  auth::register_routes(api, sessions, **db, config);
+  auth::register_routes(api, sessions, **db, reads, config);
   patrons::register_routes(api, patrons);
   catalogue::register_routes(api, catalogue);
   // A disposal removes content: the files of blobs nothing uses any more go after commit.

@@ -1,6 +1,7 @@
 #include "auth/auth_api.h"
 
 #include "audit/audit.h"
+#include "patrons/patrons.h"
 #include "text/text.h"
 
 namespace dangan::auth {
@@ -23,7 +24,7 @@ std::string cookie(const std::string& value, bool secure, int max_age) {
 }  // namespace
 
 void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
-                     const Config& config) {
+                     audit::ReadRecorder& reads, const Config& config) {
   api.open("POST", "/api/v1/auth/login", [&api, &sessions, config](Request& r) {
     auto body = http::json_body(r);
     if (!body) return reply(body.error(), r);
@@ -283,7 +284,7 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
                                 {"parent_id", parent ? json(*parent) : json()}});
   });
 
-  api.secured("GET", "/api/v1/audit", [&db](Request& r, const Actor& a) {
+  api.secured("GET", "/api/v1/audit", [&db, &reads](Request& r, const Actor& a) {
     if (auto ok = require(a, Permission::audit_read); !ok) return reply(ok.error(), r);
     if (auto ok =
             http::only_params(r, {"patron_id", "actor", "from", "to", "action", "cursor", "limit"});
@@ -312,6 +313,8 @@ void register_routes(http::Api& api, Sessions& sessions, store::Database& db,
     if (!tx) return reply(tx.error(), r);
     auto page = audit::list(**tx, q);
     if (!page) return reply(page.error(), r);
+    if (auto s = patrons::add_patron_names(**tx, a, &reads, page->items, "audit"); !s)
+      return reply(s.error(), r);
     return Response::json(200,
                           {{"items", page->items},
                            {"next_cursor", page->next_cursor ? json(*page->next_cursor) : json()}});

@@ -229,6 +229,18 @@ describe('read audit', () => {
     assert.equal((await auditEntries(srv, { patron_id: String(q.id), actor: 'analyst' })).length, 0);
   });
 
+  test('the audit trail gains patron_name, null for the auditor (who may not read patrons)', async () => {
+    const q = await createPatron(srv, person({ name: uniq('审计用户') }));
+    assert.equal((await get(q.id, 'agent')).status, 200);
+    const r = await poll(async () => {
+      const a = await srv.api('GET', `/api/v1/audit?patron_id=${q.id}`, { as: 'auditor' });
+      return a.json.items.some((e) => e.action === 'patron.read') ? a : null;
+    });
+    assert.ok(r, 'the read is in the trail');
+    assert.ok(r.json.items.length > 0 && r.json.items.every((e) => e.patron_id === q.id && e.patron_name === null));
+    assert.ok(!r.text.includes(q.name), 'no name in the trail');
+  });
+
   test('only the auditor reads the audit trail', async () => {
     for (const role of ['administrator', 'manager', 'agent', 'analyst', 'archivist'])
       assertError(assert, await srv.api('GET', '/api/v1/audit', { as: role }), 403);
