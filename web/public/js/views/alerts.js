@@ -10,6 +10,7 @@ import { setQuery } from '../router.js';
 import { can } from '../session.js';
 import { badge, busy, dialog, field, input, pageHeader, pager, section, select, showError, textarea, toast } from '../ui.js';
 import { staffSelect, staffSpan } from '../staff.js';
+import { patronLink } from './patrons.js';
 
 export const ALERT_KINDS = {
   repeat_contact: ['重复来电来访', 'Repeat contact'],
@@ -61,7 +62,7 @@ function alertRow(a, write, replace) {
     h(
       'td',
       { class: 'nowrap' },
-      a.patron_id ? h('a', { href: `/patrons/${a.patron_id}` }, `用户 #${a.patron_id}`) : null,
+      a.patron_id ? patronLink(a.patron_id, a.patron_name, '用户 ') : null,
       a.ticket_id ? h('div', null, h('a', { href: `/tickets/${a.ticket_id}` }, `工单 Ticket #${a.ticket_id}`)) : null,
       a.subject_user_id ? h('div', null, staffSpan(a.subject_user_id, '员工 Staff: ')) : null,
     ),

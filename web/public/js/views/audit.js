@@ -7,6 +7,7 @@ import { dayAfter, dayStart, fmtTime } from '../format.js';
 import { AUDIT_ACTIONS, ROLES, zh } from '../labels.js';
 import { setQuery } from '../router.js';
 import { field, formError, input, pageHeader, pager, showError } from '../ui.js';
+import { patronLink } from './patrons.js';
 
 function detailText(d) {
   if (!d || typeof d !== 'object' || !Object.keys(d).length) return '';
@@ -71,7 +72,7 @@ export async function auditView({ query, root }) {
             h('td', null, zh(ROLES, a.actor_role) || a.actor_role),
             h('td', null, h('span', { class: 'mono small' }, a.action), AUDIT_ACTIONS[a.action] ? h('div', { class: 'sub' }, zh(AUDIT_ACTIONS, a.action)) : null),
             h('td', { class: 'nowrap' }, `${a.entity_type} ${a.entity_id}`),
-            h('td', null, a.patron_id ? `#${a.patron_id}` : '—'),
+            h('td', null, a.patron_id ? (a.patron_name ? patronLink(a.patron_id, a.patron_name) : `#${a.patron_id}`) : '—'),
             h('td', { class: 'wrap' }, a.reason || ''),
             h('td', { class: 'wrap small' }, detailText(a.detail)),
           ),

@@ -8,6 +8,7 @@ import { FIELDS, ID_TYPES, KEY_CHANGE_STATUS, label, zh } from '../labels.js';
 import { setQuery } from '../router.js';
 import { can, session } from '../session.js';
 import { dialog, field, notice, pageHeader, textarea, toast } from '../ui.js';
+import { patronLink } from './patrons.js';
 
 function showValue(v) {
   if (v === null || v === undefined) return h('span', { class: 'muted' }, '—');
@@ -65,7 +66,7 @@ export async function keyChangesView({ query, root }) {
           'tr',
           { dataset: { changeId: k.id } },
           h('td', { class: 'num' }, k.id),
-          h('td', null, h('a', { href: `/patrons/${k.patron_id}` }, `#${k.patron_id}`)),
+          h('td', null, patronLink(k.patron_id, k.patron_name)),
           h('td', null, label(FIELDS, k.field)),
           h('td', null, showValues || k.old_value !== null ? showValue(k.old_value) : h('span', { class: 'muted' }, '已遮蔽 masked')),
           h('td', null, showValues || k.new_value !== null ? h('strong', null, showValue(k.new_value)) : h('span', { class: 'muted' }, '已遮蔽 masked')),
@@ -85,7 +86,7 @@ export async function keyChangesView({ query, root }) {
     const note = textarea({ rows: 2, maxlength: 500 });
     return dialog({
       title: approve ? ['批准更正', 'Approve correction'] : ['驳回更正', 'Reject correction'],
-      intro: h('p', null, `#${k.patron_id} ${zh(FIELDS, k.field)}: `, showValue(k.old_value), ' → ', showValue(k.new_value)),
+      intro: h('p', null, `${k.patron_name || `#${k.patron_id}`} ${zh(FIELDS, k.field)}: `, showValue(k.old_value), ' → ', showValue(k.new_value)),
       fields: [field({ name: 'note', label: ['备注', 'Note'], control: note, wide: true, hint: '可选。Optional.' })],
       submit: approve ? ['批准', 'Approve'] : ['驳回', 'Reject'],
       danger: !approve,

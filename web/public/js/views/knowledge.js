@@ -10,6 +10,7 @@ import { zh } from '../labels.js';
 import { navigate, setQuery } from '../router.js';
 import { can, session } from '../session.js';
 import { badge, busy, dialog, errorPage, field, input, loading, notice, pageHeader, pager, section, select, textarea, toast } from '../ui.js';
+import { patronLink } from './patrons.js';
 
 export const KNOWLEDGE_STATUS = {
   active: ['进行中', 'Active'],
@@ -73,7 +74,7 @@ export async function knowledgeServicesView({ query, root }) {
       'tr',
       { dataset: { id: k.id } },
       h('td', { class: 'wrap' }, h('a', { href: href(k.id) }, k.topic)),
-      h('td', null, h('a', { href: `/patrons/${k.patron_id}` }, `#${k.patron_id}`)),
+      h('td', null, patronLink(k.patron_id, k.patron_name)),
       h('td', null, k.specialist_name || '—'),
       h('td', { class: 'nowrap' }, k.status === 'active' ? dueCell(k.next_delivery_due) : '—'),
       h('td', { class: 'nowrap' }, k.status === 'active' ? dueCell(k.next_milestone_due, true) : '—'),

@@ -11,7 +11,7 @@ import { fmtDay, fmtTime } from '../format.js';
 import { setQuery } from '../router.js';
 import { can } from '../session.js';
 import { badge, busy, dialog, field, formError, input, pageHeader, pager, section, select, showError, textarea, toast } from '../ui.js';
-import { patronFinder } from './patrons.js';
+import { patronFinder, patronLink } from './patrons.js';
 import { staffSpan } from '../staff.js';
 
 export const LOAN_STATUS = { open: ['借出中', 'Open'], overdue: ['已逾期', 'Overdue'], returned: ['已归还', 'Returned'] };
@@ -48,7 +48,7 @@ export function loansTable({ params, actions = false, portal = false, showPatron
       'tr',
       { class: [l.status === 'overdue' && 'overdue'], dataset: { loan: l.id, status: l.status } },
       h('td', { class: 'wrap' }, recordCell(l, portal)),
-      showPatron ? h('td', null, h('a', { href: `/patrons/${l.patron_id}` }, `#${l.patron_id}`)) : null,
+      showPatron ? h('td', null, patronLink(l.patron_id, l.patron_name)) : null,
       h('td', { class: 'nowrap' }, fmtDay(l.lent_at), !portal && l.lent_by ? h('div', { class: 'sub' }, staffSpan(l.lent_by, '经办 by ')) : null),
       h('td', { class: 'nowrap' }, fmtDay(l.due_at)),
       h('td', { class: 'num' }, String(l.renewals)),

@@ -11,6 +11,7 @@ import { setQuery } from '../router.js';
 import { can, session } from '../session.js';
 import { badge, busy, dialog, field, formError, input, notice, pageHeader, pager, section, select, textarea, toast } from '../ui.js';
 import { ticketHref } from '../service.js';
+import { patronLink } from './patrons.js';
 
 export const ONSITE_PURPOSES = {
   consultation: ['咨询', 'Consultation'],
@@ -230,7 +231,7 @@ export async function onsiteVisitsView({ query, root }) {
       'tr',
       { dataset: { id: v.id, status: v.status } },
       h('td', { class: 'nowrap' }, windowText(v)),
-      h('td', null, h('a', { href: `/patrons/${v.patron_id}` }, `#${v.patron_id}`), v.ticket_id ? h('div', { class: 'sub' }, h('a', { href: ticketHref(v.ticket_id) }, `工单 #${v.ticket_id}`)) : null),
+      h('td', null, patronLink(v.patron_id, v.patron_name), v.ticket_id ? h('div', { class: 'sub' }, h('a', { href: ticketHref(v.ticket_id) }, `工单 #${v.ticket_id}`)) : null),
       h('td', null, zh(ONSITE_PURPOSES, v.purpose)),
       h('td', { class: 'wrap' }, v.address, v.contact_phone ? h('div', { class: 'sub' }, v.contact_phone) : null),
       h('td', null, staffNames(v)),

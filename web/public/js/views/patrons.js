@@ -20,6 +20,12 @@ export function patronName(p) {
   return p.type === 'person' ? '（已去标识 de-identified）' : '—';
 }
 
+// A link to patron `id` in a staff list, named as the list's API shows the patron to this
+// viewer (`patron_name`: null when the viewer's role may not see it), else '#id'.
+export function patronLink(id, name, prefix = '') {
+  return h('a', { href: `/patrons/${id}`, class: 'patron-link' }, name ? `${prefix}${name}` : `${prefix}#${id}`);
+}
+
 // Finding a patron by name, phone or ID number for a form's patron-number field `idInput`:
 // a search box, the hits as buttons, and who was chosen (cleared when the number is typed).
 // `phone`: show each hit's first phone. Returns the block and focus() for the search box.
