@@ -2,6 +2,7 @@
 // alert, which a manager finds under "unresolved", assigns to an agent picked by name,
 // acknowledges and resolves with a note (the server keeps each step), then finds under
 // "resolved"; the alert rules' thresholds are changed on the same page. axe on the page.
+// The patron shows by name, not number.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { apiAs, axe, expectClean, login, newPage, shot, useServer } from './harness.mjs';
@@ -27,7 +28,10 @@ describe('risk alerts', () => {
     const row = page.locator(`tr[data-alert="${id}"]`);
     await row.waitFor();
     assert.match(await row.textContent(), /再次投诉/);
-    assert.match(await row.textContent(), new RegExp(`用户 #${PATRON}`));
+    // The patron by name (the list's patron_name), linking to the patron's page.
+    const patron = (await apiAs(page, 'GET', `/api/v1/patrons/${PATRON}`)).body;
+    const who = row.locator(`a.patron-link[href="/patrons/${PATRON}"]`);
+    assert.equal(await who.textContent(), `用户 ${patron.name}`);
     assert.deepEqual((await axe(page)) ?? [], [], 'alerts: no serious accessibility violations');
     await shot(page, '80-alerts');
 

@@ -149,6 +149,7 @@ describe('desk screens', () => {
     await row.waitFor();
     loanId = Number(await row.getAttribute('data-loan'));
     assert.match(await row.textContent(), /借出中 Open/);
+    assert.equal(await row.locator(`a.patron-link[href="/patrons/${PATRON}"]`).textContent(), patron.name, 'the borrower by name');
     // The same record again: the server's refusal is shown in the form.
     await form.getByLabel('档号或记录编号').fill(loanRecord.reference_code);
     await form.getByLabel('用户编号').fill(String(PATRON));
