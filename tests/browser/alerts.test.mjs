@@ -45,6 +45,7 @@ describe('risk alerts', () => {
     await dlg.getByLabel('指派给').selectOption(agent);
     await dlg.getByRole('button', { name: '指派 Assign' }).click();
     await page.locator(`tr[data-alert="${id}"][data-status="assigned"]`, { hasText: '张受理员' }).waitFor();
+    assert.equal(await page.locator(`tr[data-alert="${id}"] a.patron-link`).textContent(), `用户 ${patron.name}`, 'the redrawn row keeps the name');
 
     await page.locator(`tr[data-alert="${id}"]`).getByRole('button', { name: /确认/ }).click();
     await page.locator(`tr[data-alert="${id}"][data-status="acknowledged"]`).waitFor();

@@ -169,6 +169,7 @@ describe('desk screens', () => {
     const dueBefore = (await apiAs(page, 'GET', `/api/v1/loans/${loanId}`)).body.due_at;
     await row.getByRole('button', { name: '续借 Renew' }).click();
     await page.locator(`table.loans-table tr[data-loan="${loanId}"] td:nth-child(5)`, { hasText: '1' }).waitFor();
+    assert.equal(await page.locator(`table.loans-table tr[data-loan="${loanId}"] a.patron-link`).textContent(), patron.name, 'the renewed row keeps the name');
     const renewed = (await apiAs(page, 'GET', `/api/v1/loans/${loanId}`)).body;
     assert.equal(renewed.renewals, 1);
     assert.ok(renewed.due_at > dueBefore);

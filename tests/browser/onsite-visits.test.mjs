@@ -80,6 +80,10 @@ describe('on-site visits', () => {
     await rec.getByRole('button', { name: '保存 Save' }).click();
     await page.locator(`.onsite-table tr[data-id="${done.body.id}"][data-status="done"]`).waitFor();
     assert.match(await page.locator(`.onsite-table tr[data-id="${done.body.id}"]`).textContent(), /老照片 12 张/);
+    // The patron by name, also on the row redrawn from the answer to "record".
+    const patron = (await apiAs(page, 'GET', `/api/v1/patrons/${PATRON}`)).body;
+    assert.equal(await page.locator(`.onsite-table tr[data-id="${done.body.id}"] a.patron-link`).textContent(), patron.name);
+    assert.equal(await booked.locator('a.patron-link').textContent(), patron.name);
     await shot(page, '71-onsite-list');
     assert.deepEqual((await axe(page)) ?? [], [], 'on-site list: no serious accessibility violations');
 

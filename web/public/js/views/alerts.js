@@ -175,12 +175,18 @@ export async function alertsView({ query, root }) {
     return out;
   };
   const tbody = h('tbody');
-  const replace = (a) => tbody.querySelector(`tr[data-alert="${a.id}"]`)?.replaceWith(alertRow(a, write, replace));
+  // Patron names as the list gave them: an alert acted on comes back without one.
+  const names = new Map();
+  const remember = (a) => {
+    if (a.patron_name) names.set(a.patron_id, a.patron_name);
+    return a;
+  };
+  const replace = (a) => tbody.querySelector(`tr[data-alert="${a.id}"]`)?.replaceWith(alertRow({ patron_name: names.get(a.patron_id) ?? null, ...a }, write, replace));
   const list = pager(
     (cursor) => get('/api/v1/alerts', { ...params(), cursor, limit: 50 }),
     (items, first) => {
       if (first) tbody.replaceChildren();
-      tbody.append(...items.map((a) => alertRow(a, write, replace)));
+      tbody.append(...items.map((a) => alertRow(remember(a), write, replace)));
     },
     { empty: '没有预警。No alerts.' },
   );

@@ -43,12 +43,15 @@ export function loansTable({ params, actions = false, portal = false, showPatron
   const heads = ['档案 Record', showPatron ? '用户 Patron' : null, '借出 Lent', '应还 Due', '续借 Renewals', '状态 Status', '归还 Returned', actions ? '操作 Actions' : null].filter(Boolean);
   const table = h('table', { class: 'grid compact loans-table', 'aria-label': label }, h('thead', null, h('tr', null, heads.map((t) => h('th', { scope: 'col' }, t)))), tbody);
   let list;
+  // Patron names as the list gave them: a renewed or returned loan comes back without one.
+  const names = new Map();
   const row = (l) => {
+    if (l.patron_name) names.set(l.patron_id, l.patron_name);
     const tr = h(
       'tr',
       { class: [l.status === 'overdue' && 'overdue'], dataset: { loan: l.id, status: l.status } },
       h('td', { class: 'wrap' }, recordCell(l, portal)),
-      showPatron ? h('td', null, patronLink(l.patron_id, l.patron_name)) : null,
+      showPatron ? h('td', null, patronLink(l.patron_id, l.patron_name ?? names.get(l.patron_id))) : null,
       h('td', { class: 'nowrap' }, fmtDay(l.lent_at), !portal && l.lent_by ? h('div', { class: 'sub' }, staffSpan(l.lent_by, '经办 by ')) : null),
       h('td', { class: 'nowrap' }, fmtDay(l.due_at)),
       h('td', { class: 'num' }, String(l.renewals)),

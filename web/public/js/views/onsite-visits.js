@@ -237,7 +237,7 @@ export async function onsiteVisitsView({ query, root }) {
       h('td', null, staffNames(v)),
       h('td', null, statusBadge(v.status), v.requested_by_patron ? h('div', { class: 'sub' }, '用户申请 by patron') : null),
       outcomeCell(v),
-      h('td', { class: 'actions' }, actions(v, (saved) => tr.replaceWith(row(saved)))),
+      h('td', { class: 'actions' }, actions(v, (saved) => tr.replaceWith(row({ patron_name: v.patron_name, ...saved })))),
     );
     return tr;
   };
