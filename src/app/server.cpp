@@ -278,7 +278,7 @@ int serve(const Config& config) {
   loans::Desk loans_desk(**db, reads, {config.loan_days, config.loan_max_renewals});
   loans_desk.on_lent(hooks.count_use);
   loans::register_routes(api, loans_desk);
-  service::Quality quality(**db, desk);
+  service::Quality quality(**db, reads, desk);
   {
     // Recordings sit beside the attachments' blobs, under the same key, in their own
     // directory (so removing an attachment's blob never touches a recording).

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 
+#include "patrons/patrons.h"
 #include "patrons/timeline.h"
 #include "patrons/writes.h"
 #include "service/internal.h"
@@ -267,6 +268,9 @@ Result<json> Quality::list_cases(const Actor& by, const CaseQuery& q) {
   json items = json::array();
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i)
     items.push_back(case_json(rows[i]));
+  // The name as the patron list shows it to the caller, the read audited (not the stored
+  // name the query joined).
+  TRY_STATUS(patrons::add_patron_names(*tx, by, &reads_, items, "cases"));
   return id_page(std::move(items), rows, limit);
 }
 
@@ -276,7 +280,9 @@ Result<json> Quality::get_case(const Actor& by, std::int64_t id) {
   auto row =
       TRY(tx->maybe_one(std::string("SELECT ") + kCaseCols + kCaseFrom + " WHERE c.id = ?", {id}));
   if (!row) return not_found("no such case");
-  json out = case_json(*row);
+  json one = json::array({case_json(*row)});
+  TRY_STATUS(patrons::add_patron_names(*tx, by, &reads_, one, "cases"));
+  json out = std::move(one[0]);
   auto links = TRY(tx->query(
       "SELECT item_kind, item_id, linked_at FROM case_links WHERE case_id = ? ORDER BY linked_at, "
       "item_kind, item_id",
@@ -551,7 +557,9 @@ Result<json> Quality::replay(const Actor& by, std::int64_t id) {
       summary["elapsed_working_seconds"] = cal.working_seconds(*a, *b);
     }
   }
-  return json{{"case", case_json(*row)}, {"steps", items}, {"summary", summary}};
+  json one = json::array({case_json(*row)});
+  TRY_STATUS(patrons::add_patron_names(*tx, by, &reads_, one, "cases"));
+  return json{{"case", std::move(one[0])}, {"steps", items}, {"summary", summary}};
 }
 
 Result<json> Quality::touchpoints(const Actor& by, const TrendQuery& range) {

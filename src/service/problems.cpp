@@ -194,8 +194,8 @@ Status record_ticket_cause(store::Tx& tx, const Actor& by, std::int64_t ticket_i
 
 }  // namespace detail
 
-Quality::Quality(store::Database& db, Desk& desk, const Clock& clock)
-    : db_(db), desk_(desk), clock_(clock) {
+Quality::Quality(store::Database& db, audit::ReadRecorder& reads, Desk& desk, const Clock& clock)
+    : db_(db), reads_(reads), desk_(desk), clock_(clock) {
   add_builtin_case_sources();
 }
 

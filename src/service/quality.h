@@ -48,6 +48,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit.h"
 #include "catalogue/blob_store.h"
 #include "core/actor.h"
 #include "core/clock.h"
@@ -121,8 +122,10 @@ struct CaseQuery {
 
 class Quality {
  public:
-  // `desk` gives the working calendar (its time zone decides local dates).
-  Quality(store::Database& db, Desk& desk, const Clock& clock = system_clock());
+  // `desk` gives the working calendar (its time zone decides local dates); `reads` records
+  // the patrons' names the cases show (patrons::names_in_list).
+  Quality(store::Database& db, audit::ReadRecorder& reads, Desk& desk,
+          const Clock& clock = system_clock());
 
   // Cause codes: {code, name, parent_id?}; PATCH {name, active}.
   Result<nlohmann::json> list_causes(const Actor& by);
@@ -226,6 +229,7 @@ class Quality {
 
  private:
   store::Database& db_;
+  audit::ReadRecorder& reads_;
   Desk& desk_;
   const Clock& clock_;
   std::unique_ptr<catalogue::BlobStore> recordings_;

@@ -39,7 +39,7 @@ struct Fixture {
       : tdb(backend),
         reads(tdb.db()),
         desk(tdb.db(), reads, "Asia/Shanghai", clock),
-        quality(tdb.db(), desk, clock) {
+        quality(tdb.db(), reads, desk, clock) {
     agent = user("agent1", Role::agent);
     agent2 = user("agent2", Role::agent);
     manager = user("manager1", Role::manager);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertError, auditEntries, createPatron, person, startServer, uniq, wavFile } from './harness.mjs';
+import { assertError, assertPatronNames, auditEntries, createPatron, person, startServer, uniq, unitScopedAgent, wavFile } from './harness.mjs';
 
 let srv;
 let patron;
@@ -188,5 +188,16 @@ describe('cases', () => {
     assert.ok(ph.tickets >= 2);
     assert.ok(tp.cases.cases >= 1);
     assertError(assert, await as('agent', 'GET', '/api/v1/reports/touchpoints'), 403);
+  });
+
+  test('the list, a case and its replay name the patron as the patron list does, the read audited', async () => {
+    const p = await createPatron(srv, person({ name: uniq('案件用户') }));
+    const c = await ok('agent', 'POST', '/api/v1/cases', { title: '婚姻档案查询', patron_id: p.id }, 201);
+    await assertPatronNames(assert, srv, { path: `/api/v1/cases?patron_id=${p.id}`, pick: (items) => items.find((i) => i.id === c.id), patron: p, list: 'cases' });
+    assert.equal((await ok('agent', 'GET', `/api/v1/cases/${c.id}`)).patron_name, p.name);
+    assert.equal((await ok('agent', 'GET', `/api/v1/cases/${c.id}/replay`)).case.patron_name, p.name);
+    const scoped = await unitScopedAgent(srv);
+    const theirs = await ok(scoped, 'GET', `/api/v1/cases/${c.id}`);
+    assert.equal(theirs.patron_name, null, 'no name outside the viewer\'s unit');
   });
 });
