@@ -18,6 +18,7 @@
 // rowids of consecutive documents jump between tiers; unsorted, a bulk load made a
 // segment per document and ran at half the speed (measured).
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -92,6 +93,18 @@ class Pool {
       tasks_.push_back(std::move(task));
     }
     cv_.notify_one();
+  }
+  // Runs the oldest task not yet started on the calling thread; false when there is none.
+  bool run_one() {
+    std::function<void()> task;
+    {
+      std::lock_guard lk(mu_);
+      if (tasks_.empty()) return false;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    task();
+    return true;
   }
 
  private:
@@ -184,7 +197,15 @@ struct Bulk::State {
   }
 
   Status write_oldest() {
-    Batch b = in_flight.front().get();
+    // Rather than wait for the batch, this thread prepares batches itself (the one it
+    // waits for, if no worker has started it yet): at the start of a load, and whenever
+    // the workers fall behind, it would otherwise sit idle (measured: BENCHMARKS.md
+    // "Session 7").
+    auto& next = in_flight.front();
+    while (next.wait_for(std::chrono::seconds(0)) != std::future_status::ready &&
+           Pool::instance().run_one()) {
+    }
+    Batch b = next.get();
     in_flight.pop_front();
     if (failed) return std::unexpected(*failed);
     ready_docs += b.docs.size();
