@@ -57,6 +57,11 @@ Result<json> Service::key_changes(const Actor& by, std::optional<std::int64_t> p
   store::Params p;
   if (patron_id) sql += " AND k.patron_id = ?", p.push_back(*patron_id);
   if (status) sql += " AND k.status = ?", p.push_back(*status);
+  // Unit-scoped staff see only their unit's patrons (D6), so only their corrections: the
+  // values are the patron's name or ID document.
+  if (by.unit_scoped && by.unit_id)
+    sql += " AND k.patron_id IN (SELECT id FROM patrons WHERE unit_id = ?)",
+        p.push_back(*by.unit_id);
   sql += " ORDER BY k.id DESC LIMIT 200";
   auto tx = TRY(db_.begin(store::TxMode::read));
   auto rows = TRY(tx->query(sql, p));

@@ -371,6 +371,21 @@ describe('unit scope', () => {
     assert.equal(dq.contacts.total, contacts, 'contacts of the unit only');
   });
 
+  test('the key-field corrections list shows only the unit’s patrons', async () => {
+    const mine = bjPatrons[0];
+    const theirs = await createPatron(srv, person({ unit_id: sh }));
+    const renamed = uniq('更名');
+    for (const p of [mine, theirs]) {
+      const r = await srv.api('PATCH', `/api/v1/patrons/${p.id}`, { as: 'manager', body: { name: `${renamed}${p.id}`, reason: 'name changed at the registry' } });
+      assert.equal(r.status, 200, r.text);
+    }
+    const r = await srv.api('GET', '/api/v1/key-changes?status=pending', { as: bjAgent });
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.json.items.some((c) => c.patron_id === mine.id && c.patron_name === mine.name), 'the unit’s own, by name');
+    assert.ok(r.json.items.every((c) => c.patron_id !== theirs.id), 'not another unit’s');
+    assert.ok(!r.text.includes(theirs.name) && !r.text.includes(`${renamed}${theirs.id}`));
+  });
+
   test('another unit’s patron is 403 for reads and writes', async () => {
     const id = shPatron.id;
     assertError(assert, await get(id, bjAgent), 403, undefined, 'forbidden');
