@@ -319,6 +319,28 @@ TEST_CASE("store: SQLite copies the WAL into the database file after big commits
   CHECK(count_rows(*db, t.name) == 6000);
 }
 
+TEST_CASE("store: SQLite's WAL stays bounded under back-to-back big commits") {
+  TempDir dir;
+  const fs::path file = dir.path / "wal.db";
+  auto db = must_open("sqlite:" + file.string());
+  TestTable t(*db, "walburst", "id BIGINT PRIMARY KEY, b BLOB");
+  const std::string blob(4000, 'y');
+  // 20 commits of ~8 MB (2,000 pages) with no pause between them, as an import or a
+  // reindex makes: without a writer ever starting on a fully copied WAL, it would reach
+  // ~160 MB. A writer that finds more than 64 MB waits for the copy and restarts it.
+  std::uintmax_t largest = 0;
+  for (std::int64_t c = 0; c < 20; ++c) {
+    auto tx = db->begin(TxMode::write);
+    REQUIRE(tx);
+    for (std::int64_t i = c * 2000; i < (c + 1) * 2000; ++i)
+      REQUIRE((*tx)->exec("INSERT INTO " + t.name + " VALUES (?, ?)", {i, blob}));
+    REQUIRE((*tx)->commit());
+    largest = std::max(largest, fs::file_size(file.string() + "-wal"));
+  }
+  CHECK(largest <= 64 * 1024 * 1024 + 2 * 8'500'000);
+  CHECK(count_rows(*db, t.name) == 40000);
+}
+
 TEST_CASE("store: read Tx sees committed data, as one snapshot") {
   for_each_backend([](const std::string& url) {
     auto db = must_open(url);

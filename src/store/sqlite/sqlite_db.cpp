@@ -12,8 +12,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -107,6 +109,9 @@ class Connection {
     if (role == Role::writer) {
       // FULL: a commit is reported only after the WAL is synced (see db.h).
       pragmas += "PRAGMA synchronous=FULL;";
+      // A WAL file that a big transaction grew is cut back to 64 MB when it is next
+      // written from its start (see Checkpointer), instead of keeping its size on disk.
+      pragmas += "PRAGMA journal_size_limit=67108864;";
     } else {
       pragmas += "PRAGMA query_only=1;";
     }
@@ -243,23 +248,46 @@ class Connection {
 // cross the line waited for the whole WAL to be copied and the file synced, and the next
 // write waited behind it (measured: 2.4 s of the 4.2 s commit of a 1M-record index
 // load). Here the writer connection's WAL hook only wakes this thread, which runs a
-// PASSIVE checkpoint on its own connection: it never blocks the writer or readers, and
-// what it cannot copy yet (pages a reader still needs) the next wake-up copies.
-// Durability does not depend on it: a commit is durable once its WAL frames are synced.
+// PASSIVE checkpoint on its own connection: it takes no lock the writer or readers wait
+// for (its copying and the database file's fsync do share the disk with them). Frames a
+// reader still needs are left, and tried again a second later.
+//
+// SQLite writes the WAL from its start again only when a write transaction begins with
+// everything copied. A writer that begins right after a commit, while that commit's
+// frames are being copied, appends instead; back-to-back transactions (an import, a
+// reindex) would grow the WAL without end. So a write transaction that begins while the
+// WAL holds more than kBehindPages waits (holding the write lock, so nothing is added
+// meanwhile) for the checkpoint to catch up; it then starts the WAL afresh. The wait
+// falls on the next writer instead of the committer, and only past that size.
+// Durability does not depend on any of this: a commit is durable once its WAL frames are
+// synced.
 class Checkpointer {
  public:
-  static constexpr int kPages = 1000;  // SQLite's own threshold
+  static constexpr int kPages = 1000;          // SQLite's own threshold
+  static constexpr int kBehindPages = 16'384;  // 64 MB of 4 KB pages
 
-  Checkpointer(std::string path, int busy_timeout_ms)
-      : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms), thread_([this] { run(); }) {}
+  // Opens its connection at once, so a database it cannot checkpoint fails to open
+  // instead of growing its WAL unnoticed.
+  static Result<std::unique_ptr<Checkpointer>> start(const std::string& path, int busy_timeout_ms) {
+    std::unique_ptr<Checkpointer> c(new Checkpointer());
+    TRY_STATUS(c->open(path, busy_timeout_ms));
+    try {
+      c->thread_ = std::thread([p = c.get()] { p->run(); });
+    } catch (const std::system_error& e) {
+      return fail(ErrorCode::unavailable,
+                  std::string("cannot start the WAL checkpoint thread: ") + e.what());
+    }
+    return c;
+  }
 
   ~Checkpointer() {
     {
       std::lock_guard lk(mu_);
       stop_ = true;
     }
-    cv_.notify_one();
-    thread_.join();
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    sqlite3_close_v2(db_);
   }
 
   Checkpointer(const Checkpointer&) = delete;
@@ -267,64 +295,93 @@ class Checkpointer {
 
   // sqlite3_wal_hook callback: runs on the writing thread after each commit.
   static int on_commit(void* self, sqlite3*, const char*, int pages) {
-    if (pages >= kPages) static_cast<Checkpointer*>(self)->wake();
+    if (pages >= kPages) static_cast<Checkpointer*>(self)->wake(pages);
     return SQLITE_OK;
   }
 
+  // Called with the write lock held, before BEGIN: when the WAL has grown past
+  // kBehindPages, waits (at most `timeout`) until a checkpoint pass that began after the
+  // last commit has ended.
+  void catch_up(std::chrono::milliseconds timeout) {
+    std::unique_lock lk(mu_);
+    if (wal_pages_ < kBehindPages) return;
+    const std::uint64_t want = requested_;
+    done_cv_.wait_for(lk, timeout, [&] { return completed_ >= want || stop_; });
+  }
+
  private:
-  void wake() {
+  Checkpointer() = default;
+
+  Status open(const std::string& path, int busy_timeout_ms) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK)
+      return std::unexpected(map_error(db_, sqlite3_errcode(db_), "cannot open the database"));
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
+    // FULL: the database file is synced before the copied frames count as copied and the
+    // writer may overwrite them (the build's default is FULL too; this does not rely on
+    // it). A connection finds the WAL at its first read; until then a checkpoint on it
+    // does nothing (and says so only by a log size of -1).
+    int rc = sqlite3_exec(db_, "PRAGMA synchronous=FULL; SELECT 1 FROM sqlite_schema LIMIT 1",
+                          nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK)
+      return std::unexpected(map_error(db_, rc, "cannot read the database to checkpoint it"));
+    return {};
+  }
+
+  void wake(int pages) {
     {
       std::lock_guard lk(mu_);
-      wanted_ = true;
+      wal_pages_ = pages;
+      ++requested_;
     }
     cv_.notify_one();
   }
 
   void run() {
-    sqlite3* db = nullptr;
+    bool retry = false;  // frames were left for a reader: try again in a while
     for (;;) {
+      std::uint64_t pass = 0;
       {
         std::unique_lock lk(mu_);
-        cv_.wait(lk, [this] { return wanted_ || stop_; });
+        auto wanted = [this] { return requested_ > completed_ || stop_; };
+        if (retry)
+          cv_.wait_for(lk, std::chrono::seconds(1), wanted);
+        else
+          cv_.wait(lk, wanted);
         if (stop_) break;
-        wanted_ = false;
-      }
-      if (db == nullptr) {
-        if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                            nullptr) != SQLITE_OK) {
-          spdlog::error("event=wal_checkpoint_failed message=\"{}\"",
-                        db ? sqlite3_errmsg(db) : "cannot open the database");
-          sqlite3_close_v2(db);
-          db = nullptr;
-          continue;
-        }
-        sqlite3_busy_timeout(db, busy_timeout_ms_);
-        // A connection finds the WAL when it first reads; until then a checkpoint on it
-        // does nothing (and says so only by a log size of -1).
-        sqlite3_exec(db, "SELECT 1 FROM sqlite_schema LIMIT 1", nullptr, nullptr, nullptr);
+        pass = requested_;
       }
       const auto t0 = std::chrono::steady_clock::now();
       int log = 0, copied = 0;
-      int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - t0)
                           .count();
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-        spdlog::error("event=wal_checkpoint_failed message=\"{}\"", sqlite3_errmsg(db));
+        spdlog::error("event=wal_checkpoint_failed message=\"{}\"", sqlite3_errmsg(db_));
       } else if (ms >= 1000) {
         spdlog::info("event=wal_checkpoint pages={} copied={} ms={}", log, copied, ms);
       }
+      // BUSY: another process's checkpoint is running; it copies the same frames.
+      retry = rc == SQLITE_OK && copied < log;
+      {
+        std::lock_guard lk(mu_);
+        completed_ = std::max(completed_, pass);
+        if (rc == SQLITE_OK && copied == log && requested_ == pass) wal_pages_ = 0;
+      }
+      done_cv_.notify_all();
     }
-    sqlite3_close_v2(db);
   }
 
-  std::string path_;
-  int busy_timeout_ms_;
+  sqlite3* db_ = nullptr;  // used by the thread only, once started
   std::mutex mu_;
-  std::condition_variable cv_;
-  bool wanted_ = false;
+  std::condition_variable cv_;       // work for the thread
+  std::condition_variable done_cv_;  // a pass ended
+  std::uint64_t requested_ = 0;      // commits that asked for a pass
+  std::uint64_t completed_ = 0;      // requests the last ended pass covered
+  int wal_pages_ = 0;                // the WAL's size at the last commit
   bool stop_ = false;
-  std::thread thread_;  // last: starts once the members it uses exist
+  std::thread thread_;
 };
 
 // State shared by the Database and every Tx it hands out, so a Tx stays valid even if
@@ -497,6 +554,7 @@ class SqliteDatabase final : public Database {
         return fail(ErrorCode::unavailable, "database is busy: another write is in progress");
       }
       shared_->writer->rollback_quietly();
+      shared_->checkpointer->catch_up(std::chrono::milliseconds(shared_->options.busy_timeout_ms));
       TRY_STATUS(shared_->writer->run("BEGIN IMMEDIATE", {}, nullptr, nullptr));
       return std::unique_ptr<Tx>(new SqliteTx(shared_, std::move(lock)));
     }
@@ -585,7 +643,7 @@ Result<std::unique_ptr<Database>> open(const std::string& path, const OpenOption
   shared->options = options;
   shared->writer = TRY(Connection::open(path, Connection::Role::writer, options.busy_timeout_ms));
   // Replaces SQLite's automatic checkpoint, which is itself a WAL hook.
-  shared->checkpointer = std::make_unique<Checkpointer>(path, options.busy_timeout_ms);
+  shared->checkpointer = TRY(Checkpointer::start(path, options.busy_timeout_ms));
   sqlite3_wal_hook(shared->writer->handle(), &Checkpointer::on_commit, shared->checkpointer.get());
   return std::unique_ptr<Database>(new SqliteDatabase(std::move(shared)));
 }
