@@ -381,8 +381,8 @@ int main(int argc, char** argv) {
         sqlite3_exec(raw, "SELECT 1 FROM sqlite_schema LIMIT 1", nullptr, nullptr, nullptr);
         int rc = SQLITE_BUSY;
         for (int i = 0; i < 6000 && rc == SQLITE_BUSY; ++i) {
-          rc = sqlite3_wal_checkpoint_v2(raw, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
-                                         nullptr);
+          rc =
+              sqlite3_wal_checkpoint_v2(raw, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
           if (rc == SQLITE_BUSY) std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
         if (rc != SQLITE_OK)
@@ -404,11 +404,13 @@ int main(int argc, char** argv) {
       must(search::upsert(*tx, d), "faq upsert");
     }
     must(tx->commit(), "commit");
-    std::printf("  %d FAQ documents in the index (catalogue queries filter on their kind)\n", o.faq);
+    std::printf("  %d FAQ documents in the index (catalogue queries filter on their kind)\n",
+                o.faq);
   }
   {
     auto tx = must(db->begin(store::TxMode::read), "begin");
-    auto row = must(tx->one("SELECT count(*) FROM search_docs WHERE kind = 'record'", {}, "count"), "count");
+    auto row = must(tx->one("SELECT count(*) FROM search_docs WHERE kind = 'record'", {}, "count"),
+                    "count");
     records = static_cast<long>(row.i64(0));
     // Codes spread over the collection.
     std::mt19937 rng(7);
@@ -432,11 +434,12 @@ int main(int argc, char** argv) {
         process_us, writer_us, process_us - writer_us);
     if (server_us > 0) std::printf(", and %.0f µs in the PostgreSQL server", server_us);
     std::printf("\n");
-    std::printf("    phases: adding %.1f s, the last chunks %.1f s, commit %.1f s\n", add_s, finish_s,
-                commit_s);
+    std::printf("    phases: adding %.1f s, the last chunks %.1f s, commit %.1f s\n", add_s,
+                finish_s, commit_s);
     if (checkpoint_s >= 0)
-      std::printf("    then the WAL copied into the database file (not in the time above): %.1f s\n",
-                  checkpoint_s);
+      std::printf(
+          "    then the WAL copied into the database file (not in the time above): %.1f s\n",
+          checkpoint_s);
   }
   std::printf("  database size with the index: %.0f MB\n", mb);
 

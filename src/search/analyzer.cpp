@@ -785,11 +785,7 @@ Prepared prepare(const Document& doc) {
   if (!doc.content.empty()) {
     field_break(c[kContentGrams]);
     std::string_view content(doc.content);
-    if (content.size() > kMaxContentBytes) {
-      std::size_t cut = kMaxContentBytes;
-      while (cut > 0 && (static_cast<unsigned char>(content[cut]) & 0xC0) == 0x80) --cut;
-      content = content.substr(0, cut);
-    }
+    content = content.substr(0, indexed_content_size(content));
     analyze_field(text::fold(content), c[kContent], c[kContentGrams], false, nullptr);
   }
   if (!doc.reference_code.empty()) {

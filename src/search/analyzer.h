@@ -73,6 +73,14 @@ constexpr int kAnalyzerVersion = 3;
 
 // Attachment text past this many bytes is not indexed (docs/search.md).
 constexpr std::size_t kMaxContentBytes = 256 * 1024;
+// How much of `content` is indexed: all of it, or kMaxContentBytes cut back to the start
+// of a UTF-8 character.
+inline std::size_t indexed_content_size(std::string_view content) {
+  if (content.size() <= kMaxContentBytes) return content.size();
+  std::size_t cut = kMaxContentBytes;
+  while (cut > 0 && (static_cast<unsigned char>(content[cut]) & 0xC0) == 0x80) --cut;
+  return cut;
+}
 
 // Terms of each column, separated by single spaces, in text order.
 struct Prepared {

@@ -44,11 +44,15 @@ constexpr std::size_t kWriteChunk = 4096;
 // thread idle 6 µs a record; 1M records 17,600 → 19,800/s with 4 chunks ahead; 8 were
 // no faster).
 constexpr std::size_t kAheadChunks = 4;
-// …and never more than this much document text: attachment text can make a document
-// 256 KB (analysis::kMaxContentBytes), where 4 chunks of them would be 4 GB. A chunk is
-// written early when its text passes kChunkBytes.
+// …and no more than about this much document text: attachment text can make a document
+// 256 KB and more, where 4 chunks of them would be 4 GB. add() drops what is past
+// analysis::kMaxContentBytes (it would not be indexed anyway), a batch goes to the
+// workers early when its text passes kBatchBytes, and a chunk is written early when its
+// text passes kChunkBytes. What waits in memory is then at most kAheadBytes of text plus
+// a batch, and about three times that with the prepared terms and rows.
 constexpr std::size_t kAheadBytes = std::size_t{64} << 20;
 constexpr std::size_t kChunkBytes = std::size_t{16} << 20;
+constexpr std::size_t kBatchBytes = std::size_t{4} << 20;
 constexpr const char* kSetHashsize =
     "INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', ?)";
 constexpr std::int64_t kDefaultHashsize = 1 << 20;  // FTS5's
@@ -128,10 +132,10 @@ class Pool {
 }  // namespace
 
 // One thread fewer than there are cores: the writing thread, which bounds a load, keeps a
-// core to itself instead of sharing it with a preparing thread that the scheduler runs in
-// its place (measured on 2 cores, 100k documents on SQLite: 17,600–17,900 documents/s with
-// one preparing thread, 16,500–17,200 with two; preparing takes ~41 µs a document and
-// writing ~45, so one thread keeps up).
+// core to itself (it prepares batches only when it would otherwise wait) instead of
+// sharing it with a preparing thread that the scheduler runs in its place (measured on 2 cores,
+// 100k documents on SQLite: 17,600–17,900 documents/s with one preparing thread, 16,500–17,200 with
+// two; preparing takes ~41 µs a document and writing ~45, so one thread keeps up).
 namespace {
 int default_threads() {
   return static_cast<int>(std::max(2u, std::thread::hardware_concurrency()) - 1);
@@ -227,6 +231,7 @@ struct Bulk::State {
   }
 
   Status submit() {
+    if (failed) return std::unexpected(*failed);
     if (pending.empty()) return {};
     std::vector<Document> docs;
     docs.swap(pending);
@@ -292,9 +297,11 @@ Bulk::~Bulk() {
 
 Status Bulk::add(Document doc) {
   if (state_->failed) return std::unexpected(*state_->failed);
+  doc.content.resize(analysis::indexed_content_size(doc.content));
   state_->pending_bytes += text_bytes(doc);
   state_->pending.push_back(std::move(doc));
-  if (state_->pending.size() >= kBatch) return state_->submit();
+  if (state_->pending.size() >= kBatch || state_->pending_bytes >= kBatchBytes)
+    return state_->submit();
   return {};
 }
 

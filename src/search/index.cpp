@@ -247,10 +247,7 @@ std::string keywords_json(const std::vector<std::string>& keywords) {
 }
 
 std::string capped_content(const std::string& content) {
-  if (content.size() <= analysis::kMaxContentBytes) return content;
-  std::size_t cut = analysis::kMaxContentBytes;
-  while (cut > 0 && (static_cast<unsigned char>(content[cut]) & 0xC0) == 0x80) --cut;
-  return content.substr(0, cut);
+  return content.substr(0, analysis::indexed_content_size(content));
 }
 
 // Writes the search_docs row (insert or replace by kind and id).
