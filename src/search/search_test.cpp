@@ -15,12 +15,14 @@
 
 #include "search/analyzer.h"
 #include "store/db.h"
+#include "store/test_databases.h"
 #include "text/text.h"
 
 namespace dangan::search {
 namespace {
 
 namespace fs = std::filesystem;
+using ::dangan::testing::TempDir;
 
 std::string run_suffix() {
   static const std::string s = [] {
@@ -59,23 +61,9 @@ struct PgDatabase {
   }
 };
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("dangan-search-test-" + run_suffix() + "-" + std::to_string(++counter));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 void for_each_backend(const std::function<void(store::Database&)>& body) {
   {
-    TempDir dir;
+    TempDir dir{"search-test"};
     INFO("backend: sqlite");
     auto db = store::open("sqlite:" + (dir.path / "search.db").string());
     REQUIRE_MESSAGE(db, (db ? "" : db.error().message));

@@ -29,19 +29,12 @@ namespace {
 
 using testing::ManualClock;
 using testing::must;
+using testing::TempDir;
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("dangan-erased-" + testing::unique_suffix());
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 struct World {
   testing::TestDatabase tdb;
-  TempDir dir;
+  TempDir dir{"erased"};
   audit::ReadRecorder reads;
   ManualClock clock{*parse_time("2026-11-23T09:00:00+08:00")};  // a Monday
   Desk desk;

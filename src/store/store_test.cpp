@@ -18,11 +18,13 @@
 
 #include "store/db.h"
 #include "store/store_internal.h"
+#include "store/test_databases.h"
 
 namespace dangan::store {
 namespace {
 
 namespace fs = std::filesystem;
+using ::dangan::testing::TempDir;
 
 std::string run_suffix() {
   static const std::string s = [] {
@@ -36,20 +38,6 @@ std::string table_name(std::string_view base) {
   static std::atomic<int> counter{0};
   return "t_" + std::string(base) + "_" + run_suffix() + "_" + std::to_string(++counter);
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("dangan-store-test-" + run_suffix() + "-" + std::to_string(++counter));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 std::unique_ptr<Database> must_open(const std::string& url, OpenOptions options = {}) {
   auto db = open(url, options);

@@ -15,6 +15,8 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 #include "store/db.h"
 
@@ -28,6 +30,23 @@ inline std::string unique_suffix() {
   }();
   return run + "_" + std::to_string(++counter);
 }
+
+// A directory of its own under the system's temporary directory ("dangan-<what>-…"),
+// removed with everything in it when the test ends.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(std::string_view what = "test")
+      : path(std::filesystem::temp_directory_path() /
+             ("dangan-" + std::string(what) + "-" + unique_suffix())) {
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
 
 class TestDatabase {
  public:
