@@ -54,6 +54,17 @@ struct Fixture {
     if (extra.is_object()) body.update(extra);
     return must(s.create_record(kArchivist, body));
   }
+  // How many records a staff search for `q` finds.
+  std::int64_t found(const std::string& q) {
+    auto tx = t.db().begin(store::TxMode::read);
+    REQUIRE(tx);
+    search::Query query;
+    query.q = q;
+    query.audience = search::Audience::staff_all;
+    auto r = search::run(**tx, query, s.weights());
+    REQUIRE(r);
+    return r->total;
+  }
 };
 
 TEST_CASE("catalogue: templates are checked and rendered") {
@@ -417,23 +428,13 @@ TEST_CASE("catalogue: attachment text is searchable, and disposal destroys the c
     });
     json rec = f.record("会议记录", "open", {{"year", 1985}, {"retention", "D10"}});
     json att = f.must(files.upload(kArchivist, rec["id"], "minutes.txt", "本次会议讨论了水库移民安置补偿标准。"));
-    auto find = [&](const std::string& q) {
-      auto tx = f.t.db().begin(store::TxMode::read);
-      REQUIRE(tx);
-      search::Query query;
-      query.q = q;
-      query.audience = search::Audience::staff_all;
-      auto r = search::run(**tx, query, f.s.weights());
-      REQUIRE(r);
-      return r->total;
-    };
-    CHECK(find("移民安置") == 1);  // only in the attachment's text
+    CHECK(f.found("移民安置") == 1);  // only in the attachment's text
     json p = f.must(f.s.propose_appraisal(kArchivist, rec["id"], {{"outcome", "dispose"}, {"reason", "期满"}}));
     f.must(f.s.decide_appraisal(kManager, p["id"], true, "同意"));
     REQUIRE(removed.size() == 1);
     CHECK(removed[0] == att["sha256"]);
-    CHECK(find("移民安置") == 0);
-    CHECK(find("会议记录") == 0);  // the disposed record leaves the index
+    CHECK(f.found("移民安置") == 0);
+    CHECK(f.found("会议记录") == 0);  // the disposed record leaves the index
     json reg = f.must(f.s.disposal_register(kManager, std::nullopt, 10));
     CHECK(reg["items"][0]["content_hashes"] == json::array({att["sha256"]}));
     auto tx = f.t.db().begin(store::TxMode::read);
@@ -453,20 +454,10 @@ TEST_CASE("catalogue: attachment text is searchable, and disposal destroys the c
 TEST_CASE("catalogue: reindex rebuilds the search index from the catalogue") {
   each_backend([](const std::string& backend) {
     Fixture f(backend);
-    auto find = [&](const std::string& q) {
-      auto tx = f.t.db().begin(store::TxMode::read);
-      REQUIRE(tx);
-      search::Query query;
-      query.q = q;
-      query.audience = search::Audience::staff_all;
-      auto r = search::run(**tx, query, f.s.weights());
-      REQUIRE(r);
-      return r->total;
-    };
     std::vector<std::int64_t> ids;
     for (int i = 0; i < 40; ++i)
       ids.push_back(f.record("水库移民安置档案 第" + std::to_string(i) + "卷")["id"]);
-    CHECK(find("水库移民") == 40);
+    CHECK(f.found("水库移民") == 40);
     // The index out of step with the catalogue, as after restoring an older index or an
     // edit made with SQL: a record's text changed, an entry lost, a record disposed.
     {
@@ -478,21 +469,21 @@ TEST_CASE("catalogue: reindex rebuilds the search index from the catalogue") {
       REQUIRE((*tx)->exec("UPDATE records SET status = 'disposed' WHERE id = ?", {ids[2]}));
       REQUIRE((*tx)->commit());
     }
-    CHECK(find("港口疏浚") == 0);
-    CHECK(find("水库移民") == 39);
+    CHECK(f.found("港口疏浚") == 0);
+    CHECK(f.found("水库移民") == 39);
     std::vector<std::pair<std::int64_t, std::int64_t>> progress;
     auto n = f.s.reindex(
         [&](std::int64_t done, std::int64_t total) { progress.emplace_back(done, total); });
     REQUIRE(n);
     CHECK(*n == 40);
-    CHECK(find("港口疏浚") == 1);
-    CHECK(find("水库移民") == 38);  // 40, less the changed and the disposed record
+    CHECK(f.found("港口疏浚") == 1);
+    CHECK(f.found("水库移民") == 38);  // 40, less the changed and the disposed record
     REQUIRE_FALSE(progress.empty());
     CHECK(progress.back() == std::make_pair(std::int64_t{40}, std::int64_t{40}));
     // Nothing changed since: a second run finds the same.
     REQUIRE(f.s.reindex(nullptr));
-    CHECK(find("港口疏浚") == 1);
-    CHECK(find("水库移民") == 38);
+    CHECK(f.found("港口疏浚") == 1);
+    CHECK(f.found("水库移民") == 38);
   });
 }
 

@@ -78,7 +78,7 @@ const char* pg_url() {
 // Runs `body(url)` once per available backend.
 void for_each_backend(const std::function<void(const std::string&)>& body) {
   {
-    TempDir dir;
+    TempDir dir{"store-test"};
     INFO("backend: sqlite");
     body("sqlite:" + (dir.path / "data" / "test.db").string());
   }
@@ -264,20 +264,22 @@ std::pair<std::uint32_t, std::uint32_t> wal_progress(const fs::path& db_file) {
   return {frames, copied};
 }
 
+// One commit of ~8 MB into `table` (id, blob): 2,000 rows of 4 KB, so 2,000 pages, past
+// the 1,000 pages that start a checkpoint. Ids from `from` on.
+void commit_8mb(Database& db, const std::string& table, std::int64_t from) {
+  const std::string blob(4000, 'x');
+  auto tx = db.begin(TxMode::write);
+  REQUIRE(tx);
+  for (std::int64_t i = from; i < from + 2000; ++i)
+    REQUIRE((*tx)->exec("INSERT INTO " + table + " VALUES (?, ?)", {i, blob}));
+  REQUIRE((*tx)->commit());
+}
+
 TEST_CASE("store: SQLite copies the WAL into the database file after big commits, and reuses it") {
-  TempDir dir;
+  TempDir dir{"store-test"};
   const fs::path file = dir.path / "wal.db";
   auto db = must_open("sqlite:" + file.string());
   TestTable t(*db, "wal", "id BIGINT PRIMARY KEY, b BLOB");
-  const std::string blob(4000, 'x');
-  // ~8 MB a commit: 2,000 pages of 4 KB, past the 1,000 pages that start a checkpoint.
-  auto write_8mb = [&](std::int64_t from) {
-    auto tx = db->begin(TxMode::write);
-    REQUIRE(tx);
-    for (std::int64_t i = from; i < from + 2000; ++i)
-      REQUIRE((*tx)->exec("INSERT INTO " + t.name + " VALUES (?, ?)", {i, blob}));
-    REQUIRE((*tx)->commit());
-  };
   // Nothing in this test checkpoints: the copy is the store's own thread's, after the
   // commit. Waits until it has copied every frame.
   auto wait_for_checkpoint = [&] {
@@ -289,7 +291,7 @@ TEST_CASE("store: SQLite copies the WAL into the database file after big commits
     }
     return p;
   };
-  write_8mb(0);
+  commit_8mb(*db, t.name, 0);
   auto [frames, copied] = wait_for_checkpoint();
   CHECK(frames >= 2000);
   CHECK(copied == frames);
@@ -298,7 +300,7 @@ TEST_CASE("store: SQLite copies the WAL into the database file after big commits
   // Once everything is copied, the next commits write the WAL from its start again
   // instead of growing it.
   for (std::int64_t from : {2000, 4000}) {
-    write_8mb(from);
+    commit_8mb(*db, t.name, from);
     auto [f, c] = wait_for_checkpoint();
     CHECK(c == f);
   }
@@ -308,21 +310,16 @@ TEST_CASE("store: SQLite copies the WAL into the database file after big commits
 }
 
 TEST_CASE("store: SQLite's WAL stays bounded under back-to-back big commits") {
-  TempDir dir;
+  TempDir dir{"store-test"};
   const fs::path file = dir.path / "wal.db";
   auto db = must_open("sqlite:" + file.string());
   TestTable t(*db, "walburst", "id BIGINT PRIMARY KEY, b BLOB");
-  const std::string blob(4000, 'y');
-  // 20 commits of ~8 MB (2,000 pages) with no pause between them, as an import or a
-  // reindex makes: without a writer ever starting on a fully copied WAL, it would reach
-  // ~160 MB. A writer that finds more than 64 MB waits for the copy and restarts it.
+  // 20 commits of ~8 MB with no pause between them, as an import or a reindex makes:
+  // without a writer ever starting on a fully copied WAL, it would reach ~160 MB. A
+  // writer that finds more than 64 MB waits for the copy and restarts it.
   std::uintmax_t largest = 0;
   for (std::int64_t c = 0; c < 20; ++c) {
-    auto tx = db->begin(TxMode::write);
-    REQUIRE(tx);
-    for (std::int64_t i = c * 2000; i < (c + 1) * 2000; ++i)
-      REQUIRE((*tx)->exec("INSERT INTO " + t.name + " VALUES (?, ?)", {i, blob}));
-    REQUIRE((*tx)->commit());
+    commit_8mb(*db, t.name, c * 2000);
     largest = std::max(largest, fs::file_size(file.string() + "-wal"));
   }
   CHECK(largest <= 64 * 1024 * 1024 + 2 * 8'500'000);
@@ -509,7 +506,7 @@ std::string with_database(const std::string& url, const std::string& dbname) {
 
 TEST_CASE("store: backup and restore round-trip") {
   for_each_backend([](const std::string& url) {
-    TempDir dir;
+    TempDir dir{"store-test"};
     auto db = must_open(url);
     TestTable t(*db, "backup", "id BIGINT PRIMARY KEY, s TEXT");
     auto insert = [&](std::int64_t id, std::string s) {
