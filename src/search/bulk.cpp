@@ -67,8 +67,8 @@ struct Batch {
   std::size_t bytes = 0;  // text of the documents (text_bytes)
 };
 
-// What a document costs in memory while it waits, roughly: its text (the prepared terms
-// are of the same order).
+// The measure of a document's memory while it waits: its text (the prepared terms and
+// row add about twice as much again; see kAheadBytes).
 std::size_t text_bytes(const Document& d) {
   std::size_t n = d.reference_code.size() + d.title.size() + d.description.size() +
                   d.creator.size() + d.content.size();
