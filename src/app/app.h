@@ -13,7 +13,10 @@ namespace dangan::app {
 
 // Serves until SIGTERM/SIGINT; returns the process exit code.
 int serve(const Config& config);
-Result<std::unique_ptr<store::Database>> open_database(const Config& config, bool migrate);
+// `create` false: a SQLite file that does not exist is an error (commands that only read
+// or change existing data), so a mistyped path does not quietly start an empty database.
+Result<std::unique_ptr<store::Database>> open_database(const Config& config, bool migrate,
+                                                      bool create = true);
 // Loads the demo data set (about 200 patrons, staff accounts) unless already loaded.
 // Returns the admin password it set, or empty when the demo was already there.
 Result<std::string> load_demo(store::Database& db, const Config& config);

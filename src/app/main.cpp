@@ -176,7 +176,10 @@ int main(int argc, char** argv) {
       std::cout << "restored " << path << "\n";
       return 0;
     }
-    auto db = app::open_database(config, true);
+    // Only these may start a new database; the others work on data that must exist.
+    const bool may_create = migrate->parsed() || demo->parsed() || user_add->parsed() ||
+                            import_records->parsed();
+    auto db = app::open_database(config, true, may_create);
     if (!db) return fail_with(db.error());
     if (migrate->parsed()) {
       auto v = (*db)->schema_version();

@@ -147,10 +147,12 @@ json openapi(const http::Router& router) {
 
 }  // namespace
 
-Result<std::unique_ptr<store::Database>> open_database(const Config& config, bool migrate) {
+Result<std::unique_ptr<store::Database>> open_database(const Config& config, bool migrate,
+                                                      bool create) {
   store::OpenOptions o;
   o.pool_size = config.db_pool;
   o.migrate = migrate;
+  o.create = create;
   return store::open(config.database, o);
 }
 

@@ -94,6 +94,7 @@ struct OpenOptions {
   int pool_size = 8;           // PostgreSQL connections / SQLite readers
   int busy_timeout_ms = 5000;  // SQLite
   bool migrate = true;         // apply pending migrations on open
+  bool create = true;          // SQLite: make the file when it does not exist
 };
 
 class Database {

@@ -2,11 +2,11 @@
 // created before the backup, with an intact audit chain; on both backends.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { access, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { cli, createDatabase, createPatron, person, startServer, uniq } from './harness.mjs';
+import { BACKEND, cli, createDatabase, createPatron, person, startServer, uniq } from './harness.mjs';
 
 describe('backup and restore', () => {
   let srv;
@@ -54,6 +54,38 @@ describe('backup and restore', () => {
     } finally {
       await target.drop();
     }
+  });
+
+  test('restore refuses a database the server has open, and the server loses nothing', async () => {
+    const kept = (await createPatron(srv, person({ name: uniq('在用') }))).id;
+    const file = path.join(dir, 'in-use.backup');
+    assert.equal((await cli(srv.db, ['backup', file])).code, 0);
+    const later = (await createPatron(srv, person({ name: uniq('之后') }))).id;
+
+    const r = await cli(srv.db, ['restore', file]);
+    assert.notEqual(r.code, 0, 'restore under a running server must fail');
+    assert.match(r.stderr, /stop the server/);
+    // The server still has both patrons and keeps writing to the same database.
+    for (const id of [kept, later]) {
+      assert.equal((await srv.api('GET', `/api/v1/patrons/${id}`, { as: 'manager' })).status, 200);
+    }
+    const after = (await createPatron(srv, person({ name: uniq('再写') }))).id;
+    assert.equal((await srv.api('GET', `/api/v1/patrons/${after}`, { as: 'manager' })).status, 200);
+  });
+
+  test('commands that read a database refuse a path where there is none, creating nothing', { skip: BACKEND !== 'sqlite' }, async () => {
+    const missing = path.join(dir, 'typo', 'dangan.db');
+    const db = { url: `sqlite:${missing}`, file: missing };
+    for (const args of [['export', 'records', path.join(dir, 'out.csv')], ['audit', 'verify'], ['reindex'], ['backup', path.join(dir, 'x.backup')], ['user', 'list']]) {
+      const r = await cli(db, args);
+      assert.notEqual(r.code, 0, args.join(' '));
+      assert.match(r.stderr, /no database at .*typo/, args.join(' '));
+    }
+    await assert.rejects(access(missing), 'no database file was created');
+    await assert.rejects(access(path.dirname(missing)), 'nor its directory');
+    // migrate is how a new database is made on purpose.
+    assert.equal((await cli(db, ['migrate'])).code, 0);
+    await access(missing);
   });
 
   test('restore refuses a file that is not a backup, and changes nothing', async () => {

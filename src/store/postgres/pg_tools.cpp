@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <pqxx/pqxx>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -320,6 +321,27 @@ Status restore(const std::string& url, const std::string& src) {
   }
   std::string tool = find_tool("pg_restore");
   if (tool.empty()) return fail(ErrorCode::unavailable, "pg_restore not found in PATH");
+  // pg_restore --clean drops the tables under a running server's feet: its sessions would
+  // fail, or write into the old tables until the drop and lose it.
+  try {
+    pqxx::connection c(url);
+    pqxx::nontransaction q(c);
+    auto others = q.exec1(
+                       "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                       "current_database() AND pid <> pg_backend_pid() AND backend_type = "
+                       "'client backend'")[0]
+                      .as<std::int64_t>();
+    if (others > 0) {
+      return fail(ErrorCode::conflict,
+                  std::to_string(others) +
+                      " other session(s) are connected to the database (stop the server "
+                      "before restoring)",
+                  "database");
+    }
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::unavailable,
+                std::string("cannot connect to the database to restore into: ") + e.what());
+  }
   SplitUrl split = split_password(url);
   // One transaction: a restore that fails half-way leaves the old database untouched.
   // Owners and grants name roles of the source cluster, which the target may not have.

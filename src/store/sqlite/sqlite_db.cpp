@@ -538,6 +538,27 @@ Status make_parent_dir(const fs::path& p) {
   return {};
 }
 
+// Whether a connection has the database open. Every connection to a WAL database holds
+// a shared lock on the "DMS" byte (offset 128) of the -shm file for as long as it is open
+// (SQLite's WAL file format, "the wal-index locks"); asking whether an exclusive lock
+// there would be granted tells without taking one. An open-file-description lock is used
+// because it conflicts with SQLite's POSIX locks even inside this same process. Closing
+// the probe's descriptor drops this process's own POSIX locks on the -shm file, so it is
+// for a process without a connection of its own to the database (`dangan restore`).
+bool in_use(const fs::path& db) {
+  const std::string shm = db.string() + "-shm";
+  int fd = ::open(shm.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // no -shm: nobody has it open in WAL mode
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = 128;
+  probe.l_len = 1;
+  bool used = ::fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  ::close(fd);
+  return used;
+}
+
 void remove_sidecars(const fs::path& db) {
   std::error_code ec;
   for (const char* suffix : {"-wal", "-shm", "-journal"}) fs::remove(db.string() + suffix, ec);
@@ -637,6 +658,14 @@ class SqliteDatabase final : public Database {
 
 Result<std::unique_ptr<Database>> open(const std::string& path, const OpenOptions& options) {
   if (path.empty()) return invalid("database_url", "sqlite: needs a file path");
+  if (!options.create) {
+    std::error_code ec;
+    if (!fs::exists(fs::path(path), ec)) {
+      return fail(ErrorCode::not_found,
+                  "no database at " + path + " (dangan serve or dangan migrate creates one)",
+                  "database");
+    }
+  }
   TRY_STATUS(make_parent_dir(fs::path(path)));
   auto shared = std::make_shared<Shared>();
   shared->path = path;
@@ -651,6 +680,13 @@ Result<std::unique_ptr<Database>> open(const std::string& path, const OpenOption
 Status restore(const std::string& path, const std::string& src) {
   std::error_code ec;
   if (!fs::is_regular_file(src, ec)) return invalid("src", "backup file not found");
+  // A process with the database open keeps writing to the file it opened, which the
+  // rename below would unlink: everything it wrote after the restore would be lost.
+  if (in_use(path)) {
+    return fail(ErrorCode::conflict,
+                "the database is open in another program (stop the server before restoring)",
+                "database");
+  }
   // An empty file would pass quick_check as an empty database and wipe the data.
   {
     char header[16] = {};
