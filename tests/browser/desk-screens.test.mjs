@@ -141,6 +141,11 @@ describe('desk screens', () => {
     await form.getByLabel('档号或记录编号').fill(loanRecord.reference_code);
     await form.getByLabel('档号或记录编号').press('Enter');
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), '查找用户 Find a patron');
+    // The search sits beside the patron number it fills in, with room to type a name.
+    const idBox = await form.getByLabel('用户编号').boundingBox();
+    const findBox = await form.getByLabel('查找用户 Find a patron').boundingBox();
+    assert.ok(Math.abs(idBox.y - findBox.y) < 4 && findBox.x > idBox.x + idBox.width, `search beside the number: ${JSON.stringify({ idBox, findBox })}`);
+    assert.ok(findBox.width >= 300, `search box ${findBox.width}px wide`);
     await form.getByLabel('查找用户 Find a patron').fill(patron.name);
     await form.getByRole('button', { name: '查找 Find' }).click();
     await form.locator(`button[data-patron="${PATRON}"]`).click();

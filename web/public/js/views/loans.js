@@ -160,7 +160,7 @@ function lendForm(onLent) {
     due: input({ type: 'date' }),
     note: input({ maxlength: 500 }),
   };
-  const finder = patronFinder(c.patron_id, { onPick: () => c.due.focus() });
+  const finder = patronFinder(c.patron_id, field({ name: 'patron_id', label: ['用户编号', 'Patron id'], control: c.patron_id, required: true }), { onPick: () => c.due.focus() });
   c.code.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !c.patron_id.value) {
       e.preventDefault();
@@ -175,7 +175,6 @@ function lendForm(onLent) {
     err,
     field({ name: 'by', label: ['按', 'By'], control: c.by }),
     field({ name: c.by.value, label: ['档号或记录编号', 'Reference code or record id'], control: c.code, required: true }),
-    field({ name: 'patron_id', label: ['用户编号', 'Patron id'], control: c.patron_id, required: true }),
     finder.el,
     field({ name: 'due_at', label: ['应还日期', 'Due'], control: c.due, hint: '留空按默认借期。Blank: the default loan period.' }),
     field({ name: 'note', label: ['备注', 'Note'], control: c.note, hint: '控制或涉密档案：写明审批依据。Controlled or secret: the approval.' }),

@@ -28,10 +28,12 @@ export function patronLink(id, name, prefix = '') {
 
 // Finding a patron by name, phone or ID number for a form's patron-number field `idInput`:
 // a search box, the hits as buttons, and who was chosen (cleared when the number is typed).
-// `phone`: show each hit's first phone. Returns the block and focus() for the search box.
-export function patronFinder(idInput, { onPick, phone = false } = {}) {
+// `phone`: show each hit's first phone. Returns the block — the number's field (`idField`,
+// made with field()) beside the search, as one full-width row of the form — and focus()
+// for the search box.
+export function patronFinder(idInput, idField, { onPick, phone = false } = {}) {
   const who = h('div', { class: 'picked-patron muted', 'aria-live': 'polite' });
-  const find = input({ type: 'search', placeholder: '姓名、电话、证件号 Name, phone, ID', 'aria-label': '查找用户 Find a patron' });
+  const find = input({ type: 'search', class: 'search-input', placeholder: '姓名、电话、证件号 Name, phone, ID', 'aria-label': '查找用户 Find a patron' });
   const findBtn = h('button', { type: 'button', class: 'btn' }, bi('查找', 'Find'));
   const hits = h('ul', { class: 'patron-hits', 'aria-label': '查找结果 Patrons found' });
   const pick = (p) => {
@@ -49,7 +51,7 @@ export function patronFinder(idInput, { onPick, phone = false } = {}) {
         hits,
         (page.items || []).length
           ? page.items.map((p) =>
-              h('li', null, h('button', { type: 'button', class: 'btn small ghost', dataset: { patron: p.id }, onclick: () => pick(p) }, `${patronName(p)} #${p.id}`, phone && p.phones?.[0] ? h('span', { class: 'muted' }, ` · ${p.phones[0]}`) : null)),
+              h('li', null, h('button', { type: 'button', class: 'btn small', dataset: { patron: p.id }, onclick: () => pick(p) }, `${patronName(p)} #${p.id}`, phone && p.phones?.[0] ? h('span', { class: 'muted' }, ` · ${p.phones[0]}`) : null)),
             )
           : h('li', { class: 'muted' }, '没有找到。Nothing found.'),
       );
@@ -63,7 +65,12 @@ export function patronFinder(idInput, { onPick, phone = false } = {}) {
   });
   idInput.addEventListener('input', () => who.replaceChildren());
   return {
-    el: h('div', { class: 'field span2 patron-finder' }, h('div', { class: 'toolbar' }, find, findBtn), who, hits),
+    el: h(
+      'div',
+      { class: 'wide patron-pick' },
+      idField,
+      h('div', { class: 'field patron-finder' }, h('span', { class: 'label', 'aria-hidden': 'true' }, bi('查找用户', 'Find a patron')), h('div', { class: 'toolbar' }, find, findBtn), who, hits),
+    ),
     focus: () => find.focus(),
   };
 }

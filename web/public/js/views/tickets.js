@@ -160,7 +160,11 @@ function newTicketForm() {
     body: textarea({ rows: 4 }),
     patron_id: input({ type: 'number', min: 1, step: 1, inputmode: 'numeric' }),
   };
-  const finder = patronFinder(c.patron_id, { phone: true });
+  const finder = patronFinder(
+    c.patron_id,
+    field({ name: 'patron_id', label: ['用户编号', 'Patron id'], control: c.patron_id, hint: '可留空（匿名来电）。Blank for an anonymous caller.' }),
+    { phone: true },
+  );
 
   const err = formError();
   const save = h('button', { type: 'submit', class: 'btn primary' }, bi('创建工单', 'Open ticket'));
@@ -171,7 +175,6 @@ function newTicketForm() {
     field({ name: 'kind', label: ['类型', 'Kind'], control: c.kind, required: true }),
     field({ name: 'channel', label: ['渠道', 'Channel'], control: c.channel, required: true }),
     field({ name: 'priority', label: ['优先级', 'Priority'], control: c.priority }),
-    field({ name: 'patron_id', label: ['用户编号', 'Patron id'], control: c.patron_id, hint: '可留空（匿名来电）。Blank for an anonymous caller.' }),
     finder.el,
     field({ name: 'subject', label: ['主题', 'Subject'], control: c.subject, wide: true, required: true }),
     field({ name: 'body', label: ['内容', 'What the patron said'], control: c.body, wide: true, required: true }),
