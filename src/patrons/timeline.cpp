@@ -1,16 +1,21 @@
 #include "patrons/timeline.h"
 
 #include "core/cursor.h"
+#include "patrons/writes.h"
 #include "store/keyset.h"
 
 namespace dangan::timeline {
 
 Result<std::int64_t> append(store::Tx& tx, const Actor& by, const Event& e, const Clock& clock) {
+  // What still happens to an erased patron's things (a loan returned, a ticket closed)
+  // counts as erasure left their old events: kind, time and actor, saying nothing.
+  const bool erased = TRY(patrons::is_erased(tx, e.patron_id));
   auto r = TRY(tx.one(
       "INSERT INTO events (patron_id, at, kind, actor_id, summary, detail, ref_type, ref_id) "
       "VALUES (?,?,?,?,?,?,?,?) RETURNING id",
       {e.patron_id, format_time(clock.now()), e.kind,
-       by.user_id ? store::Value(by.user_id) : store::null_value(), e.summary, e.detail.dump(),
+       by.user_id ? store::Value(by.user_id) : store::null_value(),
+       erased ? std::string() : e.summary, erased ? std::string("{}") : e.detail.dump(),
        e.ref_type.empty() ? store::null_value() : store::Value(e.ref_type),
        e.ref_id.empty() ? store::null_value() : store::Value(e.ref_id)},
       "event"));

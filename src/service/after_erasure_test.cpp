@@ -180,6 +180,14 @@ TEST_CASE("service: after erasure no ticket, message, file or contact is added a
     CHECK(w.count("SELECT COUNT(*) FROM patron_notices") == 0);
     refused_as_erased(w.desk.act(w.agent, ticket, "reopen", {{"reason", "李四又来电"}}),
                       w.patron_id);
+    // Settling it still counts on the patron's timeline, as erasure left the old events:
+    // kind, time and actor, with nothing said (no ticket number, no subject).
+    CHECK(w.count("SELECT COUNT(*) FROM events WHERE patron_id = ? AND ref_type = 'ticket' AND "
+                  "ref_id = ? AND kind IN ('ticket.resolved', 'ticket.closed')",
+                  {w.patron_id, std::to_string(ticket)}) == 2);
+    CHECK(w.count("SELECT COUNT(*) FROM events WHERE patron_id = ? AND (summary <> '' OR detail "
+                  "<> '{}')",
+                  {w.patron_id}) == 0);
     CHECK(w.count("SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = ? AND kind = 'system' "
                   "AND body NOT IN ('resolved', 'closed') AND body <> '(erased)'",
                   {ticket}) == 0);

@@ -421,6 +421,8 @@ Result<json> Routing::set_patron_tier(const Actor& by, std::int64_t patron_id, c
   if (!p) return not_found("no such patron");
   std::optional<std::string> name;
   if (tier) {
+    // A tier is for serving someone; an erased or merged-away patron is served no more.
+    TRY_STATUS(patrons::may_write_about(*tx, patron_id, patrons::IfMissing::not_found));
     auto t = TRY(tx->maybe_one("SELECT name FROM service_tiers WHERE code = ?", {*tier}));
     if (!t) return invalid("tier", "no such tier");
     name = t->str(0);

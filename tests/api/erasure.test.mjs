@@ -252,6 +252,7 @@ describe('after erasure nothing new attaches to the patron', () => {
     );
     refused(await as('agent', 'POST', '/api/v1/follow-up-visits', { patron_id: gone.id }));
     refused(await as('agent', 'POST', `/api/v1/tickets/${ticket.id}/attachments?filename=note.txt`, Buffer.from(`${SECRET}\n`), { 'content-type': 'text/plain' }));
+    refused(await as('agent', 'PUT', `/api/v1/patrons/${gone.id}/service-tier`, { tier: 'vip' }));
 
     // Nothing was written; reads keep working and show the redacted data.
     assert.deepEqual(await messagesOf(ticket.id), thread);
@@ -291,5 +292,9 @@ describe('after erasure nothing new attaches to the patron', () => {
     assert.deepEqual(after.slice(0, thread.length), thread);
     assert.deepEqual(after.slice(thread.length).map((x) => x.body), ['resolved', 'closed']);
     assert.deepEqual((await ok('manager', 'GET', `/api/v1/follow-up-visits?patron_id=${gone.id}`)).items, [], 'nobody calls them back');
+    // Settling counts on the timeline as the erased events do: the kind, nothing said.
+    const events = (await ok('manager', 'GET', `/api/v1/patrons/${gone.id}/timeline?limit=200`)).items.filter((e) => e.ref_type === 'ticket' && ['ticket.resolved', 'ticket.closed'].includes(e.kind));
+    assert.equal(events.length, 2, JSON.stringify(events));
+    for (const e of events) assert.ok(!e.summary && !JSON.stringify(e.detail ?? {}).includes(ticket.number), JSON.stringify(e));
   });
 });
