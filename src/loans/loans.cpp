@@ -92,6 +92,16 @@ json view(const Actor& by, const Loan& l, TimePoint now) {
   return v;
 }
 
+// One loan as staff lists show it: the view and the borrower's name as the loans list
+// gives it (patrons::add_patron_names, the read recorded; null for the borrower's own
+// portal view, which has no names).
+Result<json> named_view(store::Tx& tx, const Actor& by, audit::ReadRecorder& reads, const Loan& l,
+                        TimePoint now) {
+  json one = json::array({view(by, l, now)});
+  if (!is_patron(by)) TRY_STATUS(patrons::add_patron_names(tx, by, &reads, one, "loans"));
+  return std::move(one[0]);
+}
+
 Result<Loan> load(store::Tx& tx, std::int64_t id) {
   auto row = TRY(tx.maybe_one(std::string("SELECT ") + kCols +
                                   " FROM loans l JOIN records r ON r.id = l.record_id WHERE l.id = ?",
@@ -212,9 +222,10 @@ Result<json> Desk::lend(const Actor& by, const json& body) {
                        {*patron_id, "loan.lent", "Borrowed " + record_label(l) + ", due " + l.due_at,
                         {{"record_id", rid}, {"due_at", l.due_at}}, "loan", std::to_string(id)},
                        clock_));
+  json out = TRY(named_view(*tx, by, reads_, l, now));
   TRY_STATUS(tx->commit());
   if (on_lent_) on_lent_(rid);
-  return view(by, l, now);
+  return out;
 }
 
 Result<json> Desk::renew(const Actor& by, std::int64_t id, const json& body) {
@@ -248,8 +259,9 @@ Result<json> Desk::renew(const Actor& by, std::int64_t id, const json& body) {
                         {{"record_id", l.record_id}, {"due_at", l.due_at}}, "loan",
                         std::to_string(id)},
                        clock_));
+  json out = TRY(named_view(*tx, by, reads_, l, now));
   TRY_STATUS(tx->commit());
-  return view(by, l, now);
+  return out;
 }
 
 Result<json> Desk::give_back(const Actor& by, std::int64_t id, const json& body) {
@@ -281,8 +293,9 @@ Result<json> Desk::give_back(const Actor& by, std::int64_t id, const json& body)
            (late > 0 ? ", " + std::to_string(late) + " days late" : std::string()),
        {{"record_id", l.record_id}, {"days_overdue", late}}, "loan", std::to_string(id)},
       clock_));
+  json out = TRY(named_view(*tx, by, reads_, l, now));
   TRY_STATUS(tx->commit());
-  return view(by, l, now);
+  return out;
 }
 
 Result<json> Desk::get(const Actor& by, std::int64_t id) {
@@ -290,7 +303,7 @@ Result<json> Desk::get(const Actor& by, std::int64_t id) {
   auto tx = TRY(db_.begin(store::TxMode::read));
   auto l = TRY(load(*tx, id));
   TRY_STATUS(check_visible(*tx, by, l));
-  return view(by, l, clock_.now());
+  return named_view(*tx, by, reads_, l, clock_.now());
 }
 
 Result<json> Desk::list(const Actor& by, const LoanQuery& q) {

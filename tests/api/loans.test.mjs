@@ -96,10 +96,21 @@ describe('loans', () => {
     await assertPatronNames(assert, srv, { path: `/api/v1/loans?patron_id=${p.id}`, pick: (items) => items.find((l) => l.id === loan.id), patron: p, list: 'loans' });
     const mine = (await as('portal', 'GET', '/api/v1/loans')).json.items;
     assert.ok(mine.length > 0 && mine.every((l) => !('patron_name' in l)), 'the portal list is unchanged');
+    // One loan, and the answers to lending, renewing and returning, name the patron too.
+    assert.equal(loan.patron_name, p.name, 'the lend answer');
+    assert.equal((await as('agent', 'GET', `/api/v1/loans/${loan.id}`)).json.patron_name, p.name);
+    assert.equal((await as('analyst', 'GET', `/api/v1/loans/${loan.id}`)).status, 403);
+    const renewed = (await as('agent', 'POST', `/api/v1/loans/${loan.id}/renew`)).json;
+    assert.equal(renewed.patron_name, p.name, JSON.stringify(renewed));
+    const portalOne = (await as('portal', 'GET', `/api/v1/loans/${mine[0].id}`)).json;
+    assert.ok(portalOne.id && !('patron_name' in portalOne), 'the portal view of one loan is unchanged');
 
     assert.equal((await as('manager', 'POST', `/api/v1/patrons/${p.id}/erase`, { reason: '本人要求删除个人信息' })).status, 200);
     const after = (await as('agent', 'GET', `/api/v1/loans?patron_id=${p.id}`)).json.items.find((l) => l.id === loan.id);
     assert.equal(after.patron_name, `(erased ${p.id})`);
+    const back = (await as('agent', 'POST', `/api/v1/loans/${loan.id}/return`, {})).json;
+    assert.equal(back.status, 'returned', JSON.stringify(back));
+    assert.equal(back.patron_name, `(erased ${p.id})`);
   });
 
   test('bad input names its field and changes nothing', async () => {
