@@ -200,9 +200,12 @@ Result<json> KnowledgeServices::get(const Actor& by, std::int64_t id) {
   TRY_STATUS(may_see(by, patron_id));
   auto out = TRY(load_json(*tx, id));
   // What a patron researches is personal data: staff reads are audited.
-  if (by.is_staff())
-    reads_.record(by, {"knowledge.read", "knowledge_service", std::to_string(id), patron_id});
-  return out;
+  if (!by.is_staff()) return out;
+  reads_.record(by, {"knowledge.read", "knowledge_service", std::to_string(id), patron_id});
+  // The patron's name as the list gives it.
+  json one = json::array({std::move(out)});
+  TRY_STATUS(patrons::add_patron_names(*tx, by, &reads_, one, "knowledge_services"));
+  return std::move(one[0]);
 }
 
 Result<json> KnowledgeServices::list(const Actor& by, const KnowledgeQuery& q) {

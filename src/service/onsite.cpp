@@ -400,7 +400,11 @@ Result<json> OnSite::get(const Actor& by, std::int64_t id) {
   if (!is_patron(by))
     reads_.record(by, {"onsite.read", "onsite_visit", std::to_string(id), v.patron_id, "",
                        {{"fields", disclosed(v)}, {"whole", sees_whole(by, v)}}});
-  return view(by, v);
+  if (is_patron(by)) return view(by, v);
+  // The patron's name as the list gives it (the onsite.read above records the read).
+  json one = json::array({view(by, v)});
+  TRY_STATUS(patrons::add_patron_names(*tx, by, nullptr, one, "onsite_visits"));
+  return std::move(one[0]);
 }
 
 Result<json> OnSite::list(const Actor& by, const OnSiteQuery& q) {

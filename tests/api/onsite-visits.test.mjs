@@ -118,6 +118,7 @@ describe('on-site visits', () => {
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.json.notes, '带移动扫描仪');
     const own = await as('portal', 'GET', `/api/v1/onsite-visits/${r.json.id}`);
+    assert.ok(!('patron_name' in own.json), 'the patron\'s own view has no names');
     assert.equal(own.status, 200);
     assert.equal(own.json.status, 'booked');
     assert.equal(own.json.notes, undefined);
@@ -190,6 +191,8 @@ describe('on-site visits', () => {
       list: null,
       readAction: 'onsite.list_read',
     });
+    // One visit names the patron too; the patron's own view of it has no names.
+    assert.equal((await as('agent', 'GET', `/api/v1/onsite-visits/${r.json.id}`)).json.patron_name, p.name);
   });
 
   test('keyset paging, soonest window first', async () => {

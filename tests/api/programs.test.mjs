@@ -89,6 +89,9 @@ describe('knowledge services', () => {
     assert.equal(all.items.find((i) => i.id === k.id).patron_name, p.name);
     const mine = await ok('portal', 'GET', '/api/v1/knowledge-services');
     assert.ok(mine.items.every((i) => !('patron_name' in i)));
+    // One service names the patron too; the portal's view of its own does not.
+    assert.equal((await ok('agent', 'GET', `/api/v1/knowledge-services/${k.id}`)).patron_name, p.name);
+    if (mine.items.length) assert.ok(!('patron_name' in (await ok('portal', 'GET', `/api/v1/knowledge-services/${mine.items[0].id}`))));
   });
 
   test('bad input names its field', async () => {
