@@ -93,6 +93,24 @@ Result<json> Service::appraisal_due(const Actor& by, std::optional<std::string> 
   return out;
 }
 
+namespace {
+
+// Disposal is for records whose retention period has run out (到期鉴定): a permanent
+// (永久) record, or one still within its period, is refused — on the proposal and again
+// when it is approved, since a period's length may have changed in between.
+Status retention_allows_disposal(const std::optional<std::string>& retention_until,
+                                 const std::string& today) {
+  if (!retention_until)
+    return conflict("the record is kept permanently and cannot be disposed of", "outcome");
+  if (*retention_until > today)
+    return conflict("the record's retention period runs until " + *retention_until +
+                        "; it cannot be disposed of before then",
+                    "outcome");
+  return {};
+}
+
+}  // namespace
+
 Result<json> Service::propose_appraisal(const Actor& by, std::int64_t record_id, const json& body) {
   TRY_STATUS(staff_may(by, auth::Permission::appraisal_propose));
   TRY_STATUS(only_fields(body, {"outcome", "reason", "new_retention_code", "new_access_level",
@@ -120,13 +138,16 @@ Result<json> Service::propose_appraisal(const Actor& by, std::int64_t record_id,
   }
   auto tx = TRY(db_.begin(store::TxMode::write));
   auto rec = TRY(tx->maybe_one(
-      "SELECT status, legal_hold, access_level, retention_code, use_count FROM records WHERE id = ?",
+      "SELECT status, legal_hold, access_level, retention_code, use_count, retention_until FROM "
+      "records WHERE id = ?",
       {record_id}));
   if (!rec || view_of(by, rec->str(2)) == RecordView::none)
     return not_found("no record with id " + std::to_string(record_id));
   if (rec->str(0) == "disposed") return conflict("this record was disposed of");
   if (outcome == "dispose" && rec->i64(1) != 0)
     return conflict("the record is under legal hold and cannot be disposed of", "outcome");
+  if (outcome == "dispose")
+    TRY_STATUS(retention_allows_disposal(rec->opt_str(5), today_text(clock_)));
   if (outcome == "extend") {
     auto p = TRY(tx->maybe_one("SELECT code FROM retention_periods WHERE code = ?", {*new_retention}));
     if (!p) return invalid("new_retention_code", "no retention period " + *new_retention);
@@ -192,8 +213,8 @@ Result<json> Service::decide_appraisal(const Actor& by, std::int64_t appraisal_i
   std::string now = now_text(clock_);
   auto rec = TRY(tx->one(
       "SELECT r.status, r.legal_hold, r.reference_code, r.title, f.code, c.code, r.retention_code, "
-      "r.year, r.patron_id, r.access_level FROM records r JOIN fonds f ON f.id = r.fonds_id JOIN "
-      "categories c ON c.id = r.category_id WHERE r.id = ?",
+      "r.year, r.patron_id, r.access_level, r.retention_until FROM records r JOIN fonds f ON "
+      "f.id = r.fonds_id JOIN categories c ON c.id = r.category_id WHERE r.id = ?",
       {record_id}, "record"));
   json detail = {{"record_id", record_id}, {"outcome", outcome}, {"approved", approve}};
   std::vector<std::string> orphaned;  // content nothing else uses: its files go after commit
@@ -202,6 +223,7 @@ Result<json> Service::decide_appraisal(const Actor& by, std::int64_t appraisal_i
     if (outcome == "dispose") {
       if (rec.i64(1) != 0)
         return conflict("the record is under legal hold and cannot be disposed of");
+      TRY_STATUS(retention_allows_disposal(rec.opt_str(10), today_text(clock_)));
       // Content goes; the register and the record's code and title stay. The hashes of
       // everything the record held go into the register; the files of content nothing
       // else uses are deleted after the commit (on_content_removed).

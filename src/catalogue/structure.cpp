@@ -495,9 +495,14 @@ Result<json> Service::create_category(const Actor& by, const json& body) {
 Result<json> Service::list_categories(const Actor& by) {
   TRY_STATUS(may_read(by));
   auto tx = TRY(db_.begin(store::TxMode::read));
+  // The count is of what the records list shows this viewer: active records, and secret
+  // ones only to roles that see them (a patron must not learn a secret record exists).
+  const bool secret_ok =
+      by.role == Role::system || auth::allowed(by.role, auth::Permission::record_secret);
   auto rows = TRY(tx->query(
-      "SELECT c.id, c.parent_id, c.code, c.name, c.path, "
-      "(SELECT COUNT(*) FROM records r WHERE r.category_id = c.id) FROM categories c"));
+      std::string("SELECT c.id, c.parent_id, c.code, c.name, c.path, (SELECT COUNT(*) FROM "
+                  "records r WHERE r.category_id = c.id AND r.status = 'active'") +
+      (secret_ok ? "" : " AND r.access_level <> 'secret'") + ") FROM categories c"));
   // Depth-first order (parents before children, siblings by code) for a tree view.
   std::map<std::optional<std::int64_t>, std::vector<const store::Row*>> children;
   for (auto& r : rows) children[r.opt_i64(1)].push_back(&r);

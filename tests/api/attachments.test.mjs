@@ -23,8 +23,8 @@ after(async () => {
   await srv?.stop();
 });
 
-const record = async (s, access_level, title = uniq('附件测试 ')) => {
-  const r = await s.api('POST', '/api/v1/records', { as: 'archivist', body: { title, description: '附件', access_level } });
+const record = async (s, access_level, title = uniq('附件测试 '), extra = {}) => {
+  const r = await s.api('POST', '/api/v1/records', { as: 'archivist', body: { title, description: '附件', access_level, ...extra } });
   assert.equal(r.status, 201, r.text);
   return r.json;
 };
@@ -303,7 +303,7 @@ describe('search', () => {
 
 describe('disposal', () => {
   test('an approved disposal destroys content no other record uses, fast', async () => {
-    const doomed = await record(srv, 'controlled');
+    const doomed = await record(srv, 'controlled', uniq('到期 '), { year: 1990, retention: 'D10' });
     const keeper = await record(srv, 'open');
     const own = await uploaded(srv, doomed.id, 'own.txt', `only here ${uniq()}`);
     const shared = `shared ${uniq()}`;

@@ -182,6 +182,17 @@ describe('structure', () => {
     assert.equal(child.parent_id, cat.json.id);
   });
 
+  test('a category counts only the records its viewer may see: patrons and agents never count a secret one', async () => {
+    const cat = await as('archivist', 'POST', '/api/v1/categories', { code: uniq('C'), name: '计数' });
+    assert.equal(cat.status, 201, cat.text);
+    await create({ title: '公开件', access_level: 'open', category_id: cat.json.id, year: 2020 });
+    await create({ title: '涉密件', access_level: 'secret', category_id: cat.json.id, year: 2020 });
+    const count = async (who) => (await as(who, 'GET', '/api/v1/categories')).json.items.find((c) => c.id === cat.json.id).records;
+    assert.equal(await count('archivist'), 2);
+    assert.equal(await count('reader'), 1, 'a patron must not learn a secret record exists');
+    assert.equal(await count('agent'), 1);
+  });
+
   test('retention periods are configurable and records follow a changed length', async () => {
     const code = uniq('R');
     const put = await as('administrator', 'PUT', `/api/v1/retention-periods/${code}`, { name: '定期15年', years: 15 });
@@ -196,6 +207,20 @@ describe('structure', () => {
 });
 
 describe('appraisal and disposal', () => {
+  test('a permanent record, or one still within its retention period, is not disposed of', async () => {
+    const forever = await create({ title: '永久保存的决议', access_level: 'open', year: 1980, retention: 'Y' });
+    const young = await create({ title: '未到期的凭证', access_level: 'open', year: thisYear, retention: 'D10' });
+    for (const rec of [forever, young]) {
+      const r = await as('archivist', 'POST', `/api/v1/records/${rec.id}/appraisals`, { outcome: 'dispose', reason: '想销毁' });
+      assert.equal(r.status, 409, r.text);
+      assert.equal(r.json.error.field, 'outcome');
+      assert.match(r.json.error.message, rec === forever ? /permanently/ : new RegExp(`until ${thisYear + 10}-12-31`));
+      // Keeping or extending it is an appraisal too, and allowed.
+      assert.equal((await as('archivist', 'POST', `/api/v1/records/${rec.id}/appraisals`, { outcome: 'keep', reason: '继续保存' })).status, 201);
+    }
+    assert.equal((await as('agent', 'GET', `/api/v1/records/${forever.id}`)).json.status, 'active');
+  });
+
   test('due list → proposal → a manager approves → content gone, register kept', async () => {
     const rec = await create({ title: '过期会议记录', description: '要销毁的内容', access_level: 'open', year: 1990, retention: 'D10' });
     const due = await as('archivist', 'GET', '/api/v1/appraisal/due?limit=200');
