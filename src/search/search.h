@@ -10,7 +10,8 @@
 // half-width, upper → lower), traditional → simplified (OpenCC t2s), Chinese segmented
 // into words (ICU dictionary word break) plus overlapping character bigrams as a
 // fallback for words segmented differently in context, English stemmed (Snowball),
-// and Chinese titles also indexed as pinyin, full and initials ("dangan", "dg").
+// and Chinese titles also indexed as pinyin, full and initials: 档案 (dàng'àn) as
+// "dangan" and "da" (docs/search.md, "Pinyin").
 //
 // Ranking: text relevance (BM25 over weighted fields) combined with importance — use
 // count, the important flag, recency, source authority, how often other records cite
