@@ -305,15 +305,26 @@ int serve(const Config& config) {
       });
   service::register_program_routes(api, knowledge, traces);
   // SLA deadlines are checked every 30 s; any process may run the sweep (each breach is
-  // claimed once in the database).
-  std::jthread sla_sweeper([&desk, &quality](std::stop_token stop) {
+  // claimed once in the database). Once a day (and at start) embargoes that ended are
+  // lifted in the search index.
+  std::jthread sla_sweeper([&desk, &quality, &catalogue](std::stop_token stop) {
     std::mutex mu;
     std::condition_variable_any cv;
+    std::string embargoes_checked;  // the UTC day of the last check
     while (!stop.stop_requested()) {
       if (auto n = desk.sweep(); !n)
         spdlog::warn("event=sla_sweep_failed message=\"{}\"", n.error().message);
       if (auto n = quality.draw_samples(); !n)
         spdlog::warn("event=qa_draw_failed message=\"{}\"", n.error().message);
+      if (std::string day = format_time(system_clock().now()).substr(0, 10);
+          day != embargoes_checked) {
+        if (auto n = catalogue.lift_embargoes(); !n) {
+          spdlog::warn("event=embargo_lift_failed message=\"{}\"", n.error().message);
+        } else {
+          embargoes_checked = day;
+          if (*n > 0) spdlog::info("event=embargoes_lifted records={}", *n);
+        }
+      }
       std::unique_lock lock(mu);
       cv.wait_for(lock, stop, std::chrono::seconds(30), [] { return false; });
     }

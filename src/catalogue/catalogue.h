@@ -183,6 +183,11 @@ class Service {
   // disposed ones; {"items", "more"}.
   Result<nlohmann::json> harvest(const HarvestQuery& q);
 
+  // Re-indexes the open records whose embargo (D44) has ended but which the search index
+  // still keeps as controlled (an embargo is indexed as controlled until its date); the
+  // server runs it when the day changes. Returns how many were lifted.
+  Result<std::int64_t> lift_embargoes();
+
   // Rebuilds the search index from the records (dangan reindex); `progress(done, total)`.
   Result<std::int64_t> reindex(const std::function<void(std::int64_t, std::int64_t)>& progress);
   // The search document of a record, as the index keeps it (also used by attachments

@@ -11,6 +11,7 @@
 #include "catalogue/attachments.h"
 #include "catalogue/attachments_testing.h"
 #include "core/crypto.h"
+#include "core/testing.h"
 #include "store/test_databases.h"
 
 namespace dangan::catalogue {
@@ -488,4 +489,39 @@ TEST_CASE("catalogue: reindex rebuilds the search index from the catalogue") {
 }
 
 }  // namespace
+
+TEST_CASE("catalogue: an embargo that ended is lifted in the search index when the day comes") {
+  each_backend([](const std::string& backend) {
+    TestDatabase t(backend);
+    Config config;
+    audit::ReadRecorder reads(t.db());
+    ::dangan::testing::ManualClock clock(*parse_time("2030-06-29T10:00:00Z"));
+    Service s(t.db(), reads, config, clock);
+    REQUIRE(s.ensure_defaults());
+    auto created = s.create_record(kArchivist, {{"title", "解密前的会议纪要"},
+                                                {"description", "纪要全文"},
+                                                {"access_level", "open"},
+                                                {"embargo_until", "2030-06-30"}});
+    REQUIRE(created);
+    const std::int64_t id = (*created)["id"];
+    auto indexed_level = [&] {
+      auto tx = t.db().begin(store::TxMode::read);
+      REQUIRE(tx);
+      auto row = (*tx)->one("SELECT access_level FROM search_docs WHERE kind = 'record' AND id = ?",
+                            {id}, "doc");
+      REQUIRE(row);
+      return row->str(0);
+    };
+    // Under embargo a patron's search finds the entry only (indexed as controlled).
+    CHECK(indexed_level() == "controlled");
+    CHECK(*s.lift_embargoes() == 0);
+    CHECK(indexed_level() == "controlled");
+    // The day the embargo ends, the next check lifts it, without any change to the record.
+    clock.set("2030-06-30T00:05:00Z");
+    CHECK(*s.lift_embargoes() == 1);
+    CHECK(indexed_level() == "open");
+    CHECK(*s.lift_embargoes() == 0);
+  });
+}
+
 }  // namespace dangan::catalogue

@@ -456,7 +456,8 @@ Result<search::Document> Service::document_of(store::Tx& tx, std::int64_t id) {
   if (rec["year"].is_number_integer()) d.year = rec["year"].get<int>();
   d.access_level = rec["access_level"];
   // Under embargo an open record is, for patrons, a catalogue entry only: index it as
-  // controlled until then (its next change or `dangan reindex` after the date lifts it).
+  // controlled until then (lift_embargoes, which the server runs as the day changes,
+  // re-indexes it on the day).
   if (d.access_level == "open" && rec["embargo_until"].is_string() &&
       rec["embargo_until"].get<std::string>() > today_text(clock_))
     d.access_level = "controlled";
@@ -1153,6 +1154,23 @@ Result<json> Service::preview_code(const Actor& by, const json& fields) {
               {"series", series},
               {"reference_code", render_code(scheme.tmpl, parts, reused.value_or(next))},
               {"reuses_released_number", reused.has_value()}};
+}
+
+Result<std::int64_t> Service::lift_embargoes() {
+  const std::string today = today_text(clock_);
+  std::int64_t lifted = 0;
+  for (;;) {
+    auto tx = TRY(db_.begin(store::TxMode::write));
+    auto ids = TRY(tx->query(
+        "SELECT r.id FROM records r JOIN search_docs s ON s.kind = 'record' AND s.id = r.id "
+        "WHERE r.embargo_until IS NOT NULL AND r.embargo_until <= ? AND r.access_level = 'open' "
+        "AND r.status <> 'disposed' AND s.access_level = 'controlled' ORDER BY r.id LIMIT 500",
+        {today}));
+    for (auto& row : ids) TRY_STATUS(reindex_one(*this, *tx, row.i64(0)));
+    TRY_STATUS(tx->commit());
+    lifted += static_cast<std::int64_t>(ids.size());
+    if (ids.size() < 500) return lifted;
+  }
 }
 
 Result<std::int64_t> Service::reindex(
