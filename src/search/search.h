@@ -178,6 +178,7 @@ struct LogEntry {
   Audience audience = Audience::staff_open_controlled;
   std::string query, normalized;
   std::int64_t total = 0;
+  bool total_exact = true;  // for the timeline's "N found" / "N+ found"
 };
 Result<std::int64_t> log_search(store::Tx& tx, const LogEntry& e, const Clock& clock);
 // Marks a logged search as having led to opening `record_id`; only the user who searched

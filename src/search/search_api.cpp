@@ -1,6 +1,13 @@
 #include "search/search_api.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
 
 #include "auth/auth.h"
 #include "patrons/timeline.h"
@@ -11,6 +18,132 @@ using json = nlohmann::json;
 using http::Request;
 
 namespace {
+
+// A search's log entry and, for a portal patron, their timeline event: written in one
+// transaction right after the search. The search itself only reads, so it must not wait
+// for, or fail because of, someone else's long write (on SQLite, an all-or-nothing import
+// holds the one writer for a minute): when the write cannot begin within kLogWait, the
+// entry is queued and a background thread writes it once the database is free. That
+// search then answers without a search_id (it cannot be marked as opened). Entries
+// wait in memory only: at most kMaxQueued, and a process killed meanwhile loses them.
+class SearchLog {
+ public:
+  static constexpr std::chrono::milliseconds kLogWait{250};
+  static constexpr std::size_t kMaxQueued = 10000;
+
+  explicit SearchLog(store::Database& db) : db_(db) {
+    thread_ = std::jthread([this](std::stop_token stop) { drain(stop); });
+  }
+  ~SearchLog() {
+    thread_.request_stop();
+    cv_.notify_all();
+    thread_.join();
+    flush();  // a last try; what cannot be written is said in the log
+    std::lock_guard lk(mu_);
+    if (!queue_.empty())
+      spdlog::warn("event=search_log_lost entries={} reason=\"database busy at exit\"",
+                   queue_.size());
+  }
+
+  // Writes now, or queues when the database is busy (then nullopt).
+  Result<std::optional<std::int64_t>> record(const Actor& by, const LogEntry& e) {
+    auto tx = db_.begin_write_within(kLogWait);
+    if (!tx) {
+      if (tx.error().code != ErrorCode::unavailable) return std::unexpected(tx.error());
+      enqueue({by, e});
+      return std::optional<std::int64_t>();
+    }
+    std::int64_t id = TRY(write(**tx, by, e));
+    TRY_STATUS((*tx)->commit());
+    return std::optional<std::int64_t>(id);
+  }
+
+ private:
+  struct Pending {
+    Actor by;
+    LogEntry entry;
+  };
+
+  static Result<std::int64_t> write(store::Tx& tx, const Actor& by, const LogEntry& e) {
+    std::int64_t id = TRY(log_search(tx, e, system_clock()));
+    if (by.role == Role::patron && by.patron_id) {
+      std::string found = std::to_string(e.total) + (e.total_exact ? "" : "+");
+      TRY(timeline::append(tx, by,
+                           {*by.patron_id,
+                            "search",
+                            "Searched \"" + e.query + "\": " + found + " found",
+                            {{"query", e.query}, {"total", e.total}, {"search_id", id}},
+                            "search",
+                            std::to_string(id)}));
+    }
+    return id;
+  }
+
+  void enqueue(Pending p) {
+    {
+      std::lock_guard lk(mu_);
+      if (queue_.size() >= kMaxQueued) {
+        queue_.pop_front();
+        spdlog::warn("event=search_log_lost entries=1 reason=\"queue full\"");
+      }
+      queue_.push_back(std::move(p));
+    }
+    spdlog::info("event=search_log_deferred reason=\"database busy\"");
+    cv_.notify_all();
+  }
+
+  // Writes what is queued in one transaction; false when the database is still busy.
+  bool flush() {
+    std::deque<Pending> batch;
+    {
+      std::lock_guard lk(mu_);
+      batch.swap(queue_);
+    }
+    if (batch.empty()) return true;
+    auto put_back = [&] {
+      std::lock_guard lk(mu_);
+      for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
+    };
+    auto tx = db_.begin(store::TxMode::write);
+    if (!tx) {
+      put_back();
+      return false;
+    }
+    for (const auto& p : batch) {
+      if (auto w = write(**tx, p.by, p.entry); !w) {
+        spdlog::warn("event=search_log_failed message=\"{}\"", w.error().message);
+        put_back();
+        return false;
+      }
+    }
+    if (auto c = (*tx)->commit(); !c) {
+      put_back();
+      return false;
+    }
+    spdlog::info("event=search_log_written entries={}", batch.size());
+    return true;
+  }
+
+  void drain(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, stop, [&] { return !queue_.empty(); });
+        if (stop.stop_requested()) return;
+      }
+      if (!flush()) {
+        std::unique_lock lk(mu_);
+        cv_.wait_for(lk, stop, std::chrono::seconds(1), [] { return false; });
+      }
+    }
+  }
+
+  store::Database& db_;
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<Pending> queue_;
+  std::jthread thread_;
+};
 
 // "a,b,,c" → {"a", "b", "c"}
 std::vector<std::string> split_list(const std::string& s) {
@@ -133,9 +266,12 @@ void register_search_routes(http::Api& api, store::Database& db, const Config& c
                             FacetLabels facet_labels, ContentAllowed content_allowed) {
   const Weights weights = weights_from(config);
 
+  // Lives as long as the route that uses it (the router keeps the handler).
+  auto log = std::make_shared<SearchLog>(db);
   api.secured_json(
       "GET", "/api/v1/search",
-      [&db, weights, facet_labels, content_allowed](Request& r, const Actor& a) -> Result<json> {
+      [&db, weights, facet_labels, content_allowed, log](Request& r,
+                                                         const Actor& a) -> Result<json> {
         TRY_STATUS(http::only_params(r, {"q", "limit", "offset", "fonds_id", "category_id",
                                          "year_from", "year_to", "access_level", "carrier"}));
         Query q;
@@ -165,30 +301,16 @@ void register_search_routes(http::Api& api, store::Database& db, const Config& c
           auto tx = TRY(db.begin(store::TxMode::read));
           res = TRY(run(*tx, q, weights));
         }
-        // The log entry and, for a patron, the timeline event: one transaction.
-        std::int64_t search_id = 0;
-        {
-          auto tx = TRY(db.begin(store::TxMode::write));
-          LogEntry e;
-          e.user_id = a.user_id;
-          e.patron_id = a.role == Role::patron ? a.patron_id : std::nullopt;
-          e.audience = q.audience;
-          e.query = q.q;
-          e.normalized = res.normalized;
-          e.total = res.total;
-          search_id = TRY(log_search(*tx, e, system_clock()));
-          if (a.role == Role::patron) {
-            std::string found = std::to_string(res.total) + (res.total_exact ? "" : "+");
-            TRY(timeline::append(*tx, a,
-                                 {*a.patron_id,
-                                  "search",
-                                  "Searched \"" + q.q + "\": " + found + " found",
-                                  {{"query", q.q}, {"total", res.total}, {"search_id", search_id}},
-                                  "search",
-                                  std::to_string(search_id)}));
-          }
-          TRY_STATUS(tx->commit());
-        }
+        // The log entry and, for a patron, the timeline event (SearchLog above).
+        LogEntry e;
+        e.user_id = a.user_id;
+        e.patron_id = a.role == Role::patron ? a.patron_id : std::nullopt;
+        e.audience = q.audience;
+        e.query = q.q;
+        e.normalized = res.normalized;
+        e.total = res.total;
+        e.total_exact = res.total_exact;
+        std::optional<std::int64_t> search_id = TRY(log->record(a, e));
         json items = json::array();
         for (const auto& h : res.items) items.push_back(hit_json(h));
         label_facets(res.facets, facet_labels);
@@ -197,7 +319,7 @@ void register_search_routes(http::Api& api, store::Database& db, const Config& c
                     {"total_exact", res.total_exact},
                     {"facets", res.facets},
                     {"facets_exact", res.facets_exact},
-                    {"search_id", search_id},
+                    {"search_id", search_id ? json(*search_id) : json()},
                     {"offset", q.offset},
                     {"limit", q.limit},
                     {"suggestion", res.suggestion ? json(*res.suggestion) : json()}};

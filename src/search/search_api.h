@@ -4,7 +4,9 @@
 // Who searches with which audience (search.h): staff with record_read search open and
 // controlled records, and secret ones too with record_secret; portal patrons search as
 // Audience::patron; auditors may not search. Every search is logged; a patron's search
-// also lands on their timeline, in the same transaction as its log entry.
+// also lands on their timeline, in the same transaction as its log entry. When another
+// write holds the database (SQLite: a long import), the entry is written later and the
+// search answers without a search_id (docs/search.md, "The search log").
 #pragma once
 #include <cstdint>
 #include <functional>

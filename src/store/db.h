@@ -14,6 +14,7 @@
 //  - write transactions are serialised on SQLite (BEGIN IMMEDIATE, one writer); on
 //    PostgreSQL they run READ COMMITTED and take explicit locks where a rule needs it.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -101,6 +102,13 @@ class Database {
  public:
   virtual ~Database() = default;
   virtual Result<std::unique_ptr<Tx>> begin(TxMode mode) = 0;
+  // A write transaction for work that can wait for later (a log entry): gives up with
+  // `unavailable` after `wait` instead of the busy timeout when another write holds the
+  // database (SQLite's one writer: a long import, in this process or another).
+  virtual Result<std::unique_ptr<Tx>> begin_write_within(std::chrono::milliseconds wait) {
+    (void)wait;
+    return begin(TxMode::write);
+  }
   virtual Backend backend() const = 0;
   // Applies the numbered migrations not yet applied; returns how many ran.
   virtual Result<int> migrate() = 0;

@@ -2,9 +2,13 @@
 // find (a patron never learns of a secret record), the search log (a patron's searches on
 // their timeline, results opened) and the unmet-demand report.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { createPatron, person, startServer, uniq } from './harness.mjs';
+import { BACKEND, BIN, createPatron, person, poll, sqlite3, startServer, uniq } from './harness.mjs';
 
 let srv;
 let reader; // the portal account's patron
@@ -204,5 +208,45 @@ describe('search log and unmet demand', () => {
     assert.equal(bad.json.error.field, 'from');
     const denied = await as('agent', 'GET', '/api/v1/search/unmet-demand');
     assert.equal(denied.status, 403);
+  });
+});
+
+// SQLite has one writer: an all-or-nothing import holds it until it commits. A search only
+// reads; its log entry (and a patron's timeline event) waits for the import instead of the
+// search waiting, or failing after the busy timeout.
+describe('searching while a long import holds the database', { skip: BACKEND !== 'sqlite' }, () => {
+  test('the search answers at once; its log entry and timeline event are written after the import', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dangan-search-import-'));
+    try {
+      const file = path.join(dir, 'big.csv');
+      const lines = ['题名,年度,密级,内容提要'];
+      for (let i = 0; i < 120000; i++) lines.push(`导入测试案卷${i},2001,开放,关于城市供水管网改造工程的请示与批复第${i}号`);
+      await writeFile(file, lines.join('\n') + '\n');
+      const token = await srv.login('reader');
+      const importer = spawn(BIN, ['import', 'records', file, '--database', srv.db.url], { stdio: 'ignore' });
+      const done = new Promise((resolve) => importer.on('exit', resolve));
+      // The import holds the database once another writer cannot begin.
+      const locked = async () => sqlite3(srv.db.file, 'BEGIN IMMEDIATE; ROLLBACK;').then(() => false, () => true);
+      assert.ok(await poll(async () => importer.exitCode === null && (await locked()), 20000), 'the import took the database');
+      const q = `族谱 ${word} 导入中`;
+      const started = Date.now();
+      const r = await srv.api('GET', `/api/v1/search?q=${encodeURIComponent(q)}`, { token });
+      const took = Date.now() - started;
+      const stillImporting = importer.exitCode === null;
+      assert.equal(r.status, 200, r.text);
+      assert.ok(took < 2000, `the search took ${took} ms while the import ran`);
+      assert.ok(stillImporting, 'the import was still running (make the file bigger if not)');
+      assert.equal(r.json.search_id, null, 'not logged yet: no id to mark as opened');
+      assert.equal(await done, 0, 'the import succeeded');
+      // Once the import committed, the entry is written: the search is on the timeline.
+      const ev = await poll(async () => {
+        const tl = await srv.api('GET', `/api/v1/patrons/${reader.id}/timeline`, { token });
+        return tl.json.items.find((e) => e.kind === 'search' && e.detail?.query === q) ?? null;
+      }, 10000);
+      assert.ok(ev, 'the deferred search reached the timeline');
+      assert.equal(typeof ev.detail.search_id, 'number');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

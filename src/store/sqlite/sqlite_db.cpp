@@ -569,22 +569,33 @@ class SqliteDatabase final : public Database {
   explicit SqliteDatabase(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
 
   Result<std::unique_ptr<Tx>> begin(TxMode mode) override {
-    if (mode == TxMode::write) {
-      std::unique_lock lock(shared_->writer_mu, std::defer_lock);
-      if (!lock.try_lock_for(std::chrono::milliseconds(shared_->options.busy_timeout_ms))) {
-        return fail(ErrorCode::unavailable, "database is busy: another write is in progress");
-      }
-      shared_->writer->rollback_quietly();
-      shared_->checkpointer->catch_up(std::chrono::milliseconds(shared_->options.busy_timeout_ms));
-      TRY_STATUS(shared_->writer->run("BEGIN IMMEDIATE", {}, nullptr, nullptr));
-      return std::unique_ptr<Tx>(new SqliteTx(shared_, std::move(lock)));
-    }
+    if (mode == TxMode::write)
+      return begin_write_within(std::chrono::milliseconds(shared_->options.busy_timeout_ms));
     auto reader = TRY(shared_->acquire_reader());
     if (auto st = reader->run("BEGIN", {}, nullptr, nullptr); !st) {
       shared_->release_reader(std::move(reader));
       return std::unexpected(st.error());
     }
     return std::unique_ptr<Tx>(new SqliteTx(shared_, std::move(reader)));
+  }
+
+  Result<std::unique_ptr<Tx>> begin_write_within(std::chrono::milliseconds wait) override {
+    const std::chrono::milliseconds full(shared_->options.busy_timeout_ms);
+    wait = std::min(wait, full);
+    std::unique_lock lock(shared_->writer_mu, std::defer_lock);
+    if (!lock.try_lock_for(wait)) {
+      return fail(ErrorCode::unavailable, "database is busy: another write is in progress");
+    }
+    shared_->writer->rollback_quietly();
+    shared_->checkpointer->catch_up(wait);
+    // Another process's write (an import from the command line) is waited for by
+    // SQLite's busy handler: as long as `wait` here.
+    sqlite3* h = shared_->writer->handle();
+    if (wait < full) sqlite3_busy_timeout(h, static_cast<int>(wait.count()));
+    Status st = shared_->writer->run("BEGIN IMMEDIATE", {}, nullptr, nullptr);
+    if (wait < full) sqlite3_busy_timeout(h, static_cast<int>(full.count()));
+    TRY_STATUS(st);
+    return std::unique_ptr<Tx>(new SqliteTx(shared_, std::move(lock)));
   }
 
   Backend backend() const override { return Backend::sqlite; }
