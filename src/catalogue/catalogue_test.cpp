@@ -524,4 +524,41 @@ TEST_CASE("catalogue: an embargo that ended is lifted in the search index when t
   });
 }
 
+
+TEST_CASE("catalogue: a record others cite, and one from an authoritative source, rank higher (D43)") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    // Three records the text alone cannot tell apart; the fourth only cites.
+    auto same = [&](const char* code) {
+      return f.record("水库调度运行记录", "open",
+                      {{"description", "水库调度运行情况"}, {"reference_code", code}, {"year", 2001}});
+    };
+    json a = same("D43-A"), b = same("D43-B"), c = same("D43-C");
+    json citing = f.record("防汛工作总结", "open", {{"description", "防汛"}});
+    auto order = [&] {
+      auto tx = f.t.db().begin(store::TxMode::read);
+      REQUIRE(tx);
+      search::Query q;
+      q.q = "水库调度运行";
+      q.audience = search::Audience::staff_all;
+      auto r = search::run(**tx, q, f.s.weights());
+      REQUIRE(r);
+      std::vector<std::int64_t> ids;
+      for (auto& h : r->items) ids.push_back(h.id);
+      return ids;
+    };
+    REQUIRE(order().size() == 3);
+    // Cited by another record: B moves to the top.
+    f.must(f.s.add_relation(kArchivist, citing["id"], {{"related_id", b["id"]}, {"kind", "cites"}}));
+    CHECK(order().front() == b["id"].get<std::int64_t>());
+    // C comes from the most authoritative source (10 of 10): it passes B's one citation.
+    f.must(f.s.update_record(kArchivist, c["id"], {{"source_authority", 10}}, std::nullopt));
+    auto ids = order();
+    REQUIRE(ids.size() == 3);
+    CHECK(ids[0] == c["id"].get<std::int64_t>());
+    CHECK(ids[1] == b["id"].get<std::int64_t>());
+    CHECK(ids[2] == a["id"].get<std::int64_t>());
+  });
+}
+
 }  // namespace dangan::catalogue
