@@ -226,7 +226,7 @@ int serve(const Config& config) {
   };
   catalogue::attachments::Service attachments(**db, config, hooks);
   catalogue::register_attachment_routes(api, attachments, config);
-  catalogue::Collection collection(**db);
+  catalogue::Collection collection(**db, &reads);
   catalogue::register_collection_routes(api, collection);
   sharing::OaiProvider oai(catalogue, config);
   sharing::register_oai_routes(api, oai, config);

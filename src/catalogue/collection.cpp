@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "catalogue/internal.h"
+#include "patrons/patrons.h"
 #include "core/cursor.h"
 #include "text/text.h"
 
@@ -797,7 +798,12 @@ Result<std::string> Collection::box_label(const Actor& by, std::int64_t location
   } else if (shown.size() == 1 || std::all_of(shown.begin(), shown.end(), [&](const store::Row* r) {
                return r->opt_i64(2) && r->opt_i64(2) == shown.front()->opt_i64(2);
              })) {
-    // One customer per box (high voltage): the file number and the file's title.
+    // One customer per box (high voltage): the customer's name (as the patron list shows
+    // it to whoever prints the label, the read recorded), the file number and title.
+    if (auto pid = shown.front()->opt_i64(2)) {
+      auto names = TRY(patrons::names_in_list(*tx, by, reads_, {*pid}, "box_label"));
+      if (names[*pid].is_string()) line(names[*pid].get<std::string>(), 13);
+    }
     line(shown.front()->str(0), 14);
     line(shown.front()->str(1), 12);
     if (shown.size() > 1) line("共 " + std::to_string(shown.size()) + " 卷", 11);

@@ -34,7 +34,10 @@ namespace dangan::catalogue {
 
 class Collection {
  public:
-  Collection(store::Database& db, const Clock& clock = system_clock()) : db_(db), clock_(clock) {}
+  // `reads` records the customer names box labels print (patrons::names_in_list).
+  Collection(store::Database& db, audit::ReadRecorder* reads = nullptr,
+             const Clock& clock = system_clock())
+      : db_(db), reads_(reads), clock_(clock) {}
 
   // D7.
   Result<nlohmann::json> create_donor(const Actor& by, const nlohmann::json& body);
@@ -79,6 +82,7 @@ class Collection {
 
  private:
   store::Database& db_;
+  audit::ReadRecorder* reads_;
   const Clock& clock_;
 };
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "catalogue/catalogue.h"
+#include "patrons/patrons.h"
 #include "store/test_databases.h"
 
 namespace dangan::catalogue {
@@ -37,7 +38,7 @@ struct Fixture {
   Service catalogue;
   Collection c;
   explicit Fixture(const std::string& backend)
-      : t(backend), reads(t.db()), catalogue(t.db(), reads, config), c(t.db()) {
+      : t(backend), reads(t.db()), catalogue(t.db(), reads, config), c(t.db(), &reads) {
     REQUIRE(catalogue.ensure_defaults());
   }
 };
@@ -132,6 +133,22 @@ TEST_CASE("catalogue: labels carry the code as a barcode; box labels show one cu
     CHECK(spine->find("共 2 卷") != std::string::npos);
     json secret = must(f.catalogue.create_record(kArchivist, {{"title", "涉密"}, {"access_level", "secret"}}));
     CHECK_FALSE(f.c.record_label(kAgent, secret["id"]));
+    // A high-voltage customer's box: the customer's name heads the spine, as the patron list
+    // shows it to whoever prints it; an analyst's label has the file without the name.
+    patrons::Service registry(f.t.db(), f.reads);
+    const Actor manager = staff(Role::manager, 4);
+    auto customer = registry.create(manager, {{"type", "person"}, {"name", "高压客户王五"}});
+    REQUIRE(customer);
+    const std::int64_t pid = customer->patron["id"];
+    json hv = must(f.catalogue.create_location(kArchivist, {{"kind", "box"}, {"code", "8"}, {"parent_id", b["id"]}, {"capacity", 1}}));
+    json file = must(f.catalogue.create_record(kArchivist, {{"title", "高压供用电合同"}, {"access_level", "open"}, {"location_id", hv["id"]}, {"patron_id", pid}}));
+    auto hv_label = f.c.box_label(kAgent, hv["id"]);
+    REQUIRE(hv_label);
+    CHECK(hv_label->find("高压客户王五") != std::string::npos);
+    CHECK(hv_label->find(file["reference_code"].get<std::string>()) != std::string::npos);
+    auto analyst_label = f.c.box_label(staff(Role::analyst, 5), hv["id"]);
+    REQUIRE(analyst_label);
+    CHECK(analyst_label->find("高压客户王五") == std::string::npos);
   });
 }
 
