@@ -87,6 +87,42 @@ json openapi(const http::Router& router) {
                   pattern == "/api/v1/faq" || pattern == "/api/v1/faq/{id}")) ||
                 pattern == "/api/v1/channels/{channel}/inbound";  // signed by the gateway
     if (open) op["security"] = json::array();
+    // The catalogue's contract for scripts (issue 4: "keep these exact"): a record as
+    // created and read, and the search answer.
+    if ((pattern == "/api/v1/records" && method == "POST") ||
+        (pattern == "/api/v1/records/{id}" && method == "GET"))
+      op["responses"][method == "POST" ? "201" : "200"] = {
+          {"description", "the record (a controlled record's catalogue entry for patrons)"},
+          {"content",
+           {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Record"}}}}}}}};
+    if (pattern == "/api/v1/search" && method == "GET") {
+      op["responses"]["200"] = {
+          {"description", "the page of hits, the total and the facets"},
+          {"content",
+           {{"application/json",
+             {{"schema", {{"$ref", "#/components/schemas/SearchResults"}}}}}}}};
+      json qs = json::array();
+      auto param = [&](const char* name, json schema, bool required, const char* what) {
+        qs.push_back({{"name", name},
+                      {"in", "query"},
+                      {"required", required},
+                      {"description", what},
+                      {"schema", std::move(schema)}});
+      };
+      param("q", {{"type", "string"}}, true, "what to search for: words, pinyin, a reference code");
+      param("limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 20}},
+            false, "hits on the page");
+      param("offset", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10000}}, false,
+            "hits to skip");
+      param("fonds_id", {{"type", "string"}}, false, "fonds ids, comma-separated");
+      param("category_id", {{"type", "string"}}, false, "category ids (with their subtrees)");
+      param("year_from", {{"type", "integer"}}, false, "first year");
+      param("year_to", {{"type", "integer"}}, false, "last year");
+      param("access_level", {{"type", "string"}}, false, "open, controlled, secret (comma-separated)");
+      param("carrier", {{"type", "string"}}, false,
+            "paper, electronic, photo, audio, video, other (comma-separated)");
+      op["parameters"] = qs;
+    }
     if (pattern.rfind("/api/v1/patrons", 0) == 0 && (method == "GET" || method == "POST") &&
         (pattern == "/api/v1/patrons/{id}" || (pattern == "/api/v1/patrons" && method == "POST")))
       op["responses"][method == "POST" ? "201" : "200"] = {
@@ -142,7 +178,59 @@ json openapi(const http::Router& router) {
                     {"properties", {{"type", str}, {"number", str}}}}},
                   {"tags", {{"type", "array"}, {"items", str}}},
                   {"version", {{"type", "integer"}}},
-                  {"masked", {{"type", "array"}, {"items", str}}}}}}}}}}}};
+                  {"masked", {{"type", "array"}, {"items", str}}}}}}},
+              {"Record",
+               {{"type", "object"},
+                {"required", {"id", "reference_code", "title", "access_level", "fonds", "category",
+                              "status"}},
+                {"properties",
+                 {{"id", {{"type", "integer"}}},
+                  {"reference_code", str},
+                  {"title", str},
+                  {"description", str},
+                  {"keywords", {{"type", "array"}, {"items", str}}},
+                  {"creator", str},
+                  {"year", {{"type", json::array({"integer", "null"})}}},
+                  {"fonds", {{"type", "object"}}},
+                  {"category", {{"type", "object"}}},
+                  {"retention", {{"type", "object"}}},
+                  {"retention_until", nstr},
+                  {"access_level", {{"type", "string"}, {"enum", {"open", "controlled", "secret"}}}},
+                  {"carrier", str},
+                  {"pages", {{"type", json::array({"integer", "null"})}}},
+                  {"patron_id", {{"type", json::array({"integer", "null"})}}},
+                  {"important", {{"type", "boolean"}}},
+                  {"status", {{"type", "string"}, {"enum", {"active", "closed", "disposed"}}}},
+                  {"embargo_until", nstr},
+                  {"source_authority", {{"type", "integer"}}},
+                  {"use_count", {{"type", "integer"}}},
+                  {"version", {{"type", "integer"}}},
+                  {"content_hidden", {{"type", "boolean"}}}}}}},
+              {"SearchHit",
+               {{"type", "object"},
+                {"required", {"id", "reference_code", "title", "snippet", "score"}},
+                {"properties",
+                 {{"id", {{"type", "integer"}}},
+                  {"reference_code", str},
+                  {"title", str},
+                  {"snippet", {{"type", "string"}, {"description", "HTML: <mark> around matches"}}},
+                  {"score", {{"type", "number"}}},
+                  {"year", {{"type", json::array({"integer", "null"})}}},
+                  {"access_level", str},
+                  {"carrier", str},
+                  {"content_hidden", {{"type", "boolean"}}}}}}},
+              {"SearchResults",
+               {{"type", "object"},
+                {"required", {"items", "total", "facets"}},
+                {"properties",
+                 {{"items", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/SearchHit"}}}}},
+                  {"total", {{"type", "integer"}}},
+                  {"total_exact", {{"type", "boolean"}}},
+                  {"facets", {{"type", "object"}}},
+                  {"search_id",
+                   {{"type", json::array({"integer", "null"})},
+                    {"description", "null when the search log is written later (docs/search.md)"}}},
+                  {"suggestion", nstr}}}}}}}}}};
 }
 
 }  // namespace

@@ -105,6 +105,43 @@ describe('OpenAPI document', () => {
     }
   });
 
+  // Every required key present and every present key of a documented type; arrays whose
+  // items are a $ref are checked item by item.
+  const conforms = (schemaName, value, where) => {
+    const schema = spec.components.schemas[schemaName];
+    assert.ok(schema, `schema ${schemaName}`);
+    for (const k of schema.required ?? []) assert.ok(k in value, `${where}: has ${k}`);
+    for (const [k, prop] of Object.entries(schema.properties)) {
+      if (!(k in value)) continue;
+      const v = value[k];
+      const types = [prop.type].flat();
+      const actual = v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v === 'number' ? 'number' : typeof v;
+      assert.ok(types.includes(actual) || (actual === 'integer' && types.includes('number')), `${where}.${k}: ${actual} not in ${types}`);
+      if (prop.enum && v !== null) assert.ok(prop.enum.includes(v), `${where}.${k}: ${v} not in ${prop.enum}`);
+      const ref = prop.items?.$ref;
+      if (ref && Array.isArray(v)) v.forEach((item, i) => conforms(ref.split('/').pop(), item, `${where}.${k}[${i}]`));
+    }
+  };
+
+  test('the Record and SearchResults schemas document what the catalogue answers, and search its query', async () => {
+    const ref = (method, p, status) => spec.paths[p][method].responses[status].content['application/json'].schema.$ref;
+    assert.equal(ref('post', '/api/v1/records', '201'), '#/components/schemas/Record');
+    assert.equal(ref('get', '/api/v1/records/{id}', '200'), '#/components/schemas/Record');
+    assert.equal(ref('get', '/api/v1/search', '200'), '#/components/schemas/SearchResults');
+    const qs = spec.paths['/api/v1/search'].get.parameters.filter((x) => x.in === 'query').map((x) => x.name);
+    for (const name of ['q', 'limit', 'offset', 'fonds_id', 'category_id', 'year_from', 'year_to', 'access_level', 'carrier']) assert.ok(qs.includes(name), `search documents ?${name}`);
+
+    const word = `schema${Date.now()}`;
+    const created = await srv.api('POST', '/api/v1/records', { as: 'archivist', body: { title: `水库调度 ${word}`, description: '说明', access_level: 'open' } });
+    assert.equal(created.status, 201, created.text);
+    conforms('Record', created.json, 'POST /records');
+    conforms('Record', (await srv.api('GET', `/api/v1/records/${created.json.id}`, { as: 'agent' })).json, 'GET /records/{id}');
+    const found = await srv.api('GET', `/api/v1/search?q=${encodeURIComponent(word)}&limit=5`, { as: 'agent' });
+    assert.equal(found.status, 200, found.text);
+    assert.ok(found.json.items.length >= 1);
+    conforms('SearchResults', found.json, 'GET /search');
+  });
+
   test('the Patron schema documents what a patron response carries', async () => {
     const schema = spec.components.schemas.Patron;
     const r = await srv.api('POST', '/api/v1/patrons', { as: 'manager', body: { type: 'person', name: '王芳' } });
