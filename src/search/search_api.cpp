@@ -109,9 +109,15 @@ class SearchLog {
       put_back();
       return false;
     }
-    for (const auto& p : batch) {
-      if (auto w = write(**tx, p.by, p.entry); !w) {
-        spdlog::warn("event=search_log_failed message=\"{}\"", w.error().message);
+    for (auto it = batch.begin(); it != batch.end(); ++it) {
+      if (auto w = write(**tx, it->by, it->entry); !w) {
+        // Busy again: all of it waits. Any other error would fail this entry every time:
+        // it goes (said in the log), the others wait for the next try.
+        if (w.error().code != ErrorCode::unavailable) {
+          spdlog::warn("event=search_log_lost entries=1 reason=\"{}\"", w.error().message);
+          batch.erase(it);
+        }
+        tx->reset();  // rolls back what this try wrote
         put_back();
         return false;
       }
