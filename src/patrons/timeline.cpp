@@ -8,8 +8,10 @@ namespace dangan::timeline {
 
 Result<std::int64_t> append(store::Tx& tx, const Actor& by, const Event& e, const Clock& clock) {
   // What still happens to an erased patron's things (a loan returned, a ticket closed)
-  // counts as erasure left their old events: kind, time and actor, saying nothing.
-  const bool erased = TRY(patrons::is_erased(tx, e.patron_id));
+  // counts as erasure left their old events: kind, time and actor, saying nothing. The
+  // erasure's own event ("personal data erased") says nothing about the person.
+  const bool erased =
+      e.kind != "patron.erased" && TRY(patrons::is_erased(tx, e.patron_id));
   auto r = TRY(tx.one(
       "INSERT INTO events (patron_id, at, kind, actor_id, summary, detail, ref_type, ref_id) "
       "VALUES (?,?,?,?,?,?,?,?) RETURNING id",
