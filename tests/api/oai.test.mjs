@@ -20,7 +20,8 @@ before(async () => {
   for (let i = 0; i < 120; i++) {
     const r = await srv.api('POST', '/api/v1/records', {
       as: 'archivist',
-      body: { title: `开放档案 ${i}`, description: `第 ${i} 件`, access_level: 'open', fonds_id: fonds.id, year: 2000, keywords: ['城市', '规划'] },
+      // The one disposed of below is past its retention (10 years from 2000).
+      body: { title: `开放档案 ${i}`, description: `第 ${i} 件`, access_level: 'open', fonds_id: fonds.id, year: 2000, keywords: ['城市', '规划'], ...(i === 5 ? { retention: 'D10' } : {}) },
     });
     assert.equal(r.status, 201, r.text);
     open.push(r.json);
