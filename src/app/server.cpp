@@ -281,6 +281,9 @@ int serve(const Config& config) {
   catalogue.on_content_removed([&db, &config](const std::vector<std::string>& hashes) {
     catalogue::attachments::delete_blob_files(**db, config, hashes);
   });
+  // A controlled record's content opens to the patron it is lent to: lending it takes a
+  // manager's approval (loans.h).
+  catalogue.content_grants(&loans::Desk::lent_to);
   // Search facets show names, not ids: the catalogue names its fonds and categories.
   search::register_search_routes(
       api, **db, config,
@@ -293,6 +296,14 @@ int serve(const Config& config) {
           if (std::find(ids.begin(), ids.end(), item["id"].get<std::int64_t>()) != ids.end())
             names[std::to_string(item["id"].get<std::int64_t>())] = item["name"];
         return names;
+      },
+      [&catalogue](const Actor& patron) {
+        auto ids = catalogue.content_granted(patron);
+        if (!ids) {
+          spdlog::warn("event=content_grants_failed message=\"{}\"", ids.error().message);
+          return std::vector<std::int64_t>{};
+        }
+        return *ids;
       });
   // Trace points (D33): record views and downloads of patrons, queued and written in
   // batches (traces.h).
@@ -312,6 +323,7 @@ int serve(const Config& config) {
       spdlog::warn("event=count_use_failed record_id={} message=\"{}\"", record_id,
                    s.error().message);
   };
+  hooks.granted = &loans::Desk::lent_to;
   catalogue::attachments::Service attachments(**db, config, hooks);
   catalogue::register_attachment_routes(api, attachments, config);
   catalogue::Collection collection(**db, &reads);

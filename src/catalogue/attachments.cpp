@@ -9,6 +9,7 @@
 #include "auth/auth.h"
 #include "catalogue/attachments_internal.h"
 #include "catalogue/attachments_signatures.h"
+#include "catalogue/catalogue.h"
 #include "catalogue/content.h"
 #include "catalogue/watermark.h"
 #include "patrons/timeline.h"
@@ -34,9 +35,9 @@ Status lock_blob(store::Tx& tx, std::string_view sha256) {
 Access read_access(const Actor& by, const std::string& level) {
   if (by.role == Role::system) return Access::allowed;
   if (by.role == Role::patron) {
+    // By level alone; readable_record also weighs the patron's own files, embargoes
+    // and grants (catalogue::patron_view).
     if (level == "open") return Access::allowed;
-    // Controlled content opens to a patron through an approved request; there is no
-    // request module yet, so it stays closed.
     return level == "controlled" ? Access::forbidden : Access::hidden;
   }
   if (level == "secret")
@@ -64,16 +65,18 @@ struct RecordInfo {
   std::string reference_code, access_level, status;
   std::optional<std::int64_t> patron_id;
   bool legal_hold = false;
+  std::string embargo_until;  // YYYY-MM-DD, or empty
 };
 
 Result<std::optional<RecordInfo>> find_record(store::Tx& tx, std::int64_t id) {
   auto row = TRY(tx.maybe_one(
-      "SELECT id, reference_code, access_level, status, patron_id, legal_hold FROM records "
-      "WHERE id = ?",
+      "SELECT id, reference_code, access_level, status, patron_id, legal_hold, embargo_until "
+      "FROM records WHERE id = ?",
       {id}));
   if (!row) return std::optional<RecordInfo>{};
   return std::optional<RecordInfo>{RecordInfo{row->i64(0), row->str(1), row->str(2), row->str(3),
-                                              row->opt_i64(4), row->i64(5) != 0}};
+                                              row->opt_i64(4), row->i64(5) != 0,
+                                              row->is_null(6) ? "" : row->str(6)}};
 }
 
 // Staff with `p` (system too); patrons never.
@@ -82,22 +85,49 @@ Status staff_may(const Actor& by, Permission p) {
   return auth::require(by, p);
 }
 
+// What a portal account may do with a record's attachments: catalogue::patron_view,
+// with the reason when it sees the catalogue entry only.
+Result<RecordInfo> patron_readable(store::Tx& tx, const Actor& by, RecordInfo r,
+                                   const Hooks& hooks, const Clock& clock) {
+  std::string today = format_time(clock.now()).substr(0, 10);
+  bool own = by.patron_id && r.patron_id == by.patron_id;
+  bool embargoed = !r.embargo_until.empty() && r.embargo_until > today;
+  bool granted = false;
+  if (r.access_level == "controlled" && !own && by.patron_id && hooks.granted) {
+    auto ids = TRY(hooks.granted(tx, *by.patron_id));
+    granted = std::find(ids.begin(), ids.end(), r.id) != ids.end();
+  }
+  switch (patron_view(r.access_level, own, embargoed, granted)) {
+    case RecordView::full:
+      return r;
+    case RecordView::entry:
+      if (embargoed)
+        return forbidden("this record is under embargo until " + r.embargo_until +
+                         ": its attachments open then");
+      return forbidden(
+          "this record is controlled: its attachments open once a manager approves your loan "
+          "of it");
+    case RecordView::none:
+      break;
+  }
+  return not_found("no such record");
+}
+
 // The record as `by` may see it for reading attachments.
-Result<RecordInfo> readable_record(store::Tx& tx, const Actor& by, std::int64_t id) {
+Result<RecordInfo> readable_record(store::Tx& tx, const Actor& by, std::int64_t id,
+                                   const Hooks& hooks, const Clock& clock) {
   if (by.role != Role::patron && by.role != Role::system &&
       !auth::allowed(by.role, Permission::record_read) &&
       !auth::allowed(by.role, Permission::record_secret))
     return forbidden("your role (" + std::string(to_string(by.role)) + ") may not read records");
   auto r = TRY(find_record(tx, id));
   if (!r) return not_found("no such record");
+  if (by.role == Role::patron) return patron_readable(tx, by, *r, hooks, clock);
   switch (detail::read_access(by, r->access_level)) {
     case Access::allowed:
       return *r;
     case Access::forbidden:
-      return forbidden(
-          by.role == Role::patron
-              ? "this record is controlled: its attachments open after an approved request"
-              : "your role may not read this record's attachments");
+      return forbidden("your role may not read this record's attachments");
     case Access::hidden:
       break;
   }
@@ -460,7 +490,7 @@ Result<json> Service::upload(const Actor& by, std::int64_t record_id, const std:
 
 Result<json> Service::list(const Actor& by, std::int64_t record_id, bool include_removed) {
   auto tx = TRY(db_.begin(store::TxMode::read));
-  TRY(readable_record(*tx, by, record_id));
+  TRY(readable_record(*tx, by, record_id, hooks_, clock_));
   if (include_removed && by.role == Role::patron) include_removed = false;
   auto rows = TRY(tx->query(std::string("SELECT ") + kColumns +
                                 " FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.sha256 "
@@ -483,7 +513,7 @@ Result<json> Service::get(const Actor& by, std::int64_t attachment_id) {
   auto rec = TRY(
       tx->maybe_one("SELECT record_id, removed FROM attachments WHERE id = ?", {attachment_id}));
   if (!rec) return not_found("no such attachment");
-  auto record = readable_record(*tx, by, rec->i64(0));
+  auto record = readable_record(*tx, by, rec->i64(0), hooks_, clock_);
   if (!record) {
     if (record.error().code == ErrorCode::not_found) return not_found("no such attachment");
     return std::unexpected(record.error());
@@ -504,7 +534,7 @@ Result<Download> Service::download(const Actor& by, std::int64_t attachment_id, 
                       "FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.sha256 WHERE a.id = ?",
                       {attachment_id}));
     if (!a) return not_found("no such attachment");
-    auto r = readable_record(*tx, by, a->i64(0));
+    auto r = readable_record(*tx, by, a->i64(0), hooks_, clock_);
     if (!r) {
       if (r.error().code == ErrorCode::not_found) return not_found("no such attachment");
       return std::unexpected(r.error());
@@ -648,7 +678,7 @@ Result<json> Service::signatures(const Actor& by, std::int64_t attachment_id,
   auto rec = TRY(
       tx->maybe_one("SELECT record_id, removed FROM attachments WHERE id = ?", {attachment_id}));
   if (!rec) return not_found("no such attachment");
-  auto record = readable_record(*tx, by, rec->i64(0));
+  auto record = readable_record(*tx, by, rec->i64(0), hooks_, clock_);
   if (!record) {
     if (record.error().code == ErrorCode::not_found) return not_found("no such attachment");
     return std::unexpected(record.error());

@@ -65,6 +65,9 @@ struct Hooks {
   // Told of each download that committed (trace points, D33; they keep only patrons').
   std::function<void(const Actor& by, std::int64_t record_id, std::int64_t attachment_id)>
       downloaded;
+  // The records whose content a patron was granted (catalogue::ContentGrants); without
+  // it a controlled record's attachments stay closed to patrons.
+  std::function<Result<std::vector<std::int64_t>>(store::Tx&, std::int64_t patron_id)> granted;
 };
 
 // The body of a download, already watermarked.

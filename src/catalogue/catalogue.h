@@ -29,7 +29,9 @@
 //   auditor ............................ nothing (forbidden)
 //   patron (portal) .................... open records; controlled records as their
 //                                         catalogue entry only (no description,
-//                                         attachments or location); secret: not found
+//                                         attachments or location) unless lent to
+//                                         them or their own file; secret: not found
+//                                         (patron_view)
 //
 // Invariants: every change is one transaction with its audit entry, its search-index
 // update and (for a record linked to a patron) a timeline event; disposal never touches
@@ -55,6 +57,19 @@ namespace dangan::catalogue {
 enum class RecordView { full, entry, none };
 // What `by` may see of a record of `access_level` ("open", "controlled", "secret").
 RecordView view_of(const Actor& by, const std::string& access_level);
+// What a portal account may see of one record, all things known: its own customer file
+// in full unless secret; an open record unless under embargo (D44); a controlled record
+// when its content was granted (an approved loan) and no embargo holds; otherwise the
+// catalogue entry; a secret record never. The record view, its attachments and search
+// all follow this.
+RecordView patron_view(const std::string& access_level, bool own_file, bool embargoed,
+                       bool granted);
+
+// The records whose content a patron has been granted, read inside `tx`. Today that is
+// the records on open loans to them (loans::Desk::lent_to): lending a controlled record
+// takes a manager's approval, on a stated basis.
+using ContentGrants =
+    std::function<Result<std::vector<std::int64_t>>(store::Tx&, std::int64_t patron_id)>;
 
 // Template check and rendering, exposed for tests and the scheme preview.
 struct CodeParts {
@@ -104,6 +119,13 @@ class Service {
   void on_patron_view(std::function<void(const Actor&, std::int64_t)> callback) {
     on_patron_view_ = std::move(callback);
   }
+
+  // Where approved access to controlled content comes from (none: it never opens).
+  void content_grants(ContentGrants grants) { grants_ = std::move(grants); }
+  // The records search shows `patron` in full although they are indexed as controlled:
+  // granted ones that are active, controlled and not under embargo, and their own
+  // customer files but secret ones. Empty for anyone but a portal account.
+  Result<std::vector<std::int64_t>> content_granted(const Actor& patron);
 
   // Creates the default fonds, category, retention periods and default scheme when they
   // are missing (idempotent; called at start).
@@ -205,6 +227,10 @@ class Service {
   search::Weights weights_;
   std::function<void(const std::vector<std::string>&)> on_content_removed_;
   std::function<void(const Actor&, std::int64_t)> on_patron_view_;
+  ContentGrants grants_;
+
+  // The records granted to `by` (a portal account), sorted; empty for staff.
+  Result<std::vector<std::int64_t>> grants_of(store::Tx& tx, const Actor& by);
 };
 
 // Creates many records in the caller's transaction (imports): what create_record_in does

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -261,6 +262,58 @@ TEST_CASE("catalogue: who sees which record") {
     RecordQuery q;
     CHECK(f.must(f.s.list_records(kAgent, q))["items"].size() == 4);
     CHECK(f.must(f.s.list_records(kArchivist, q))["items"].size() == 5);
+  });
+}
+
+TEST_CASE("catalogue: what a patron sees of a record, all things weighed (patron_view)") {
+  // level, own file, embargoed, granted
+  CHECK(patron_view("open", false, false, false) == RecordView::full);
+  CHECK(patron_view("open", false, true, false) == RecordView::entry);
+  CHECK(patron_view("open", false, true, true) == RecordView::entry);
+  CHECK(patron_view("controlled", false, false, false) == RecordView::entry);
+  CHECK(patron_view("controlled", false, false, true) == RecordView::full);
+  CHECK(patron_view("controlled", false, true, true) == RecordView::entry);
+  CHECK(patron_view("controlled", true, false, false) == RecordView::full);
+  CHECK(patron_view("secret", true, false, true) == RecordView::none);
+  CHECK(patron_view("secret", false, false, true) == RecordView::none);
+}
+
+TEST_CASE("catalogue: a granted controlled record opens to that patron only, in view, list and search") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    json controlled = f.record("征地补偿卷", "controlled");
+    json embargoed = f.record("禁止公开卷", "controlled", {{"embargo_until", "2099-12-31"}});
+    json secret = f.record("涉密卷", "secret");
+    json other = f.record("另一控制卷", "controlled");
+    std::vector<std::int64_t> asked_for;
+    f.s.content_grants([&](store::Tx&, std::int64_t patron_id) -> Result<std::vector<std::int64_t>> {
+      asked_for.push_back(patron_id);
+      if (patron_id != 77) return std::vector<std::int64_t>{};
+      return std::vector<std::int64_t>{secret["id"], embargoed["id"], controlled["id"]};
+    });
+    Actor granted = actor(Role::patron, 9, 77);
+    Actor stranger = actor(Role::patron, 10, 78);
+    json seen = f.must(f.s.get_record(granted, controlled["id"]));
+    CHECK(seen["content_hidden"] == false);
+    CHECK(seen["description"] == "说明 征地补偿卷");
+    CHECK(f.must(f.s.get_record(stranger, controlled["id"]))["content_hidden"] == true);
+    CHECK(f.must(f.s.get_record(granted, other["id"]))["content_hidden"] == true);
+    // The embargo still holds, and a grant never reveals a secret record.
+    CHECK(f.must(f.s.get_record(granted, embargoed["id"]))["content_hidden"] == true);
+    CHECK(f.s.get_record(granted, secret["id"]).error().code == ErrorCode::not_found);
+    RecordQuery q;
+    q.access_level = "controlled";
+    json listed = f.must(f.s.list_records(granted, q));
+    std::map<std::int64_t, bool> hidden;
+    for (auto& r : listed["items"]) hidden[r["id"]] = r["content_hidden"];
+    CHECK(hidden.at(controlled["id"]) == false);
+    CHECK(hidden.at(other["id"]) == true);
+    CHECK(hidden.at(embargoed["id"]) == true);
+    // What search is told: the granted record only.
+    CHECK(f.must(f.s.content_granted(granted)) == std::vector<std::int64_t>{controlled["id"]});
+    CHECK(f.must(f.s.content_granted(stranger)).empty());
+    CHECK(f.must(f.s.content_granted(kAgent)).empty());
+    CHECK(std::find(asked_for.begin(), asked_for.end(), 78) != asked_for.end());
   });
 }
 

@@ -38,6 +38,14 @@ RecordView view_of(const Actor& by, const std::string& level) {
   return RecordView::none;
 }
 
+RecordView patron_view(const std::string& level, bool own_file, bool embargoed, bool granted) {
+  if (level == "secret") return RecordView::none;
+  if (own_file) return RecordView::full;
+  if (embargoed) return RecordView::entry;
+  if (level == "open") return RecordView::full;
+  return granted ? RecordView::full : RecordView::entry;
+}
+
 namespace {
 
 constexpr const char* kRecordSelect =
@@ -118,17 +126,16 @@ json apply_view(json rec, RecordView view, const Actor& by) {
   return rec;
 }
 
-// `today`: an open record under embargo (D44) shows patrons its catalogue entry only
-// until the embargo ends.
-RecordView view_for_record(const Actor& by, const json& rec, const std::string& today) {
-  if (by.role == Role::patron && by.patron_id && rec["patron_id"] == json(*by.patron_id) &&
-      rec["access_level"] != "secret")
-    return RecordView::full;
-  RecordView v = view_of(by, rec["access_level"].get<std::string>());
-  if (v == RecordView::full && by.role == Role::patron && rec["embargo_until"].is_string() &&
-      rec["embargo_until"].get<std::string>() > today)
-    return RecordView::entry;
-  return v;
+// `today`: an embargo (D44) ends on its day. `granted`: the patron's grants (sorted).
+RecordView view_for_record(const Actor& by, const json& rec, const std::string& today,
+                           const std::vector<std::int64_t>& granted = {}) {
+  if (by.role != Role::patron) return view_of(by, rec["access_level"].get<std::string>());
+  bool own = by.patron_id && rec["patron_id"] == json(*by.patron_id);
+  bool embargoed =
+      rec["embargo_until"].is_string() && rec["embargo_until"].get<std::string>() > today;
+  bool is_granted =
+      std::binary_search(granted.begin(), granted.end(), rec["id"].get<std::int64_t>());
+  return patron_view(rec["access_level"].get<std::string>(), own, embargoed, is_granted);
 }
 
 bool valid_date(const std::string& s) {
@@ -643,11 +650,44 @@ Result<json> load_full(store::Tx& tx, std::int64_t id) {
 
 }  // namespace
 
+Result<std::vector<std::int64_t>> Service::grants_of(store::Tx& tx, const Actor& by) {
+  if (by.role != Role::patron || !by.patron_id || !grants_) return std::vector<std::int64_t>{};
+  auto ids = TRY(grants_(tx, *by.patron_id));
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Result<std::vector<std::int64_t>> Service::content_granted(const Actor& patron) {
+  std::vector<std::int64_t> out;
+  if (patron.role != Role::patron || !patron.patron_id) return out;
+  auto tx = TRY(db_.begin(store::TxMode::read));
+  auto granted = TRY(grants_of(*tx, patron));
+  std::string today = today_text(clock_);
+  // Own customer files first (the records_patron index; open ones too, which search
+  // indexes as controlled while under embargo), then the grants, each checked against
+  // patron_view as the record view would.
+  auto own = TRY(tx->query(
+      "SELECT id FROM records WHERE patron_id = ? AND access_level <> 'secret' AND "
+      "status = 'active'",
+      {*patron.patron_id}));
+  for (const auto& r : own) out.push_back(r.i64(0));
+  for (auto id : granted) {
+    auto r = TRY(tx->maybe_one(
+        "SELECT access_level, status, embargo_until FROM records WHERE id = ?", {id}));
+    if (!r || r->str(0) != "controlled" || r->str(1) != "active") continue;
+    bool embargoed = !r->is_null(2) && r->str(2) > today;
+    if (patron_view(r->str(0), false, embargoed, true) == RecordView::full) out.push_back(id);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 Result<json> Service::get_record(const Actor& by, std::int64_t id) {
   TRY_STATUS(may_read(by));
   auto tx = TRY(db_.begin(store::TxMode::read));
   json rec = TRY(load_full(*tx, id));
-  auto view = view_for_record(by, rec, today_text(clock_));
+  auto view = view_for_record(by, rec, today_text(clock_), TRY(grants_of(*tx, by)));
   if (view == RecordView::none) return not_found("no record with id " + std::to_string(id));
   if (view == RecordView::full) {
     auto rel = TRY(tx->query(
@@ -849,9 +889,10 @@ Result<json> Service::list_records(const Actor& by, const RecordQuery& q) {
   // ever hide a row here instead, the page ends without a cursor: the cursor is made of the
   // last row's sort key, and a hidden row's title must not reach the viewer through it.
   bool hidden_row = false;
+  auto granted = TRY(grants_of(*tx, by));
   for (std::size_t i = 0; i < n; ++i) {
     json rec = record_json(rows[i]);
-    auto view = view_for_record(by, rec, today_text(clock_));
+    auto view = view_for_record(by, rec, today_text(clock_), granted);
     if (view == RecordView::none) {
       hidden_row = true;
       continue;

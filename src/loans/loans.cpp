@@ -381,6 +381,16 @@ Result<json> Desk::list(const Actor& by, const LoanQuery& q) {
   return out;
 }
 
+Result<std::vector<std::int64_t>> Desk::lent_to(store::Tx& tx, std::int64_t patron_id) {
+  auto rows = TRY(tx.query(
+      "SELECT record_id FROM loans WHERE patron_id = ? AND returned_at IS NULL ORDER BY record_id",
+      {patron_id}));
+  std::vector<std::int64_t> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(r.i64(0));
+  return out;
+}
+
 Result<std::vector<Overdue>> Desk::overdue(store::Tx& tx, TimePoint as_of, int grace_days,
                                            int limit) {
   auto rows = TRY(tx.query(

@@ -11,7 +11,9 @@
 // stored status). Requests and approval by rule (DOMAIN.md item 8) are not part of this
 // module yet: open records are lent at the counter by staff with loan_write; controlled
 // and secret records only by staff who also hold loan_restricted (managers), who are the
-// approval, with a note saying on what basis.
+// approval, with a note saying on what basis. That approval is also what opens a
+// controlled record's content to its borrower in the catalogue and in search, for as
+// long as the loan is open (lent_to; the catalogue applies it).
 //
 // Invariants: a record is on at most one open loan (a unique index, so two desks
 // lending the same box at once cannot both succeed); only active records and active
@@ -74,6 +76,8 @@ class Desk {
   // staff "patron_name" (as the patron list shows the patron to them; a read of it).
   Result<nlohmann::json> list(const Actor& by, const LoanQuery& q);
 
+  // The records on open loans to `patron_id`, by record id.
+  static Result<std::vector<std::int64_t>> lent_to(store::Tx& tx, std::int64_t patron_id);
   // Open loans due more than `grace_days` days before `as_of`, oldest due first.
   static Result<std::vector<Overdue>> overdue(store::Tx& tx, TimePoint as_of, int grace_days,
                                               int limit = 1000);

@@ -25,7 +25,8 @@ namespace dangan::search {
 // does not know are left unlabelled.
 using FacetLabels =
     std::function<nlohmann::json(const std::string& facet, const std::vector<std::int64_t>& ids)>;
-// The controlled records a patron may read in full (approved requests); none by default.
+// The controlled records a patron may read in full (catalogue::Service::content_granted:
+// approved loans, own files); none by default.
 using ContentAllowed = std::function<std::vector<std::int64_t>(const Actor& patron)>;
 
 // The ranking weights of the [search] section of the configuration.

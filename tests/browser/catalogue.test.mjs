@@ -400,7 +400,7 @@ describe('catalogue screens', () => {
 
     await rows.filter({ hasText: '控制测试卷宗乙' }).getByRole('link').click();
     await page.waitForURL(`**/records/${controlled.id}`);
-    await page.getByTestId('content-hidden').getByText('目录信息，内容需申请').waitFor();
+    await page.getByTestId('content-hidden').getByText('目录信息，内容需经审批借阅后开放').waitFor();
     assert.doesNotMatch(await page.locator('#main').textContent(), /控制档案的正文内容/, 'no content');
     assert.equal(await page.getByRole('heading', { name: '附件 Attachments' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: '编辑 Edit' }).count(), 0);

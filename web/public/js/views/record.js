@@ -2,7 +2,7 @@
 // and moves), retention and legal hold, rights, relations and attachments; for the
 // archivist edit, move, close (销户), relations, uploads and an appraisal proposal; for
 // a manager the legal hold. Portal patrons see the same page without staff actions, and
-// a controlled record as "目录信息，内容需申请" (its catalogue entry only).
+// a controlled record as "目录信息，内容需经审批借阅后开放" (its catalogue entry only).
 
 import { del, get, request } from '../api.js';
 import { bi, h, mount } from '../dom.js';
@@ -102,7 +102,7 @@ export async function recordView({ params, query, state, root }) {
       notices.append(
         embargoed
           ? notice('info', h('strong', { 'data-testid': 'content-hidden' }, `目录信息，内容限制利用至 ${record.embargo_until}。`), ` Catalogue entry only: the content is under embargo until ${record.embargo_until}.`)
-          : notice('info', h('strong', { 'data-testid': 'content-hidden' }, '目录信息，内容需申请。'), ' This is the catalogue entry of a controlled record; its content is available on request.'),
+          : notice('info', h('strong', { 'data-testid': 'content-hidden' }, '目录信息，内容需经审批借阅后开放。'), ' This is the catalogue entry of a controlled record: its content and attachments open to you once a manager approves lending it to you (ask at the reading-room desk).'),
       );
     }
     if (record.status === 'disposed') notices.append(notice('warn', `此档案已于 ${fmtDay(record.disposed_at)} 销毁，内容和附件已删除，档号与题名保留在销毁登记中。Disposed: content removed; the register keeps the entry.`));

@@ -334,7 +334,7 @@ export async function recordsView({ query, root, portal = false }) {
       portal ? ['档案检索', 'Search the catalogue'] : ['档案', 'Records'],
       !portal && can('record_write') ? h('a', { class: 'btn primary', href: '/records/new' }, bi('新建档案', 'New record')) : null,
     ),
-    portal ? notice('info', '开放档案可直接查阅；控制档案仅显示目录信息，内容需申请。Open records can be read; controlled records show their catalogue entry only.') : null,
+    portal ? notice('info', '开放档案可直接查阅；控制档案仅显示目录信息，经审批借阅后开放内容。Open records can be read; controlled records show their catalogue entry only until a manager approves lending one to you.') : null,
     form,
     summary,
     layout,
