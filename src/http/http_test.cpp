@@ -647,6 +647,30 @@ TEST_CASE("Server: stop() lets an in-flight request finish and closes idle conne
   CHECK_FALSE(late.connected());
 }
 
+TEST_CASE("Server: a request sent before stop() is answered even if not yet accepted") {
+  // listen() without run(): the kernel completes the connections into the backlog and
+  // holds their bytes, but the server has accepted nothing when stop() comes.
+  Fixture f;
+  LogCapture logs;
+  Server server(test_options(), [&f](Request& r) { return f.router.dispatch(r); });
+  REQUIRE(server.listen().has_value());
+  Client sent(server.port());
+  REQUIRE(sent.send(get("/items/7")));
+  Client silent(server.port());
+  REQUIRE(silent.connected());
+  std::this_thread::sleep_for(50ms);  // the request's bytes reach the server's socket
+  server.stop();
+  auto start = Clock::now();
+  std::thread runner([&server] { server.run(); });
+  auto r = sent.read();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->headers["Connection"] == "close");
+  CHECK(silent.closed_within(1000ms));  // nothing was asked: closed, not served
+  runner.join();
+  CHECK(Clock::now() - start < 2000ms);  // not held until the grace runs out
+}
+
 TEST_CASE("Server: listen() on a port in use is unavailable") {
   Fixture f;
   TestServer s(f);

@@ -29,10 +29,13 @@
 // after draining at most kDrainBytes for kDrainTime, so the client sees the response
 // instead of a reset.
 //
-// Shutdown: stop() sets `stopping`, closes the acceptor and every idle session. Sessions
-// that are reading, handling or writing finish and then close (a response written while
-// stopping says "Connection: close"). run() waits until no session is left, or until
-// shutdown_grace has passed, then stops the io_context and returns.
+// Shutdown: stop() sets `stopping`, takes the connections already waiting in the listen
+// backlog, closes the acceptor and closes every idle session. A request that was sent
+// before the stop is answered — whether its connection was reading, handling or writing,
+// idle with the request's bytes already received, or still in the backlog — and the
+// connection then closes (a response written while stopping says "Connection: close").
+// run() waits until no session is left, or until shutdown_grace has passed, then stops
+// the io_context and returns.
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -133,6 +136,9 @@ struct Core {
   std::size_t streams = 0;                 // guarded by mutex
   std::map<std::string, std::size_t> streams_by_owner;  // guarded by mutex
   std::atomic<bool> stopping{false};
+  // Set once stop() has taken the connections waiting in the listen backlog (guarded by
+  // mutex): run() waits for it as well as for the sessions.
+  bool backlog_taken = false;
   // Declared after the members above: destroying these destroys pending handlers,
   // which destroys sessions, which touch `mutex` and `sessions`.
   net::io_context ioc;
@@ -170,7 +176,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // middle of a request finishes it first.
   void close_if_idle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->state_ == State::idle) self->close();
+      // Idle, unless the next request has already arrived: its read is about to complete,
+      // and it is answered like one in the middle (with "Connection: close").
+      if (self->state_ == State::idle && !self->request_waiting()) self->close();
       if (self->state_ == State::streaming) self->end_stream(true);
     });
   }
@@ -178,8 +186,15 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   enum class State { idle, reading, handling, writing, streaming, closed };
 
+  // Bytes of a request already received, by us or by the kernel.
+  bool request_waiting() {
+    beast::error_code ec;
+    return buffer_.size() > 0 || (stream_.socket().available(ec) > 0 && !ec);
+  }
+
   void await_request() {
-    if (core_.stopping) return close();
+    // After stop() only a connection whose request was sent before it is served.
+    if (core_.stopping && !request_waiting()) return close();
     state_ = State::idle;
     if (buffer_.size() > 0) return begin_request();  // pipelined bytes already here
     stream_.expires_after(first_request_ ? core_.options.read_timeout : core_.options.idle_timeout);
@@ -757,7 +772,12 @@ struct Server::Impl {
   }
 
   void on_accept(beast::error_code ec, tcp::socket socket) {
-    if (ec == net::error::operation_aborted || core.stopping) return;
+    if (ec == net::error::operation_aborted) return;
+    if (core.stopping) {
+      // Accepted as stop() came: served if its request is already here (await_request).
+      if (!ec) std::make_shared<Session>(core, std::move(socket))->start();
+      return;
+    }
     if (ec) {
       // Typically EMFILE: retrying at once would spin; existing sessions keep working.
       spdlog::warn("event=accept_error error={}", ec.message());
@@ -868,7 +888,8 @@ void Server::run() {
     std::unique_lock lock(core.mutex);
     core.cv.wait(lock, [&] { return core.stopping.load(); });
     auto deadline = Clock::now() + core.options.shutdown_grace;
-    if (!core.cv.wait_until(lock, deadline, [&] { return core.sessions.empty(); })) {
+    if (!core.cv.wait_until(lock, deadline,
+                            [&] { return core.backlog_taken && core.sessions.empty(); })) {
       spdlog::warn("event=shutdown_grace_expired open_connections={}", core.sessions.size());
     }
   }
@@ -882,9 +903,27 @@ void Server::stop() {
   Core& core = impl.core;
   if (core.stopping.exchange(true)) return;
   net::post(impl.strand, [&impl] {
+    beast::error_code ec;
+    impl.accept_retry.cancel();
+    // Connections the kernel completed before the stop wait in the listen backlog; their
+    // clients may have sent a whole request. Take them now: each is served if its request
+    // is here (await_request) and closed otherwise. Then no new connection is accepted.
+    if (impl.acceptor.is_open()) {
+      impl.acceptor.non_blocking(true, ec);
+      while (!ec) {
+        tcp::socket socket(net::make_strand(impl.core.ioc));
+        impl.acceptor.accept(socket, ec);
+        if (ec) break;
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Session>(impl.core, std::move(socket))->start();
+      }
+    }
     beast::error_code ignored;
     impl.acceptor.close(ignored);
-    impl.accept_retry.cancel();
+    std::lock_guard lock(impl.core.mutex);
+    impl.core.backlog_taken = true;
+    impl.core.cv.notify_all();
   });
   std::vector<std::shared_ptr<Session>> live;
   {
