@@ -11,6 +11,16 @@
 // record kept as a tombstone with its code and title, one disposal-register entry).
 // The proposer never decides their own proposal; a legal hold blocks disposal, both at
 // proposal and at decision; one open proposal per record.
+//
+// The appraisal group (D18): while a proposal is open, other appraisers (staff who may
+// propose or decide) give an opinion, agree or disagree, with a comment; one standing
+// opinion each. A disposal — the one outcome that cannot be undone — is approved only
+// when no appraiser's standing opinion disagrees and at least `disposal_appraisers`
+// distinct people agree, counting the proposer and the approving manager.
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "catalogue/attachments.h"
 #include "catalogue/internal.h"
 #include "core/crypto.h"
@@ -40,6 +50,36 @@ json appraisal_json(const store::Row& r) {
           {"decided_by", r.opt_str(16) ? json(r.str(16)) : json()},
           {"decided_at", r.opt_str(10) ? json(r.str(10)) : json()},
           {"decision_note", r.opt_str(11) ? json(r.str(11)) : json()}};
+}
+
+// The opinions on the appraisals `ids`, by appraisal id, oldest first.
+Result<std::map<std::int64_t, json>> opinions_of(store::Tx& tx,
+                                                 const std::vector<std::int64_t>& ids) {
+  std::map<std::int64_t, json> out;
+  for (auto id : ids) out[id] = json::array();
+  if (ids.empty()) return out;
+  auto [lo, hi] = std::minmax_element(ids.begin(), ids.end());
+  auto rows = TRY(tx.query(
+      "SELECT appraisal_id, appraiser_name, appraiser_role, opinion, comment, given_at "
+      "FROM appraisal_opinions WHERE appraisal_id BETWEEN ? AND ? ORDER BY given_at, id",
+      {*lo, *hi}));
+  for (const auto& r : rows) {
+    auto it = out.find(r.i64(0));
+    if (it == out.end()) continue;
+    it->second.push_back({{"appraiser", r.str(1)},
+                          {"role", r.str(2)},
+                          {"opinion", r.str(3)},
+                          {"comment", r.str(4)},
+                          {"given_at", r.str(5)}});
+  }
+  return out;
+}
+
+// appraisal_json with its opinions.
+Result<json> appraisal_with_opinions(store::Tx& tx, const store::Row& row) {
+  json a = appraisal_json(row);
+  a["opinions"] = std::move(TRY(opinions_of(tx, {row.i64(0)}))[row.i64(0)]);
+  return a;
 }
 
 constexpr const char* kAppraisalSelect =
@@ -109,6 +149,39 @@ Status retention_allows_disposal(const std::optional<std::string>& retention_unt
   return {};
 }
 
+// The appraisal group's say on a disposal: no standing disagreement, and at least
+// `needed` distinct people agreeing — the proposer and the approver count.
+Status group_allows_disposal(store::Tx& tx, std::int64_t appraisal_id, std::int64_t proposer,
+                             std::int64_t approver, int needed) {
+  auto rows = TRY(tx.query(
+      "SELECT appraiser_id, appraiser_name, opinion FROM appraisal_opinions WHERE "
+      "appraisal_id = ? ORDER BY id",
+      {appraisal_id}));
+  std::set<std::int64_t> agreeing{proposer, approver};
+  std::vector<std::string> against;
+  for (const auto& r : rows) {
+    if (r.str(2) == "disagree")
+      against.push_back(r.str(1));
+    else
+      agreeing.insert(r.i64(0));
+  }
+  if (!against.empty()) {
+    std::string names;
+    for (const auto& n : against) names += (names.empty() ? "" : ", ") + n;
+    return conflict("an appraiser disagrees with this disposal (" + names +
+                        "): reject it, or approve once they agree",
+                    "opinions");
+  }
+  if (static_cast<int>(agreeing.size()) < needed)
+    return conflict("a disposal needs " + std::to_string(needed) +
+                        " appraisers agreeing (the proposer and you count); " +
+                        std::to_string(agreeing.size()) + " so far: ask " +
+                        std::to_string(needed - static_cast<int>(agreeing.size())) +
+                        " more for their opinion",
+                    "opinions");
+  return {};
+}
+
 }  // namespace
 
 Result<json> Service::propose_appraisal(const Actor& by, std::int64_t record_id, const json& body) {
@@ -169,8 +242,9 @@ Result<json> Service::propose_appraisal(const Actor& by, std::int64_t record_id,
                             {{"record_id", record_id}, {"outcome", outcome}}},
                            clock_));
   auto out = TRY(tx->one(std::string(kAppraisalSelect) + " WHERE a.id = ?", {id}, "appraisal"));
+  json answer = TRY(appraisal_with_opinions(*tx, out));
   TRY_STATUS(tx->commit());
-  return appraisal_json(out);
+  return answer;
 }
 
 Result<json> Service::list_appraisals(const Actor& by, std::optional<std::string> status,
@@ -192,7 +266,13 @@ Result<json> Service::list_appraisals(const Actor& by, std::optional<std::string
   auto rows = TRY(tx->query(sql, params));
   json items = json::array();
   std::size_t n = std::min<std::size_t>(rows.size(), static_cast<std::size_t>(limit));
-  for (std::size_t i = 0; i < n; ++i) items.push_back(appraisal_json(rows[i]));
+  std::vector<std::int64_t> ids;
+  for (std::size_t i = 0; i < n; ++i) ids.push_back(rows[i].i64(0));
+  auto opinions = TRY(opinions_of(*tx, ids));
+  for (std::size_t i = 0; i < n; ++i) {
+    items.push_back(appraisal_json(rows[i]));
+    items.back()["opinions"] = std::move(opinions[rows[i].i64(0)]);
+  }
   json out = {{"items", items}, {"next_cursor", nullptr}};
   if (rows.size() > n && n > 0) out["next_cursor"] = cursor::encode_id(rows[n - 1].i64(0));
   return out;
@@ -224,6 +304,8 @@ Result<json> Service::decide_appraisal(const Actor& by, std::int64_t appraisal_i
       if (rec.i64(1) != 0)
         return conflict("the record is under legal hold and cannot be disposed of");
       TRY_STATUS(retention_allows_disposal(rec.opt_str(10), today_text(clock_)));
+      TRY_STATUS(group_allows_disposal(*tx, appraisal_id, a->i64(12), by.user_id,
+                                       config_.disposal_appraisers));
       // Content goes; the register and the record's code and title stay. The hashes of
       // everything the record held go into the register; the files of content nothing
       // else uses are deleted after the commit (on_content_removed).
@@ -297,9 +379,62 @@ Result<json> Service::decide_appraisal(const Actor& by, std::int64_t appraisal_i
                           {{"reference_code", rec.str(2)}}, "record", std::to_string(record_id)},
                          clock_));
   auto out = TRY(tx->one(std::string(kAppraisalSelect) + " WHERE a.id = ?", {appraisal_id}, "appraisal"));
+  json answer = TRY(appraisal_with_opinions(*tx, out));
   TRY_STATUS(tx->commit());
   if (!orphaned.empty() && on_content_removed_) on_content_removed_(orphaned);
-  return appraisal_json(out);
+  return answer;
+}
+
+Result<json> Service::give_opinion(const Actor& by, std::int64_t appraisal_id, const json& body) {
+  if (by.role == Role::patron) return forbidden("a portal account cannot do this");
+  if (by.role != Role::system && !auth::allowed(by.role, auth::Permission::appraisal_propose) &&
+      !auth::allowed(by.role, auth::Permission::appraisal_decide))
+    return forbidden("your role (" + std::string(to_string(by.role)) +
+                     ") is not one of the appraisers");
+  TRY_STATUS(only_fields(body, {"opinion", "comment"}));
+  if (!body.contains("opinion") || !body["opinion"].is_string() ||
+      (body["opinion"] != "agree" && body["opinion"] != "disagree"))
+    return invalid("opinion", "opinion must be agree or disagree");
+  std::string opinion = body["opinion"].get<std::string>();
+  auto comment = TRY(opt_string(body, "comment", 2000)).value_or("");
+  if (opinion == "disagree" && comment.empty())
+    return invalid("comment", "say why you disagree");
+  auto tx = TRY(db_.begin(store::TxMode::write));
+  auto a = TRY(tx->maybe_one(std::string(kAppraisalSelect) + " WHERE a.id = ?", {appraisal_id}));
+  if (!a) return not_found("no appraisal with id " + std::to_string(appraisal_id));
+  auto level = TRY(tx->one("SELECT access_level, patron_id FROM records WHERE id = ?",
+                           {a->i64(1)}, "record"));
+  if (view_of(by, level.str(0)) == RecordView::none)
+    return not_found("no appraisal with id " + std::to_string(appraisal_id));
+  if (a->str(7) != "proposed")
+    return conflict("this appraisal was already " + a->str(7) + ": opinions are closed", "opinion");
+  if (a->i64(12) == by.user_id)
+    return conflict("the proposal is the proposer's opinion; other appraisers give theirs",
+                    "opinion");
+  std::string now = now_text(clock_);
+  auto had = TRY(tx->maybe_one(
+      "SELECT opinion FROM appraisal_opinions WHERE appraisal_id = ? AND appraiser_id = ?",
+      {appraisal_id, by.user_id}));
+  if (had)
+    TRY(tx->exec("UPDATE appraisal_opinions SET opinion = ?, comment = ?, given_at = ?, "
+                 "appraiser_name = ?, appraiser_role = ? WHERE appraisal_id = ? AND "
+                 "appraiser_id = ?",
+                 {opinion, comment, now, by.username, std::string(to_string(by.role)),
+                  appraisal_id, by.user_id}));
+  else
+    TRY(tx->exec("INSERT INTO appraisal_opinions (appraisal_id, appraiser_id, appraiser_name, "
+                 "appraiser_role, opinion, comment, given_at) VALUES (?,?,?,?,?,?,?)",
+                 {appraisal_id, by.user_id, by.username, std::string(to_string(by.role)),
+                  opinion, comment, now}));
+  json detail = {{"record_id", a->i64(1)}, {"opinion", opinion}};
+  if (had) detail["replaces"] = had->str(0);
+  TRY_STATUS(audit::append(*tx, by,
+                           {"appraisal.opinion", "appraisal", std::to_string(appraisal_id),
+                            level.opt_i64(1), comment, detail},
+                           clock_));
+  json answer = TRY(appraisal_with_opinions(*tx, *a));
+  TRY_STATUS(tx->commit());
+  return answer;
 }
 
 Result<json> Service::disposal_register(const Actor& by, std::optional<std::string> cursor, int limit) {
@@ -383,6 +518,7 @@ Result<nlohmann::json> Service::disposal_evidence(const Actor& by, std::int64_t 
                     {"status", a.str(3)},       {"proposed_by", a.str(4)},
                     {"proposed_at", a.str(5)},  {"decided_by", a.str(6)},
                     {"decided_at", a.str(7)},   {"decision_note", a.str(8)}};
+  appraisal["opinions"] = std::move(TRY(opinions_of(*tx, {d->i64(1)}))[d->i64(1)]);
   auto trail = TRY(tx->query(
       "SELECT seq, at, actor_name, actor_role, action, reason, hash FROM audit_log WHERE "
       "(entity_type = 'record' AND entity_id = ?) OR (entity_type = 'appraisal' AND entity_id = ?) "

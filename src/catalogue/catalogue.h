@@ -190,8 +190,16 @@ class Service {
                                            const nlohmann::json& body);
   Result<nlohmann::json> list_appraisals(const Actor& by, std::optional<std::string> status,
                                          std::optional<std::string> cursor, int limit);
+  // An appraiser's opinion on an open appraisal (D18). body: opinion ("agree" or
+  // "disagree"), comment (required to disagree). Staff who may propose or decide
+  // appraisals, but not the proposer; a later opinion replaces the same person's
+  // (audited as appraisal.opinion each time). Answers the appraisal with its opinions.
+  Result<nlohmann::json> give_opinion(const Actor& by, std::int64_t appraisal_id,
+                                      const nlohmann::json& body);
   // A manager approves or rejects; approving a disposal removes the record's content and
-  // attachments and appends to the disposal register, in one transaction.
+  // attachments and appends to the disposal register, in one transaction. A disposal
+  // needs no standing disagreement and config.disposal_appraisers people agreeing
+  // (409 on "opinions").
   Result<nlohmann::json> decide_appraisal(const Actor& by, std::int64_t appraisal_id,
                                           bool approve, const std::string& note);
   Result<nlohmann::json> disposal_register(const Actor& by, std::optional<std::string> cursor,

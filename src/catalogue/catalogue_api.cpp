@@ -235,6 +235,11 @@ void register_routes(http::Api& api, Service& s) {
                      auto note = TRY(http::string_field(body, "note", false));
                      return s.decide_appraisal(a, id, body["approve"].get<bool>(), note);
                    });
+  api.secured_json("POST", "/api/v1/appraisals/{id}/opinions",
+                   [&s](Request& r, const Actor& a) -> Result<json> {
+                     auto id = TRY(http::id_path(r));
+                     return s.give_opinion(a, id, TRY(http::json_body(r)));
+                   });
   api.secured("GET", "/api/v1/disposal-register/{id}/evidence", [&s](Request& r, const Actor& a) {
     auto id = http::id_path(r);
     if (!id) return reply(id.error(), r);

@@ -461,6 +461,64 @@ TEST_CASE("catalogue: appraisal due, proposals, decisions, legal hold and the di
   });
 }
 
+TEST_CASE("catalogue: the appraisal group's opinions decide whether a disposal may be approved (D18)") {
+  each_backend([](const std::string& backend) {
+    Fixture f(backend);
+    f.config.disposal_appraisers = 3;  // the proposer, the approver and one more
+    json old = f.record("1980年来往文书", "open", {{"year", 1980}, {"retention", "D10"}});
+    json p = f.must(f.s.propose_appraisal(kArchivist, old["id"], {{"outcome", "dispose"}, {"reason", "保管期满"}}));
+    CHECK(p["opinions"] == json::array());
+    auto own = f.s.give_opinion(kArchivist, p["id"], {{"opinion", "agree"}});
+    REQUIRE_FALSE(own);
+    CHECK(own.error().code == ErrorCode::conflict);
+    CHECK(f.s.give_opinion(kAgent, p["id"], {{"opinion", "agree"}}).error().code == ErrorCode::forbidden);
+    auto bare = f.s.give_opinion(kArchivist2, p["id"], {{"opinion", "disagree"}});
+    REQUIRE_FALSE(bare);
+    CHECK(bare.error().field == "comment");
+    CHECK(f.s.give_opinion(kArchivist2, p["id"], {{"opinion", "maybe"}}).error().field == "opinion");
+
+    // Two people (proposer and approver) are not enough when three must agree.
+    auto few = f.s.decide_appraisal(kManager, p["id"], true, "");
+    REQUIRE_FALSE(few);
+    CHECK(few.error().code == ErrorCode::conflict);
+    CHECK(few.error().field == "opinions");
+    CHECK(few.error().message.find("2 so far") != std::string::npos);
+
+    json against = f.must(f.s.give_opinion(kArchivist2, p["id"], {{"opinion", "disagree"}, {"comment", "仍有查考价值"}}));
+    REQUIRE(against["opinions"].size() == 1);
+    CHECK(against["opinions"][0]["appraiser"] == "archivist2");
+    CHECK(against["opinions"][0]["opinion"] == "disagree");
+    auto blocked = f.s.decide_appraisal(kManager, p["id"], true, "");
+    REQUIRE_FALSE(blocked);
+    CHECK(blocked.error().message.find("archivist2") != std::string::npos);
+    CHECK(f.must(f.s.get_record(kArchivist, old["id"]))["status"] == "active");
+
+    // The same appraiser changes their mind: the opinion is replaced, not added.
+    json agreed = f.must(f.s.give_opinion(kArchivist2, p["id"], {{"opinion", "agree"}, {"comment", "复核后同意"}}));
+    REQUIRE(agreed["opinions"].size() == 1);
+    CHECK(agreed["opinions"][0]["opinion"] == "agree");
+    json listed = f.must(f.s.list_appraisals(kManager, std::string("proposed"), std::nullopt, 50));
+    REQUIRE(listed["items"].size() == 1);
+    CHECK(listed["items"][0]["opinions"][0]["comment"] == "复核后同意");
+    json decided = f.must(f.s.decide_appraisal(kManager, p["id"], true, "同意销毁"));
+    CHECK(decided["status"] == "approved");
+    CHECK(f.s.give_opinion(kArchivist2, p["id"], {{"opinion", "agree"}}).error().code == ErrorCode::conflict);
+
+    json reg = f.must(f.s.disposal_register(kAuditor, std::nullopt, 50));
+    json evidence = f.must(f.s.disposal_evidence(kAuditor, reg["items"][0]["id"]));
+    CHECK(evidence["evidence"]["appraisal"]["opinions"][0]["appraiser"] == "archivist2");
+    int opinion_entries = 0;
+    for (auto& e : evidence["evidence"]["audit"]) opinion_entries += e["action"] == "appraisal.opinion";
+    CHECK(opinion_entries == 2);
+
+    // Only a disposal waits for the group: a disagreement does not block keeping a record.
+    json kept = f.record("1981年来往文书", "open", {{"year", 1981}, {"retention", "D10"}});
+    json pk = f.must(f.s.propose_appraisal(kArchivist, kept["id"], {{"outcome", "keep"}, {"reason", "仍有价值"}}));
+    f.must(f.s.give_opinion(kArchivist2, pk["id"], {{"opinion", "disagree"}, {"comment", "可以销毁"}}));
+    CHECK(f.must(f.s.decide_appraisal(kManager, pk["id"], true, ""))["status"] == "approved");
+  });
+}
+
 TEST_CASE("catalogue: attachment text is searchable, and disposal destroys the content") {
   each_backend([](const std::string& backend) {
     Fixture f(backend);

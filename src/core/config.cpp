@@ -75,6 +75,7 @@ Result<Config> load_config(const std::string& path, Config c) {
     num("catalogue", "download_limit_open", c.download_limit_open);
     num("catalogue", "download_limit_controlled", c.download_limit_controlled);
     num("catalogue", "download_limit_secret", c.download_limit_secret);
+    num("catalogue", "disposal_appraisers", c.disposal_appraisers);
     num("transfer", "export_approval_threshold", c.export_approval_threshold);
     num("transfer", "export_keep_days", c.export_keep_days);
     num("loans", "loan_days", c.loan_days);
@@ -131,6 +132,7 @@ Result<Config> load_config(const std::string& path, Config c) {
   env_num("DANGAN_DOWNLOAD_LIMIT_OPEN", c.download_limit_open);
   env_num("DANGAN_DOWNLOAD_LIMIT_CONTROLLED", c.download_limit_controlled);
   env_num("DANGAN_DOWNLOAD_LIMIT_SECRET", c.download_limit_secret);
+  env_num("DANGAN_DISPOSAL_APPRAISERS", c.disposal_appraisers);
   env_num("DANGAN_EXPORT_APPROVAL_THRESHOLD", c.export_approval_threshold);
   env_num("DANGAN_EXPORT_KEEP_DAYS", c.export_keep_days);
   env_str("DANGAN_EXPORT_DIR", c.export_dir);
@@ -155,6 +157,9 @@ Result<Config> load_config(const std::string& path, Config c) {
   if (c.scan_unavailable != "refuse" && c.scan_unavailable != "accept")
     return invalid("scan_unavailable", "must be refuse or accept");
   if (c.max_attachment_bytes < 1) return invalid("max_attachment_bytes", "must be at least 1");
+  if (c.disposal_appraisers < 2 || c.disposal_appraisers > 20)
+    return invalid("disposal_appraisers",
+                   "must be 2 (the proposer and the approver) to 20");
   if (c.export_approval_threshold < 0)
     return invalid("export_approval_threshold", "must be 0 (every export) or more");
   if (c.export_keep_days < 1) return invalid("export_keep_days", "must be at least 1");

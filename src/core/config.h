@@ -59,6 +59,10 @@ struct Config {
   int download_limit_open = 0;          // DANGAN_DOWNLOAD_LIMIT_OPEN
   int download_limit_controlled = 50;   // DANGAN_DOWNLOAD_LIMIT_CONTROLLED
   int download_limit_secret = 20;       // DANGAN_DOWNLOAD_LIMIT_SECRET
+  // Appraisal (D18): how many distinct people must agree to a disposal — the proposer
+  // and the approving manager count, so 2 needs nobody else and 3 one more appraiser's
+  // opinion; any standing disagreement blocks it whatever this says.
+  int disposal_appraisers = 2;          // DANGAN_DISPOSAL_APPRAISERS
 
   // Bulk exports through the API (D42, [transfer] section): an export of more records
   // than this, or one that includes controlled or secret records, waits for a manager's

@@ -244,6 +244,48 @@ describe('appraisal and disposal', () => {
     assert.equal(again.status, 409);
   });
 
+  test('the appraisal group (D18): opinions are recorded, a disagreement blocks a disposal, and a third appraiser can be required', async () => {
+    const group = await startServer({ env: { DANGAN_DISPOSAL_APPRAISERS: '3' } });
+    try {
+      await group.addUser('appraiser-b', 'archivist');
+      const gas = (role, method, path, body) => group.api(method, path, { as: role, body });
+      const rec = (await gas('archivist', 'POST', '/api/v1/records', { title: '过期来往文书', description: '要销毁', access_level: 'open', year: 1985, retention: 'D10' })).json;
+      const p = await gas('archivist', 'POST', `/api/v1/records/${rec.id}/appraisals`, { outcome: 'dispose', reason: '保管期满', worksheet: { criteria: '无查考价值' } });
+      assert.equal(p.status, 201, p.text);
+      assert.deepEqual(p.json.opinions, []);
+      // The proposer's view is the proposal; an agent is not an appraiser.
+      assert.equal((await gas('archivist', 'POST', `/api/v1/appraisals/${p.json.id}/opinions`, { opinion: 'agree' })).status, 409);
+      assert.equal((await gas('agent', 'POST', `/api/v1/appraisals/${p.json.id}/opinions`, { opinion: 'agree' })).status, 403);
+      const few = await gas('manager', 'POST', `/api/v1/appraisals/${p.json.id}/decision`, { approve: true });
+      assert.equal(few.status, 409, few.text);
+      assert.equal(few.json.error.field, 'opinions');
+      assert.match(few.json.error.message, /needs 3 appraisers/);
+
+      const noWhy = await gas('appraiser-b', 'POST', `/api/v1/appraisals/${p.json.id}/opinions`, { opinion: 'disagree' });
+      assert.equal(noWhy.status, 400);
+      assert.equal(noWhy.json.error.field, 'comment');
+      const against = await gas('appraiser-b', 'POST', `/api/v1/appraisals/${p.json.id}/opinions`, { opinion: 'disagree', comment: '仍有查考价值' });
+      assert.equal(against.status, 200, against.text);
+      assert.deepEqual(against.json.opinions.map((o) => [o.appraiser, o.role, o.opinion]), [['appraiser-b', 'archivist', 'disagree']]);
+      const blocked = await gas('manager', 'POST', `/api/v1/appraisals/${p.json.id}/decision`, { approve: true });
+      assert.equal(blocked.status, 409);
+      assert.match(blocked.json.error.message, /appraiser-b/);
+      assert.equal((await gas('agent', 'GET', `/api/v1/records/${rec.id}`)).json.status, 'active', 'nothing was disposed of');
+
+      assert.equal((await gas('appraiser-b', 'POST', `/api/v1/appraisals/${p.json.id}/opinions`, { opinion: 'agree', comment: '复核后同意' })).status, 200);
+      const listed = (await gas('manager', 'GET', '/api/v1/appraisals?status=proposed')).json.items.find((a) => a.id === p.json.id);
+      assert.deepEqual(listed.opinions.map((o) => [o.opinion, o.comment]), [['agree', '复核后同意']], 'the later opinion replaced the earlier one');
+      const d = await gas('manager', 'POST', `/api/v1/appraisals/${p.json.id}/decision`, { approve: true, note: '同意销毁' });
+      assert.equal(d.status, 200, d.text);
+      const entry = (await gas('auditor', 'GET', '/api/v1/disposal-register?limit=5')).json.items.find((x) => x.record_id === rec.id);
+      const ev = await gas('auditor', 'GET', `/api/v1/disposal-register/${entry.id}/evidence`);
+      assert.deepEqual(ev.json.evidence.appraisal.opinions.map((o) => o.appraiser), ['appraiser-b']);
+      assert.equal(ev.json.evidence.audit.filter((e) => e.action === 'appraisal.opinion').length, 2);
+    } finally {
+      await group.stop();
+    }
+  });
+
   test('a legal hold blocks disposal', async () => {
     const rec = await create({ title: '诉讼中的合同', access_level: 'open', year: 1980, retention: 'D10' });
     assert.equal((await as('manager', 'POST', `/api/v1/records/${rec.id}/legal-hold`, { hold: true, reason: '诉讼' })).status, 200);

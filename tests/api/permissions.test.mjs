@@ -24,6 +24,8 @@ before(async () => {
   const r = await srv.api('POST', '/api/v1/users', { as: 'administrator', body: { username: u, password: passwordFor(u), role: 'agent' } });
   assert.equal(r.status, 201);
   throwaway = r.json;
+  // A second archivist proposes appraisals, so the archivist and the manager may give opinions.
+  await srv.addUser('appraiser-b', 'archivist');
 });
 after(async () => {
   await srv?.stop();
@@ -883,6 +885,14 @@ const CASES = {
     make: async () => {
       const a = await asArchivist('POST', `/api/v1/records/${(await record()).id}/appraisals`, { outcome: 'keep', reason: '仍有价值' });
       return { path: `/api/v1/appraisals/${a.id}/decision`, body: { approve: true, note: '同意' } };
+    },
+  },
+  'POST /api/v1/appraisals/{id}/opinions': {
+    ok: 200,
+    make: async () => {
+      const a = await srv.api('POST', `/api/v1/records/${(await record()).id}/appraisals`, { as: 'appraiser-b', body: { outcome: 'keep', reason: '仍有价值' } });
+      assert.equal(a.status, 201, a.text);
+      return { path: `/api/v1/appraisals/${a.json.id}/opinions`, body: { opinion: 'agree', comment: '同意保留' } };
     },
   },
   'GET /api/v1/disposal-register': { ok: 200, make: () => ({ path: '/api/v1/disposal-register?limit=5' }) },

@@ -108,6 +108,7 @@ export const ROUTES = [
   { method: 'GET', path: '/api/v1/appraisals', allow: ['archivist', 'manager'] },
   { method: 'POST', path: '/api/v1/records/{id}/appraisals', allow: ['archivist'] },
   { method: 'POST', path: '/api/v1/appraisals/{id}/decision', allow: ['manager'] },
+  { method: 'POST', path: '/api/v1/appraisals/{id}/opinions', allow: ['archivist', 'manager'] },
   { method: 'GET', path: '/api/v1/disposal-register', allow: ['archivist', 'manager', 'auditor'] },
   { method: 'GET', path: '/api/v1/disposal-register/{id}/evidence', allow: ['manager', 'auditor'] },
   { method: 'GET', path: '/api/v1/donors', allow: RECORD_READ },

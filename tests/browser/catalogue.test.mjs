@@ -294,6 +294,7 @@ describe('catalogue screens', () => {
     const mine = page.locator(`table.appraisals tr[data-record-id="${recordId}"]`);
     await mine.waitFor();
     assert.equal(await mine.getByRole('button', { name: '批准 Approve' }).count(), 0);
+    assert.equal(await mine.getByRole('button', { name: '发表意见 Give opinion' }).count(), 0, 'the proposer gives no opinion on their own proposal');
     expectClean(page, assert);
     await page.context().close();
 
@@ -305,6 +306,18 @@ describe('catalogue screens', () => {
     assert.match(await prow.textContent(), /销毁/);
     assert.match(await prow.textContent(), /archivist/);
     assert.match(await prow.textContent(), /第 12 条/);
+    // The appraisal group (D18): an opinion, with a reason required to disagree.
+    await prow.getByRole('button', { name: '发表意见 Give opinion' }).click();
+    const op = mgr.getByRole('dialog');
+    await op.getByLabel('意见').selectOption('disagree');
+    await op.getByRole('button', { name: '提交意见 Give opinion' }).click();
+    await op.locator('.field[data-field="comment"] .field-error').waitFor({ state: 'visible' });
+    await op.getByLabel('意见').selectOption('agree');
+    await op.getByLabel('说明').fill('价值已灭失，同意销毁');
+    await op.getByRole('button', { name: '提交意见 Give opinion' }).click();
+    await op.waitFor({ state: 'detached' });
+    await prow.locator('.opinion[data-opinion="agree"]').getByText('manager').waitFor();
+    assert.match(await prow.locator('td.opinions').textContent(), /价值已灭失/);
     await shot(mgr, 'cat-11-appraisal-proposals');
     await prow.getByRole('button', { name: '批准 Approve' }).click();
     const d2 = mgr.getByRole('dialog');

@@ -300,6 +300,10 @@ export const APPRAISAL_OUTCOMES = {
   change_access: ['调整密级', 'Change access'],
   dispose: ['销毁', 'Dispose'],
 };
+export const APPRAISAL_OPINIONS = {
+  agree: ['同意', 'Agree'],
+  disagree: ['不同意', 'Disagree'],
+};
 export const APPRAISAL_STATUS = {
   proposed: ['待审批', 'Proposed'],
   approved: ['已批准', 'Approved'],

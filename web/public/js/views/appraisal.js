@@ -5,7 +5,7 @@
 import { download, get, post } from '../api.js';
 import { bi, h, mount } from '../dom.js';
 import { fmtDay, fmtTime } from '../format.js';
-import { ACCESS_LEVELS, APPRAISAL_OUTCOMES, APPRAISAL_STATUS, label, zh } from '../labels.js';
+import { ACCESS_LEVELS, APPRAISAL_OPINIONS, APPRAISAL_OUTCOMES, APPRAISAL_STATUS, label, zh } from '../labels.js';
 import { can, session } from '../session.js';
 import { badge, busy, dialog, field, notice, pageHeader, pager, select, textarea, toast } from '../ui.js';
 import { accessBadge, reference, retentionSelect, statusBadge } from '../catalogue.js';
@@ -134,7 +134,9 @@ function dueTab(root, ref) {
 function proposalsTab(root, status) {
   const decide = can('appraisal_decide') && status === 'proposed';
   const tbody = h('tbody');
-  const heads = ['编号 #', '档案 Record', '结论 Outcome', '鉴定意见 Reason', '提交人 Proposed by', '提交时间 At', status === 'proposed' ? (decide ? '审批 Decision' : '状态 Status') : '决定 Decision'];
+  // Appraisers (D18): staff who may propose or decide give an opinion on others' proposals.
+  const appraiser = can('appraisal_propose') || can('appraisal_decide');
+  const heads = ['编号 #', '档案 Record', '结论 Outcome', '鉴定意见 Reason', '提交人 Proposed by', '提交时间 At', '小组意见 Opinions', status === 'proposed' ? (decide ? '审批 Decision' : '状态 Status') : '决定 Decision'];
   const table = h('table', { class: 'grid appraisals' }, h('thead', null, h('tr', null, heads.map((t) => h('th', { scope: 'col' }, t)))), tbody);
   const outcomeText = (a) => {
     const base = label(APPRAISAL_OUTCOMES, a.outcome);
@@ -165,6 +167,23 @@ function proposalsTab(root, status) {
       h('td', { class: 'wrap' }, a.reason, a.worksheet?.criteria ? h('div', { class: 'sub' }, `依据 criteria: ${a.worksheet.criteria}`) : null),
       h('td', null, a.proposed_by),
       h('td', { class: 'nowrap' }, fmtTime(a.proposed_at)),
+      h(
+        'td',
+        { class: 'wrap opinions' },
+        (a.opinions ?? []).map((o) =>
+          h(
+            'div',
+            { class: 'opinion', dataset: { opinion: o.opinion } },
+            h('strong', null, o.appraiser),
+            ' ',
+            o.opinion === 'disagree' ? h('span', { class: 'error-text' }, label(APPRAISAL_OPINIONS, o.opinion)) : label(APPRAISAL_OPINIONS, o.opinion),
+            o.comment ? h('div', { class: 'sub' }, o.comment) : null,
+          ),
+        ),
+        status === 'proposed' && appraiser && !mine
+          ? h('button', { type: 'button', class: 'btn tiny', onclick: () => opinionDialog(a) }, bi('发表意见', 'Give opinion'))
+          : null,
+      ),
       status === 'proposed'
         ? h('td', { class: 'nowrap' }, decide ? [act(true), ' ', act(false)] : label(APPRAISAL_STATUS, a.status))
         : h('td', null, `${label(APPRAISAL_STATUS, a.status)} · ${a.decided_by ?? ''} · ${fmtTime(a.decided_at)}`, a.decision_note ? h('div', { class: 'muted small' }, a.decision_note) : null),
@@ -188,6 +207,30 @@ function proposalsTab(root, status) {
         if (note.value.trim()) body.note = note.value.trim();
         await post(`/api/v1/appraisals/${a.id}/decision`, body);
         toast(approve ? (disposing ? '已批准，档案已销毁。Approved; the record was disposed of.' : '已批准。Approved.') : '已驳回。Rejected.');
+        await list.reset();
+      },
+    });
+  };
+  const opinionDialog = (a) => {
+    const mineBefore = (a.opinions ?? []).find((o) => o.appraiser === session.user?.username);
+    const opinion = select(APPRAISAL_OPINIONS, { value: mineBefore?.opinion ?? 'agree' });
+    const comment = textarea({ rows: 3, maxlength: 2000, value: mineBefore?.comment ?? '' });
+    return dialog({
+      title: ['鉴定小组意见', 'Appraiser’s opinion'],
+      intro: [
+        h('p', null, h('span', { class: 'mono' }, a.record.reference_code), ' ', a.record.title, ' — ', outcomeText(a)),
+        mineBefore ? h('p', { class: 'muted small' }, '将替换你之前的意见。This replaces your earlier opinion.') : null,
+      ],
+      fields: [
+        field({ name: 'opinion', label: ['意见', 'Opinion'], control: opinion }),
+        field({ name: 'comment', label: ['说明', 'Comment'], control: comment, wide: true, hint: '不同意时必填。Required to disagree.' }),
+      ],
+      submit: ['提交意见', 'Give opinion'],
+      onSubmit: async () => {
+        const body = { opinion: opinion.value };
+        if (comment.value.trim()) body.comment = comment.value.trim();
+        await post(`/api/v1/appraisals/${a.id}/opinions`, body);
+        toast('意见已记录。Opinion recorded.');
         await list.reset();
       },
     });
