@@ -384,6 +384,7 @@ describe('catalogue screens', () => {
     secret = await mk({ title: '涉密测试卷宗甲', description: '涉密正文', access_level: 'secret' });
     controlled = await mk({ title: '控制测试卷宗乙', description: '控制档案的正文内容', keywords: ['测试'], access_level: 'controlled' });
     const own = await mk({ title: '读者本人的用电档案', description: '本人档案正文', access_level: 'controlled', patron_id: 21 });
+    const toLend = await mk({ title: '借阅审批卷宗丙', description: '经审批开放的正文', access_level: 'controlled' });
     await setup.context().close();
     await ctx.server.addUser('reader.cat', 'patron', { patron: 21, password: PORTAL_PASSWORD });
 
@@ -425,6 +426,20 @@ describe('catalogue screens', () => {
     assert.doesNotMatch(await page.locator('#main').textContent(), /涉密测试卷宗甲/);
     await page.goto('/records');
     await page.getByRole('heading', { name: /无权访问/ }).waitFor();
+
+    // A manager lends a controlled record to this patron: the loan is the approval, and
+    // the portal now shows its content (the other controlled record stays an entry).
+    const mgr = await newPage(ctx);
+    await login(mgr, 'manager', ctx.server.password);
+    await page.goto(`/records/${toLend.id}`);
+    await page.getByTestId('content-hidden').waitFor();
+    const lent = await apiAs(mgr, 'POST', '/api/v1/loans', { record_id: toLend.id, patron_id: 21, note: '利用审批单 2026-08' });
+    assert.equal(lent.status, 201, JSON.stringify(lent.body));
+    await mgr.context().close();
+    await page.reload();
+    await page.getByText('经审批开放的正文').waitFor();
+    assert.equal(await page.getByTestId('content-hidden').count(), 0);
+    await shot(page, 'cat-15b-portal-record-lent');
     expectClean(page, assert);
     await page.context().close();
   });
