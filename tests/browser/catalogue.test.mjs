@@ -439,6 +439,7 @@ describe('catalogue screens', () => {
     await page.reload();
     await page.getByText('经审批开放的正文').waitFor();
     assert.equal(await page.getByTestId('content-hidden').count(), 0);
+    await page.getByTestId('lent-to-you').getByText(/借阅给您，至 \d{4}-\d{2}-\d{2}/).waitFor();
     await shot(page, 'cat-15b-portal-record-lent');
     expectClean(page, assert);
     await page.context().close();

@@ -105,6 +105,17 @@ export async function recordView({ params, query, state, root }) {
           : notice('info', h('strong', { 'data-testid': 'content-hidden' }, '目录信息，内容需经审批借阅后开放。'), ' This is the catalogue entry of a controlled record: its content and attachments open to you once a manager approves lending it to you (ask at the reading-room desk).'),
       );
     }
+    if (portal && record.access_level === 'controlled' && !record.content_hidden) {
+      // Why a controlled record is open to this patron: it is lent to them (their own
+      // customer files need no reason).
+      get('/api/v1/loans', { record_id: record.id, status: 'open', limit: 1 })
+        .then((out) => {
+          const loan = out?.items?.[0];
+          if (!loan || notices.querySelector('[data-testid="lent-to-you"]')) return;
+          notices.append(notice('info', h('strong', { 'data-testid': 'lent-to-you' }, `此档案经审批借阅给您，至 ${fmtDay(loan.due_at)} 可查看内容和附件。`), ` Lent to you until ${fmtDay(loan.due_at)}: its content and attachments are open to you until it is returned.`));
+        })
+        .catch(() => {});
+    }
     if (record.status === 'disposed') notices.append(notice('warn', `此档案已于 ${fmtDay(record.disposed_at)} 销毁，内容和附件已删除，档号与题名保留在销毁登记中。Disposed: content removed; the register keeps the entry.`));
     if (record.status === 'closed') notices.append(notice('info', `此档案已于 ${fmtDay(record.closed_at)} 销户。Closed.${record.number_released ? ' 档号已释放，可被复用。Its number was released for reuse.' : ''}`));
   };
