@@ -58,11 +58,16 @@ Result<std::map<std::int64_t, json>> opinions_of(store::Tx& tx,
   std::map<std::int64_t, json> out;
   for (auto id : ids) out[id] = json::array();
   if (ids.empty()) return out;
-  auto [lo, hi] = std::minmax_element(ids.begin(), ids.end());
+  std::string marks;
+  store::Params params;
+  for (auto id : ids) {
+    marks += marks.empty() ? "?" : ",?";
+    params.push_back(id);
+  }
   auto rows = TRY(tx.query(
       "SELECT appraisal_id, appraiser_name, appraiser_role, opinion, comment, given_at "
-      "FROM appraisal_opinions WHERE appraisal_id BETWEEN ? AND ? ORDER BY given_at, id",
-      {*lo, *hi}));
+      "FROM appraisal_opinions WHERE appraisal_id IN (" + marks + ") ORDER BY given_at, id",
+      params));
   for (const auto& r : rows) {
     auto it = out.find(r.i64(0));
     if (it == out.end()) continue;
@@ -73,6 +78,13 @@ Result<std::map<std::int64_t, json>> opinions_of(store::Tx& tx,
                           {"given_at", r.str(5)}});
   }
   return out;
+}
+
+// Takes the appraisal's row lock before anything is read, so that an opinion and a
+// decision on it never interleave (on PostgreSQL, where write transactions read committed
+// data and run side by side; SQLite has one writer anyway). A missing row locks nothing.
+Result<std::int64_t> lock_appraisal(store::Tx& tx, std::int64_t appraisal_id) {
+  return tx.exec("UPDATE appraisals SET status = status WHERE id = ?", {appraisal_id});
 }
 
 // appraisal_json with its opinions.
@@ -282,6 +294,7 @@ Result<json> Service::decide_appraisal(const Actor& by, std::int64_t appraisal_i
                                        const std::string& note) {
   TRY_STATUS(staff_may(by, auth::Permission::appraisal_decide));
   auto tx = TRY(db_.begin(store::TxMode::write));
+  TRY(lock_appraisal(*tx, appraisal_id));
   auto a = TRY(tx->maybe_one(std::string(kAppraisalSelect) + " WHERE a.id = ?", {appraisal_id}));
   if (!a) return not_found("no appraisal with id " + std::to_string(appraisal_id));
   if (a->str(7) != "proposed") return conflict("this appraisal was already " + a->str(7));
@@ -366,7 +379,7 @@ Result<json> Service::decide_appraisal(const Actor& by, std::int64_t appraisal_i
     }
   }
   TRY(tx->exec("UPDATE appraisals SET status = ?, decided_by = ?, decided_by_name = ?, "
-               "decided_at = ?, decision_note = ? WHERE id = ?",
+               "decided_at = ?, decision_note = ? WHERE id = ? AND status = 'proposed'",
                {approve ? "approved" : "rejected", by.user_id, by.username, now, note,
                 appraisal_id}));
   TRY_STATUS(audit::append(*tx, by,
@@ -400,6 +413,7 @@ Result<json> Service::give_opinion(const Actor& by, std::int64_t appraisal_id, c
   if (opinion == "disagree" && comment.empty())
     return invalid("comment", "say why you disagree");
   auto tx = TRY(db_.begin(store::TxMode::write));
+  TRY(lock_appraisal(*tx, appraisal_id));
   auto a = TRY(tx->maybe_one(std::string(kAppraisalSelect) + " WHERE a.id = ?", {appraisal_id}));
   if (!a) return not_found("no appraisal with id " + std::to_string(appraisal_id));
   auto level = TRY(tx->one("SELECT access_level, patron_id FROM records WHERE id = ?",

@@ -126,11 +126,16 @@ json apply_view(json rec, RecordView view, const Actor& by) {
   return rec;
 }
 
+// Whether `rec` is the portal account `by`'s own customer file.
+bool own_file(const Actor& by, const json& rec) {
+  return by.role == Role::patron && by.patron_id && rec["patron_id"] == json(*by.patron_id);
+}
+
 // `today`: an embargo (D44) ends on its day. `granted`: the patron's grants (sorted).
 RecordView view_for_record(const Actor& by, const json& rec, const std::string& today,
                            const std::vector<std::int64_t>& granted = {}) {
   if (by.role != Role::patron) return view_of(by, rec["access_level"].get<std::string>());
-  bool own = by.patron_id && rec["patron_id"] == json(*by.patron_id);
+  bool own = own_file(by, rec);
   bool embargoed =
       rec["embargo_until"].is_string() && rec["embargo_until"].get<std::string>() > today;
   bool is_granted =
@@ -663,13 +668,13 @@ Result<std::vector<std::int64_t>> Service::content_granted(const Actor& patron) 
   auto tx = TRY(db_.begin(store::TxMode::read));
   auto granted = TRY(grants_of(*tx, patron));
   std::string today = today_text(clock_);
-  // Own customer files first (the records_patron index; open ones too, which search
-  // indexes as controlled while under embargo), then the grants, each checked against
-  // patron_view as the record view would.
+  // Own customer files first (the records_patron index): those search indexes as
+  // controlled (controlled ones, and open ones under embargo); then the grants, each
+  // checked against patron_view as the record view would.
   auto own = TRY(tx->query(
-      "SELECT id FROM records WHERE patron_id = ? AND access_level <> 'secret' AND "
-      "status = 'active'",
-      {*patron.patron_id}));
+      "SELECT id FROM records WHERE patron_id = ? AND status = 'active' AND (access_level = "
+      "'controlled' OR (access_level = 'open' AND embargo_until > ?))",
+      {*patron.patron_id, today}));
   for (const auto& r : own) out.push_back(r.i64(0));
   for (auto id : granted) {
     auto r = TRY(tx->maybe_one(
@@ -712,8 +717,9 @@ Result<json> Service::get_record(const Actor& by, std::int64_t id) {
                            {id}, "count"));
     rec["attachment_count"] = att.i64(0);
   }
-  // A customer file is personal data of its patron: its reads are audited.
-  if (rec["patron_id"].is_number_integer() && by.role != Role::patron)
+  // A customer file is personal data of its patron: its reads are audited, a portal
+  // account's too unless the file is its own (one lent to another patron, say).
+  if (rec["patron_id"].is_number_integer() && !own_file(by, rec))
     reads_.record(by, {"record.read", "record", std::to_string(id),
                        rec["patron_id"].get<std::int64_t>()});
   if (by.role == Role::patron && on_patron_view_) on_patron_view_(by, id);
@@ -890,6 +896,9 @@ Result<json> Service::list_records(const Actor& by, const RecordQuery& q) {
   // last row's sort key, and a hidden row's title must not reach the viewer through it.
   bool hidden_row = false;
   auto granted = TRY(grants_of(*tx, by));
+  // Customer files are personal data of their patrons: a list of them is audited as a
+  // read of each patron listed (once per patron per page), but a portal account's own.
+  std::set<std::int64_t> patrons_seen;
   for (std::size_t i = 0; i < n; ++i) {
     json rec = record_json(rows[i]);
     auto view = view_for_record(by, rec, today_text(clock_), granted);
@@ -897,17 +906,11 @@ Result<json> Service::list_records(const Actor& by, const RecordQuery& q) {
       hidden_row = true;
       continue;
     }
+    if (rec["patron_id"].is_number_integer() && !own_file(by, rec))
+      patrons_seen.insert(rec["patron_id"].get<std::int64_t>());
     items.push_back(apply_view(std::move(rec), view, by));
   }
-  // Customer files are personal data of their patrons: a list of them is audited as a
-  // read of each patron listed (once per patron per page).
-  if (by.role != Role::patron) {
-    std::set<std::int64_t> patrons_seen;
-    for (auto& item : items)
-      if (item.contains("patron_id") && item["patron_id"].is_number_integer())
-        patrons_seen.insert(item["patron_id"].get<std::int64_t>());
-    for (auto p : patrons_seen) reads_.record(by, {"record.list", "patron", std::to_string(p), p});
-  }
+  for (auto p : patrons_seen) reads_.record(by, {"record.list", "patron", std::to_string(p), p});
   json out = {{"items", items}, {"next_cursor", nullptr}};
   if (hidden_row) {
     spdlog::error("event=record_list_hidden_row role={} message=\"a listed record was not "

@@ -35,7 +35,8 @@
 // idle with the request's bytes already received, or still in the backlog — and the
 // connection then closes (a response written while stopping says "Connection: close").
 // run() waits until no session is left, or until shutdown_grace has passed, then stops
-// the io_context and returns.
+// the io_context and returns. (So a client that had sent part of a request when the stop
+// came may hold the server for up to shutdown_grace, or its read_timeout if shorter.)
 #include <spdlog/spdlog.h>
 
 #include <array>

@@ -207,10 +207,10 @@ Result<json> Desk::lend(const Actor& by, const json& body) {
                  field);
   std::string now_s = format_time(now);
   auto row = TRY(tx->one(
-      "INSERT INTO loans (record_id, patron_id, lent_by, lent_at, due_at, note) VALUES "
-      "(?,?,?,?,?,?) RETURNING id",
+      "INSERT INTO loans (record_id, patron_id, lent_by, lent_at, due_at, note, approved_level) "
+      "VALUES (?,?,?,?,?,?,?) RETURNING id",
       {rid, *patron_id, by.user_id ? store::Value(by.user_id) : store::Value(), now_s,
-       format_time(due), note},
+       format_time(due), note, level == "open" ? store::Value() : store::Value(level)},
       "loan"));
   std::int64_t id = row.i64(0);
   auto l = TRY(load(*tx, id));
@@ -383,7 +383,8 @@ Result<json> Desk::list(const Actor& by, const LoanQuery& q) {
 
 Result<std::vector<std::int64_t>> Desk::lent_to(store::Tx& tx, std::int64_t patron_id) {
   auto rows = TRY(tx.query(
-      "SELECT record_id FROM loans WHERE patron_id = ? AND returned_at IS NULL ORDER BY record_id",
+      "SELECT record_id FROM loans WHERE patron_id = ? AND returned_at IS NULL AND "
+      "approved_level IS NOT NULL ORDER BY record_id",
       {patron_id}));
   std::vector<std::int64_t> out;
   out.reserve(rows.size());

@@ -76,7 +76,9 @@ class Desk {
   // staff "patron_name" (as the patron list shows the patron to them; a read of it).
   Result<nlohmann::json> list(const Actor& by, const LoanQuery& q);
 
-  // The records on open loans to `patron_id`, by record id.
+  // The records on open loans to `patron_id` that a manager approved (lent while
+  // controlled or secret), by record id. A record lent while open is not among them,
+  // even if it has been made controlled since.
   static Result<std::vector<std::int64_t>> lent_to(store::Tx& tx, std::int64_t patron_id);
   // Open loans due more than `grace_days` days before `as_of`, oldest due first.
   static Result<std::vector<Overdue>> overdue(store::Tx& tx, TimePoint as_of, int grace_days,

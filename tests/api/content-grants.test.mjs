@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { assertError, createPatron, person, startServer, uniq } from './harness.mjs';
+import { assertError, auditEntries, createPatron, person, poll, startServer, uniq } from './harness.mjs';
 
 let srv;
 let patron;
@@ -88,6 +88,9 @@ describe('content grants', () => {
     assert.equal(listed.json.items.find((r) => r.id === rec.id)?.content_hidden, false);
 
     await closed('reader2');
+    const othersSearch = await as('reader2', 'GET', `/api/v1/search?q=${encodeURIComponent('补偿名单')}&limit=50`);
+    assert.equal(othersSearch.status, 200, othersSearch.text);
+    assert.ok(!othersSearch.json.items.some((h) => h.id === rec.id), 'another patron does not find it by its content');
 
     const back = await as('agent', 'POST', `/api/v1/loans/${lent.json.id}/return`);
     assert.equal(back.status, 200, back.text);
@@ -109,6 +112,50 @@ describe('content grants', () => {
     assert.equal((await hitOf('reader', rec.id)).content_hidden, true);
     // Staff read it as before.
     assert.equal((await as('agent', 'GET', `/api/v1/attachments/${file.id}/content`)).status, 200);
+  });
+
+  test('a controlled record lent and under embargo stays closed, attachments included', async () => {
+    const rec = await record({ title: `禁止公开控制卷 ${word}`, description: '双重限制的正文', access_level: 'controlled', embargo_until: '2099-12-31' });
+    const file = await attach(rec, '双重限制的附件');
+    const lent = await as('manager', 'POST', '/api/v1/loans', { record_id: rec.id, patron_id: patron.id, note: '利用审批单 2026-78' });
+    assert.equal(lent.status, 201, lent.text);
+    assert.equal((await as('reader', 'GET', `/api/v1/records/${rec.id}`)).json.content_hidden, true);
+    const refused = await as('reader', 'GET', `/api/v1/attachments/${file.id}/content`);
+    assertError(assert, refused, 403);
+    assert.match(refused.json.error.message, /embargo until 2099-12-31/);
+    assert.equal((await hitOf('reader', rec.id)).content_hidden, true);
+  });
+
+  test('a record lent while open and made controlled later opens nothing: only a manager approves', async () => {
+    const rec = await record({ title: `先开放后控制卷 ${word}`, description: '后来控制的正文', access_level: 'open' });
+    const file = await attach(rec, '后来控制的附件');
+    const lent = await as('agent', 'POST', '/api/v1/loans', { record_id: rec.id, patron_id: patron.id });
+    assert.equal(lent.status, 201, lent.text);
+    const changed = await as('archivist', 'PATCH', `/api/v1/records/${rec.id}`, { access_level: 'controlled' });
+    assert.equal(changed.status, 200, changed.text);
+    assert.equal((await as('reader', 'GET', `/api/v1/records/${rec.id}`)).json.content_hidden, true);
+    assertError(assert, await as('reader', 'GET', `/api/v1/attachments/${file.id}/content`), 403);
+    assert.equal((await hitOf('reader', rec.id)).content_hidden, true);
+  });
+
+  test("another patron's customer file lent to a reader: the reader sees it, and the read is audited", async () => {
+    const rec = await record({ title: `他人客户卷宗 ${word}`, description: '他人的用电档案', access_level: 'controlled', patron_id: other.id });
+    const lent = await as('manager', 'POST', '/api/v1/loans', { record_id: rec.id, patron_id: patron.id, note: '继承人查档 2026-79' });
+    assert.equal(lent.status, 201, lent.text);
+    const seen = await as('reader', 'GET', `/api/v1/records/${rec.id}`);
+    assert.equal(seen.json.description, '他人的用电档案');
+    // Reads are written in batches: wait for it.
+    const found = await poll(async () =>
+      (await auditEntries(srv, { patron_id: String(other.id), action: 'record.read' })).find((e) => e.actor === 'reader' && e.entity_id === String(rec.id)),
+    );
+    assert.ok(found, 'the read of another patron\'s file is audited');
+    // The reader's own file is not a read of someone else's personal data.
+    const mine = await record({ title: `本人卷宗 ${word}`, description: '本人的', access_level: 'controlled', patron_id: patron.id });
+    assert.equal((await as('reader', 'GET', `/api/v1/records/${mine.id}`)).status, 200);
+    await as('manager', 'GET', `/api/v1/records/${mine.id}`); // a staff read, written after the reader's
+    await poll(async () => (await auditEntries(srv, { patron_id: String(patron.id), action: 'record.read' })).some((e) => e.actor === 'manager' && e.entity_id === String(mine.id)));
+    const own = await auditEntries(srv, { patron_id: String(patron.id), action: 'record.read' });
+    assert.ok(!own.some((e) => e.actor === 'reader' && e.entity_id === String(mine.id)), 'own file reads are not audited');
   });
 
   test("a patron's own controlled customer file: record, attachments and search open; another patron's stay closed", async () => {
