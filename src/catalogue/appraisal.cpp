@@ -58,15 +58,11 @@ Result<std::map<std::int64_t, json>> opinions_of(store::Tx& tx,
   std::map<std::int64_t, json> out;
   for (auto id : ids) out[id] = json::array();
   if (ids.empty()) return out;
-  std::string marks;
   store::Params params;
-  for (auto id : ids) {
-    marks += marks.empty() ? "?" : ",?";
-    params.push_back(id);
-  }
   auto rows = TRY(tx.query(
       "SELECT appraisal_id, appraiser_name, appraiser_role, opinion, comment, given_at "
-      "FROM appraisal_opinions WHERE appraisal_id IN (" + marks + ") ORDER BY given_at, id",
+      "FROM appraisal_opinions WHERE appraisal_id IN " + store::in_ids(ids, params) +
+          " ORDER BY given_at, id",
       params));
   for (const auto& r : rows) {
     auto it = out.find(r.i64(0));

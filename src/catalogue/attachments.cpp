@@ -10,6 +10,7 @@
 #include "catalogue/attachments_internal.h"
 #include "catalogue/attachments_signatures.h"
 #include "catalogue/catalogue.h"
+#include "catalogue/internal.h"
 #include "catalogue/content.h"
 #include "catalogue/watermark.h"
 #include "patrons/timeline.h"
@@ -89,7 +90,7 @@ Status staff_may(const Actor& by, Permission p) {
 // with the reason when it sees the catalogue entry only.
 Result<RecordInfo> patron_readable(store::Tx& tx, const Actor& by, RecordInfo r,
                                    const Hooks& hooks, const Clock& clock) {
-  std::string today = format_time(clock.now()).substr(0, 10);
+  std::string today = catalogue::detail::today_text(clock);
   bool own = by.patron_id && r.patron_id == by.patron_id;
   bool embargoed = !r.embargo_until.empty() && r.embargo_until > today;
   bool granted = false;
@@ -257,15 +258,11 @@ Result<std::map<std::int64_t, json>> signatures_of(store::Tx& tx,
   std::map<std::int64_t, json> out;
   for (auto id : ids) out[id] = json::array();
   if (ids.empty()) return out;
-  std::string in;
   store::Params params;
-  for (auto id : ids) {
-    in += in.empty() ? "?" : ",?";
-    params.push_back(id);
-  }
   auto rows =
       TRY(tx.query(std::string("SELECT ") + kSignatureColumns +
-                       " FROM attachment_signatures WHERE attachment_id IN (" + in + ")" +
+                       " FROM attachment_signatures WHERE attachment_id IN " +
+                       store::in_ids(ids, params) +
                        (include_removed && by.role != Role::patron ? "" : " AND removed = 0") +
                        " ORDER BY attachment_id, id",
                    params));

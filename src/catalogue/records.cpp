@@ -676,12 +676,17 @@ Result<std::vector<std::int64_t>> Service::content_granted(const Actor& patron) 
       "'controlled' OR (access_level = 'open' AND embargo_until > ?))",
       {*patron.patron_id, today}));
   for (const auto& r : own) out.push_back(r.i64(0));
-  for (auto id : granted) {
-    auto r = TRY(tx->maybe_one(
-        "SELECT access_level, status, embargo_until FROM records WHERE id = ?", {id}));
-    if (!r || r->str(0) != "controlled" || r->str(1) != "active") continue;
-    bool embargoed = !r->is_null(2) && r->str(2) > today;
-    if (patron_view(r->str(0), false, embargoed, true) == RecordView::full) out.push_back(id);
+  if (!granted.empty()) {
+    store::Params p;
+    auto rows = TRY(tx->query("SELECT id, access_level, embargo_until FROM records WHERE id IN " +
+                                  store::in_ids(granted, p) +
+                                  " AND access_level = 'controlled' AND status = 'active'",
+                              p));
+    for (const auto& r : rows) {
+      bool embargoed = !r.is_null(2) && r.str(2) > today;
+      if (patron_view(r.str(1), false, embargoed, true) == RecordView::full)
+        out.push_back(r.i64(0));
+    }
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

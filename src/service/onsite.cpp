@@ -238,23 +238,19 @@ Result<std::optional<std::vector<std::int64_t>>> staff_from(const json& body) {
 Status check_free(store::Tx& tx, const std::vector<std::int64_t>& staff, const std::string& start,
                   const std::string& end, std::int64_t self_id) {
   if (staff.empty()) return {};
-  std::string marks;
   store::Params p;
-  for (auto id : staff) {
-    marks += marks.empty() ? "?" : ",?";
-    p.emplace_back(id);
-  }
+  std::string marks = store::in_ids(staff, p);
   if (tx.backend() == store::Backend::postgres)
-    TRY(tx.query("SELECT id FROM users WHERE id IN (" + marks + ") ORDER BY id FOR NO KEY UPDATE",
+    TRY(tx.query("SELECT id FROM users WHERE id IN " + marks + " ORDER BY id FOR NO KEY UPDATE",
                  p));
   p.emplace_back(self_id);
   p.emplace_back(end);
   p.emplace_back(start);
   auto clash = TRY(tx.maybe_one(
       "SELECT v.id, v.starts_at, v.ends_at, u.display_name FROM onsite_visit_staff s JOIN "
-      "onsite_visits v ON v.id = s.visit_id JOIN users u ON u.id = s.user_id WHERE s.user_id IN (" +
+      "onsite_visits v ON v.id = s.visit_id JOIN users u ON u.id = s.user_id WHERE s.user_id IN " +
           marks +
-          ") AND v.status IN ('requested','booked') AND v.id <> ? AND v.starts_at < ? AND "
+          " AND v.status IN ('requested','booked') AND v.id <> ? AND v.starts_at < ? AND "
           "v.ends_at > ? ORDER BY v.starts_at, v.id LIMIT 1",
       p));
   if (clash)

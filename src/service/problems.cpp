@@ -70,12 +70,6 @@ json cause_json(const std::map<std::int64_t, Cause>& all, const Cause& c) {
           {"parent_id", opt(c.parent_id)}, {"active", c.active}, {"path", path_name(all, c.id)}};
 }
 
-std::string in_list(std::size_t n) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
-  return s + ")";
-}
-
 // Reports (举报) are listed only to those who may see them (tickets.h).
 std::string visible_tickets(const Actor& by, store::Params& p, const char* alias = "t") {
   if (by.role == Role::system || auth::allowed(by.role, auth::Permission::ticket_confidential))
@@ -313,8 +307,8 @@ Result<json> Quality::cause_tickets(const Actor& by, std::int64_t cause_id, bool
   if (!causes.contains(cause_id)) return not_found("no such cause code");
   auto ids = subtree(causes, cause_id);
   store::Params p;
-  for (auto id : ids) p.emplace_back(id);
-  std::string where = "tc.cause_id IN " + in_list(ids.size()) + " AND " + visible_tickets(by, p);
+  std::string where = "tc.cause_id IN " + store::in_ids(ids, p);  // its values first
+  where += " AND " + visible_tickets(by, p);
   if (unlinked) where += " AND NOT EXISTS (SELECT 1 FROM problem_tickets pt WHERE pt.ticket_id = t.id)";
   if (after) {
     where += " AND t.id < ?";
@@ -418,8 +412,7 @@ Result<json> Quality::list_problems(const Actor& by, const ProblemQuery& q) {
   if (q.cause_id) {
     if (!causes.contains(*q.cause_id)) return invalid("cause_id", "no such cause code");
     auto ids = subtree(causes, *q.cause_id);
-    where += " AND p.cause_id IN " + in_list(ids.size());
-    for (auto id : ids) p.emplace_back(id);
+    where += " AND p.cause_id IN " + store::in_ids(ids, p);
   }
   if (after) {
     where += " AND p.id < ?";

@@ -37,6 +37,17 @@ Value opt(const std::optional<T>& v) {
   if (!v) return std::monostate{};
   return Value(*v);
 }
+// The list of an `IN` for `ids` ("(?,?,?)"), their values appended to `p`:
+// "WHERE id IN " + in_ids(ids, p). No ids give "(NULL)", which matches nothing.
+template <class Ids>
+std::string in_ids(const Ids& ids, Params& p) {
+  std::string marks;
+  for (auto id : ids) {
+    marks += marks.empty() ? "?" : ",?";
+    p.emplace_back(static_cast<std::int64_t>(id));
+  }
+  return marks.empty() ? "(NULL)" : "(" + marks + ")";
+}
 
 struct Row {
   std::vector<Value> cols;
